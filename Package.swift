@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+import Foundation
+
+// The release build targets the CPU it is built on, because without a CPU target Swift
+// emits SSE only and SIMD FMAs become scalar `fmaf` calls (~100x slower). For a binary that
+// must run on other x86-64 machines set BACKPROP_TARGET_CPU (e.g. `haswell` for any AVX2 CPU).
+let targetCPU = ProcessInfo.processInfo.environment["BACKPROP_TARGET_CPU"] ?? "native"
+let codegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
+
+let exportsMap = Context.packageDirectory + "/Sources/CBackprop/exports.map"
+
+let package = Package(
+    name: "backprop",
+    products: [
+        // libbackprop.so: the C ABI of include/backprop.h.
+        .library(name: "backprop", type: .dynamic, targets: ["CBackprop"]),
+        .library(name: "BackpropCore", targets: ["BackpropCore"]),
+        .executable(name: "backprop-demo", targets: ["backprop-demo"]),
+    ],
+    targets: [
+        .target(name: "BackpropCore", swiftSettings: codegen),
+        // The header as a Clang module, so Swift code can use its constants and check its
+        // prototypes. It links nothing.
+        .systemLibrary(name: "CBackpropABI", path: "include"),
+        .target(
+            name: "CBackprop",
+            dependencies: ["BackpropCore", "CBackpropABI"],
+            exclude: ["exports.map"],
+            swiftSettings: codegen,
+            linkerSettings: [
+                // A self-contained .so: Swift's runtime linked in, only bp_* exported.
+                .unsafeFlags([
+                    "-static-stdlib",
+                    "-Xlinker", "-soname=libbackprop.so",
+                    "-Xlinker", "--version-script=\(exportsMap)",
+                ]),
+            ]
+        ),
+        // Compiled, never linked: fails the build when a prototype in include/backprop.h
+        // and its @_cdecl implementation disagree on any type.
+        .target(name: "ABIConformance", dependencies: ["CBackprop", "CBackpropABI"]),
+        .executableTarget(name: "backprop-demo", dependencies: ["BackpropCore"], swiftSettings: codegen),
+        .testTarget(name: "BackpropCoreTests", dependencies: ["BackpropCore"], swiftSettings: codegen),
+    ]
+)

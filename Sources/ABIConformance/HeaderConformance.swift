@@ -1,0 +1,28 @@
+// Compiled with every build, never linked: each line fails to type-check when the
+// prototype in include/backprop.h and the @_cdecl function exported under the same name
+// disagree on any parameter or return type. Regenerate the list when adding a function.
+import CBackpropABI
+import CBackprop
+
+private func same<Signature>(_ declared: Signature, _ implemented: Signature) {}
+
+func checkPrototypesMatchImplementations() {
+    same(CBackpropABI.bp_abi_version, CBackprop.bp_abi_version)
+    same(CBackpropABI.bp_backward, CBackprop.bp_backward)
+    same(CBackpropABI.bp_create, CBackprop.bp_create)
+    same(CBackpropABI.bp_destroy, CBackprop.bp_destroy)
+    same(CBackpropABI.bp_forward, CBackprop.bp_forward)
+    same(CBackpropABI.bp_get_gradients, CBackprop.bp_get_gradients)
+    same(CBackpropABI.bp_get_parameters, CBackprop.bp_get_parameters)
+    same(CBackpropABI.bp_input_size, CBackprop.bp_input_size)
+    same(CBackpropABI.bp_last_error, CBackprop.bp_last_error)
+    same(CBackpropABI.bp_layer_count, CBackprop.bp_layer_count)
+    same(CBackpropABI.bp_layer_size, CBackprop.bp_layer_size)
+    same(CBackpropABI.bp_output_size, CBackprop.bp_output_size)
+    same(CBackpropABI.bp_parameter_count, CBackprop.bp_parameter_count)
+    same(CBackpropABI.bp_set_parameters, CBackprop.bp_set_parameters)
+    same(CBackpropABI.bp_status_string, CBackprop.bp_status_string)
+    same(CBackpropABI.bp_train_step, CBackprop.bp_train_step)
+    same(CBackpropABI.bp_update, CBackprop.bp_update)
+    same(CBackpropABI.bp_version, CBackprop.bp_version)
+}

@@ -1,0 +1,30 @@
+/// Why a `Network` operation failed. `message` names the argument and what was expected,
+/// in words a user can act on; `kind` is stable and maps to a C status code.
+public struct BackpropError: Error, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// A value outside its documented range (a zero size, a negative learning rate).
+        case invalidArgument
+        /// A layer stack the math does not support (softmax on a hidden layer...).
+        case invalidArchitecture
+        /// A buffer whose element count does not match the network.
+        case sizeMismatch
+        /// Sizes whose product does not fit in `Int`, or beyond the documented limits.
+        case sizeOverflow
+        /// A NaN or infinity where a finite number is required.
+        case nonFinite
+        /// An operation that is not valid in the network's current state.
+        case state
+        /// Memory that could not be allocated or exceeds the machine's memory.
+        case outOfMemory
+    }
+
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,234 @@
+/// A read-only matrix with arbitrary strides: element (r, c) is at
+/// `base[r * rowStride + c * columnStride]`. Backprop's three products (W a, W^T δ,
+/// δ a^T) read W and δ transposed through swapped strides instead of copying them.
+struct MatrixView {
+    let base: UnsafePointer<Float>
+    let rowStride: Int
+    let columnStride: Int
+
+    /// A row-major matrix with `width` columns.
+    static func rowMajor(_ base: UnsafePointer<Float>, width: Int) -> MatrixView {
+        MatrixView(base: base, rowStride: width, columnStride: 1)
+    }
+
+    /// The transpose of a row-major matrix with `width` columns.
+    static func transposed(_ base: UnsafePointer<Float>, width: Int) -> MatrixView {
+        MatrixView(base: base, rowStride: 1, columnStride: width)
+    }
+}
+
+/// Scratch memory of the packed GEMM, allocated once per network and sized for its widest
+/// layer so that no product allocates.
+struct GEMMWorkspace {
+    let packedA: UnsafeMutablePointer<Float>
+    let packedB: UnsafeMutablePointer<Float>
+    let edgeTile: UnsafeMutablePointer<Float>
+
+    init(maxColumns: Int) throws(BackpropError) {
+        let columns = GEMM.roundUp(min(maxColumns, GEMM.nc), to: GEMM.nr)
+        packedA = try Memory.allocateFloats(GEMM.mc * GEMM.kc, for: "the GEMM's packed A block")
+        do throws(BackpropError) {
+            packedB = try Memory.allocateFloats(GEMM.kc * columns, for: "the GEMM's packed B block")
+        } catch {
+            Memory.free(packedA)
+            throw error
+        }
+        do throws(BackpropError) {
+            edgeTile = try Memory.allocateFloats(GEMM.mr * GEMM.nr, for: "the GEMM's edge tile")
+        } catch {
+            Memory.free(packedA)
+            Memory.free(packedB)
+            throw error
+        }
+    }
+
+    func free() {
+        Memory.free(packedA)
+        Memory.free(packedB)
+        Memory.free(edgeTile)
+    }
+}
+
+/// Cache-blocked, register-blocked single-precision matrix multiply in the BLIS layout:
+/// C (m × n) = alpha · A (m × k) · B (k × n) [+ C]. Blocks of A and B are packed into
+/// contiguous panels (so any strides cost only the packing), then a 6 × 32 micro-kernel
+/// keeps twelve SIMD16 accumulators in registers across the whole k-block.
+enum GEMM {
+    static let mr = 6
+    static let nr = 32
+    static let kc = 256
+    static let mc = 144
+    static let nc = 2048
+
+    static func roundUp(_ value: Int, to multiple: Int) -> Int {
+        (value + multiple - 1) / multiple * multiple
+    }
+
+    /// C = alpha · A · B, plus the previous C when `accumulate` is true. C is row-major
+    /// with leading dimension `ldc`. Requires m, n, k ≥ 1 and, for B, n ≤ the width the
+    /// workspace was made for (or any n when the workspace is `nc` wide).
+    static func multiply(
+        m: Int, n: Int, k: Int, alpha: Float,
+        _ a: MatrixView, _ b: MatrixView,
+        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        workspace: GEMMWorkspace
+    ) {
+        var jc = 0
+        while jc < n {
+            let ncBlock = min(nc, n - jc)
+            var pc = 0
+            while pc < k {
+                let kcBlock = min(kc, k - pc)
+                packB(b, rows: pc, kcBlock, columns: jc, ncBlock, into: workspace.packedB)
+                var ic = 0
+                while ic < m {
+                    let mcBlock = min(mc, m - ic)
+                    packA(a, rows: ic, mcBlock, columns: pc, kcBlock, into: workspace.packedA)
+                    macroKernel(
+                        m: mcBlock, n: ncBlock, k: kcBlock, alpha: alpha,
+                        accumulate: accumulate || pc > 0,
+                        c: c + ic * ldc + jc, ldc: ldc, workspace: workspace)
+                    ic += mcBlock
+                }
+                pc += kcBlock
+            }
+            jc += ncBlock
+        }
+    }
+
+    /// Packs A[row ..< row+rows, column ..< column+columns] into panels of `mr` rows:
+    /// panel p holds element (p·mr + i, kk) at `p·mr·columns + kk·mr + i`, zero-padded.
+    private static func packA(
+        _ a: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int,
+        into packed: UnsafeMutablePointer<Float>
+    ) {
+        var panel = packed
+        var i0 = 0
+        while i0 < rows {
+            let height = min(mr, rows - i0)
+            for i in 0 ..< mr {
+                guard i < height else {
+                    for kk in 0 ..< columns { panel[kk * mr + i] = 0 }
+                    continue
+                }
+                let source = a.base + (row + i0 + i) * a.rowStride + column * a.columnStride
+                for kk in 0 ..< columns { panel[kk * mr + i] = source[kk * a.columnStride] }
+            }
+            panel += mr * columns
+            i0 += mr
+        }
+    }
+
+    /// Packs B[row ..< row+rows, column ..< column+columns] into panels of `nr` columns:
+    /// panel q holds element (kk, q·nr + j) at `q·nr·rows + kk·nr + j`, zero-padded.
+    /// The inner loop runs along whichever dimension of B is contiguous.
+    private static func packB(
+        _ b: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int,
+        into packed: UnsafeMutablePointer<Float>
+    ) {
+        var panel = packed
+        var j0 = 0
+        while j0 < columns {
+            let width = min(nr, columns - j0)
+            let origin = b.base + row * b.rowStride + (column + j0) * b.columnStride
+            if b.columnStride == 1 {
+                for kk in 0 ..< rows {
+                    let source = origin + kk * b.rowStride
+                    let target = panel + kk * nr
+                    for j in 0 ..< width { target[j] = source[j] }
+                    for j in width ..< nr { target[j] = 0 }
+                }
+            } else {
+                for j in 0 ..< nr {
+                    guard j < width else {
+                        for kk in 0 ..< rows { panel[kk * nr + j] = 0 }
+                        continue
+                    }
+                    let source = origin + j * b.columnStride
+                    for kk in 0 ..< rows { panel[kk * nr + j] = source[kk * b.rowStride] }
+                }
+            }
+            panel += nr * rows
+            j0 += nr
+        }
+    }
+
+    /// Multiplies a packed mc × kc block of A by a packed kc × nc block of B into C.
+    /// Tiles that overhang C's edge are computed into the workspace's edge tile and only
+    /// their valid part is merged.
+    private static func macroKernel(
+        m: Int, n: Int, k: Int, alpha: Float, accumulate: Bool,
+        c: UnsafeMutablePointer<Float>, ldc: Int, workspace: GEMMWorkspace
+    ) {
+        var j0 = 0
+        while j0 < n {
+            let width = min(nr, n - j0)
+            let bPanel = UnsafePointer(workspace.packedB + j0 * k)
+            var i0 = 0
+            while i0 < m {
+                let height = min(mr, m - i0)
+                let aPanel = UnsafePointer(workspace.packedA + i0 * k)
+                let tile = c + i0 * ldc + j0
+                if height == mr && width == nr {
+                    microKernel(k: k, a: aPanel, b: bPanel, alpha: alpha, accumulate: accumulate, c: tile, ldc: ldc)
+                } else {
+                    let edge = workspace.edgeTile
+                    microKernel(k: k, a: aPanel, b: bPanel, alpha: alpha, accumulate: false, c: edge, ldc: nr)
+                    for i in 0 ..< height {
+                        for j in 0 ..< width {
+                            tile[i * ldc + j] = (accumulate ? tile[i * ldc + j] : 0) + edge[i * nr + j]
+                        }
+                    }
+                }
+                i0 += mr
+            }
+            j0 += nr
+        }
+    }
+
+    /// The 6 × 32 register tile: C[0..<6, 0..<32] = alpha · Σ_p a[p] ⊗ b[p] [+ C].
+    /// Reads k·6 floats of the A panel and k·32 floats of the B panel; writes 6 rows of
+    /// 32 floats at c with leading dimension ldc.
+    @inline(__always)
+    private static func microKernel(
+        k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, alpha: Float,
+        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        typealias V = SIMD16<Float>
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var pa = a
+        var pb = UnsafeRawPointer(b)
+        for _ in 0 ..< k {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: 64, as: V.self)
+            var s = V(repeating: pa[0])
+            c00.addProduct(s, b0); c01.addProduct(s, b1)
+            s = V(repeating: pa[1])
+            c10.addProduct(s, b0); c11.addProduct(s, b1)
+            s = V(repeating: pa[2])
+            c20.addProduct(s, b0); c21.addProduct(s, b1)
+            s = V(repeating: pa[3])
+            c30.addProduct(s, b0); c31.addProduct(s, b1)
+            s = V(repeating: pa[4])
+            c40.addProduct(s, b0); c41.addProduct(s, b1)
+            s = V(repeating: pa[5])
+            c50.addProduct(s, b0); c51.addProduct(s, b1)
+            pa += mr
+            pb += nr * MemoryLayout<Float>.stride
+        }
+        @inline(__always)
+        func store(_ value: V, row: Int, half: Int) {
+            let target = UnsafeMutableRawPointer(c + row * ldc + half * 16)
+            var result = value * alpha
+            if accumulate { result += target.loadUnaligned(as: V.self) }
+            target.storeBytes(of: result, as: V.self)
+        }
+        store(c00, row: 0, half: 0); store(c01, row: 0, half: 1)
+        store(c10, row: 1, half: 0); store(c11, row: 1, half: 1)
+        store(c20, row: 2, half: 0); store(c21, row: 2, half: 1)
+        store(c30, row: 3, half: 0); store(c31, row: 3, half: 1)
+        store(c40, row: 4, half: 0); store(c41, row: 4, half: 1)
+        store(c50, row: 5, half: 0); store(c51, row: 5, half: 1)
+    }
+}

@@ -1,0 +1,24 @@
+/// Layer l of the stack (l ≥ 1): n_l units fed by the n_(l-1) units of the layer below,
+/// with W^l (n_l × n_(l-1), row-major) and b^l (n_l) stored at fixed offsets of the
+/// network's flat parameter buffer.
+struct Layer {
+    let inputWidth: Int
+    let width: Int
+    let activation: Activation
+    let weightOffset: Int
+    let biasOffset: Int
+
+    var weightCount: Int { width * inputWidth }
+    var parameterEnd: Int { biasOffset + width }
+
+    /// Glorot/Xavier uniform for saturating and linear units, He uniform for rectifiers:
+    /// the half-width r of the uniform range [-r, r) the initial weights are drawn from.
+    var initialWeightLimit: Double {
+        switch activation {
+        case .relu, .leakyRelu:
+            return (6.0 / Double(inputWidth)).squareRoot()
+        case .sigmoid, .tanh, .linear, .softmax:
+            return (6.0 / Double(inputWidth + width)).squareRoot()
+        }
+    }
+}

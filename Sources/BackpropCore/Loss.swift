@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The cost C of one sample; a batch's loss is the mean of its samples' costs.
+public enum Loss: Sendable, CaseIterable, Equatable {
+    /// C = ½ ‖a^L − y‖², so C'(a^L) = a^L − y.
+    case meanSquaredError
+    /// With a softmax output C = −Σ_j y_j ln a_j; with a sigmoid output (binary, per unit)
+    /// C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]. Either way δ^L = a^L − y.
+    case crossEntropy
+
+    /// Whether this loss can follow an output layer with `activation`. Cross-entropy is
+    /// defined on probabilities, and its fused δ^L = a^L − y holds only for softmax and
+    /// sigmoid.
+    func supports(output activation: Activation) -> Bool {
+        self == .meanSquaredError || activation == .softmax || activation == .sigmoid
+    }
+
+    /// δ^L = C'(a^L) ⊙ σ'(z^L) for `rows` samples of `width` outputs; returns the mean
+    /// cost. Cross-entropy is evaluated from z^L in log-sum-exp / softplus form, so no
+    /// logarithm ever sees 0.
+    func outputDelta(
+        z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
+        rows: Int, width: Int, activation: Activation, delta: UnsafeMutablePointer<Float>
+    ) -> Float {
+        var total: Double = 0
+        for row in 0 ..< rows {
+            let offset = row * width
+            total += sampleDelta(
+                z: z + offset, a: a + offset, y: y + offset, width: width,
+                activation: activation, delta: delta + offset)
+        }
+        return Float(total / Double(rows))
+    }
+
+    private func sampleDelta(
+        z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
+        width: Int, activation: Activation, delta: UnsafeMutablePointer<Float>
+    ) -> Double {
+        switch self {
+        case .crossEntropy:
+            for j in 0 ..< width { delta[j] = a[j] - y[j] }
+            return activation == .softmax
+                ? Self.softmaxCrossEntropy(z: z, y: y, width: width)
+                : Self.sigmoidCrossEntropy(z: z, y: y, width: width)
+        case .meanSquaredError:
+            var cost: Double = 0
+            for j in 0 ..< width {
+                let g = a[j] - y[j]
+                delta[j] = g
+                cost += Double(g) * Double(g)
+            }
+            if activation.isElementwise {
+                activation.multiplyByDerivative(delta, a: a, count: width)
+            } else {
+                Self.softmaxJacobianProduct(delta, a: a, width: width)
+            }
+            return cost / 2
+        }
+    }
+
+    /// −Σ y_j ln softmax(z)_j with ln softmax(z)_j = z_j − max − ln Σ_k e^(z_k − max).
+    private static func softmaxCrossEntropy(z: UnsafePointer<Float>, y: UnsafePointer<Float>, width: Int) -> Double {
+        var maximum = z[0]
+        for j in 1 ..< max(width, 1) { maximum = max(maximum, z[j]) }
+        var sum: Double = 0
+        for j in 0 ..< width { sum += Double(expf(z[j] - maximum)) }
+        let logSum = Double(maximum) + log(sum)
+        var cost: Double = 0
+        for j in 0 ..< width where y[j] != 0 { cost -= Double(y[j]) * (Double(z[j]) - logSum) }
+        return cost
+    }
+
+    /// Binary cross-entropy from the logits: max(z, 0) − z·y + ln(1 + e^−|z|) per unit.
+    private static func sigmoidCrossEntropy(z: UnsafePointer<Float>, y: UnsafePointer<Float>, width: Int) -> Double {
+        var cost: Double = 0
+        for j in 0 ..< width {
+            let zj = Double(z[j])
+            cost += max(zj, 0) - zj * Double(y[j]) + log1p(exp(-abs(zj)))
+        }
+        return cost
+    }
+
+    /// g ← J^T g for softmax's Jacobian J = diag(a) − a a^T: g_j ← a_j (g_j − Σ_k a_k g_k).
+    private static func softmaxJacobianProduct(_ g: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>, width: Int) {
+        var dot: Float = 0
+        for k in 0 ..< width { dot += a[k] * g[k] }
+        for j in 0 ..< width { g[j] = a[j] * (g[j] - dot) }
+    }
+}

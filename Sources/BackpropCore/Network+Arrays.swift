@@ -1,0 +1,43 @@
+/// Array conveniences for Swift callers; each wraps the buffer-based method of the same name.
+extension Network {
+    /// a^L for `batch` samples given row-major `inputs` (batch × inputSize).
+    public func forward(_ inputs: [Float], batch: Int) throws(BackpropError) -> [Float] {
+        var outputs = [Float](repeating: 0, count: try outputCount(batch: batch))
+        try inputs.withUnsafeBufferPointer { (x) throws(BackpropError) in
+            try outputs.withUnsafeMutableBufferPointer { (out) throws(BackpropError) in
+                try forward(x, batch: batch, outputs: out)
+            }
+        }
+        return outputs
+    }
+
+    @discardableResult
+    public func backward(_ targets: [Float], batch: Int) throws(BackpropError) -> Float {
+        try targets.withUnsafeBufferPointer { (y) throws(BackpropError) in try backward(y, batch: batch) }
+    }
+
+    @discardableResult
+    public func trainStep(inputs: [Float], targets: [Float], batch: Int, learningRate eta: Float) throws(BackpropError) -> Float {
+        try inputs.withUnsafeBufferPointer { (x) throws(BackpropError) in
+            try targets.withUnsafeBufferPointer { (y) throws(BackpropError) in
+                try trainStep(inputs: x, targets: y, batch: batch, learningRate: eta)
+            }
+        }
+    }
+
+    /// All parameters in the flat layout (W^1, b^1, W^2, b^2, …).
+    public func parameterArray() -> [Float] {
+        Array(UnsafeBufferPointer(start: parameters, count: parameterCount))
+    }
+
+    public func setParameters(_ values: [Float]) throws(BackpropError) {
+        try values.withUnsafeBufferPointer { (p) throws(BackpropError) in try setParameters(p) }
+    }
+
+    /// The gradients of the last `backward`, in the flat layout.
+    public func gradientArray() throws(BackpropError) -> [Float] {
+        var result = [Float](repeating: 0, count: parameterCount)
+        try result.withUnsafeMutableBufferPointer { (g) throws(BackpropError) in try copyGradients(into: g) }
+        return result
+    }
+}

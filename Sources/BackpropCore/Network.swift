@@ -1,0 +1,366 @@
+/// A multilayer perceptron trained with the backpropagation algorithm:
+///
+///     z^l = W^l a^(l-1) + b^l,  a^l = σ_l(z^l)                        weightedInput
+///     δ^L = C'(a^L) ⊙ σ'(z^L)                                          Loss.outputDelta
+///     δ^l = ((W^(l+1))^T δ^(l+1)) ⊙ σ'(z^l)                            hiddenDelta
+///     ∂C/∂W^l = (1/m) Σ δ^l (a^(l-1))^T,  ∂C/∂b^l = (1/m) Σ δ^l        weightGradient
+///     W ← W − η ∂C/∂W,  b ← b − η ∂C/∂b                               applyUpdate
+///
+/// Data is row-major, one sample per row. All parameters live in one flat buffer (for
+/// l = 1…L: W^l row-major, then b^l); the gradients use the same layout.
+///
+/// A network is not thread-safe: use one from one thread at a time.
+public final class Network {
+    public static let maxLayerCount = 1024
+    public static let maxLayerSize = 1 << 24
+
+    /// n_0 … n_L, the input layer first.
+    public let layerSizes: [Int]
+    /// σ_1 … σ_L.
+    public let activations: [Activation]
+    public let loss: Loss
+    public let parameterCount: Int
+
+    public var inputSize: Int { layerSizes[0] }
+    public var outputSize: Int { layerSizes[layerSizes.count - 1] }
+
+    let layers: [Layer]
+    let parameters: UnsafeMutablePointer<Float>
+    let gradients: UnsafeMutablePointer<Float>
+    private let workspace: GEMMWorkspace
+    private var storage: BatchStorage?
+
+    /// The batch of the activations kept for `backward`, if they match the parameters.
+    private var forwardBatch: Int?
+    private var gradientState = GradientState.none
+
+    private enum GradientState {
+        case none, pending, applied
+    }
+
+    /// Creates a network with weights drawn from `seed` (see `Layer.initialWeightLimit`)
+    /// and zero biases. The same seed gives bit-identical parameters on every platform.
+    public init(layerSizes: [Int], activations: [Activation], loss: Loss, seed: UInt64) throws(BackpropError) {
+        layers = try Self.layers(sizes: layerSizes, activations: activations, loss: loss)
+        self.layerSizes = layerSizes
+        self.activations = activations
+        self.loss = loss
+        parameterCount = layers[layers.count - 1].parameterEnd
+        parameters = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) parameters")
+        do throws(BackpropError) {
+            gradients = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) gradients")
+        } catch {
+            Memory.free(parameters)
+            throw error
+        }
+        do throws(BackpropError) {
+            workspace = try GEMMWorkspace(maxColumns: layerSizes.max() ?? 1)
+        } catch {
+            Memory.free(parameters)
+            Memory.free(gradients)
+            throw error
+        }
+        gradients.initialize(repeating: 0, count: parameterCount)
+        initializeParameters(seed: seed)
+    }
+
+    deinit {
+        Memory.free(parameters)
+        Memory.free(gradients)
+        workspace.free()
+        storage?.free()
+    }
+
+    // MARK: Training
+
+    /// Runs `batch` samples (`inputs`: batch × inputSize) through the network, writes a^L
+    /// to `outputs` (batch × outputSize) when given, and keeps the activations for
+    /// `backward`.
+    public func forward(
+        _ inputs: UnsafeBufferPointer<Float>, batch: Int, outputs: UnsafeMutableBufferPointer<Float>? = nil
+    ) throws(BackpropError) {
+        let source = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
+        if let outputs {
+            try expect(outputs.count, equals: outputCount(batch: batch), name: "outputs")
+        }
+        try propagateForward(source, batch: batch)
+        if let outputs, let target = outputs.baseAddress, let storage {
+            target.update(from: storage.activations[layers.count], count: outputs.count)
+        }
+    }
+
+    /// Backpropagates `targets` (batch × outputSize) through the activations of the last
+    /// `forward`, which must have had the same batch; stores the batch-averaged gradients
+    /// and returns the mean loss. Parameters are not changed.
+    @discardableResult
+    public func backward(_ targets: UnsafeBufferPointer<Float>, batch: Int) throws(BackpropError) -> Float {
+        guard let forwardBatch else {
+            throw BackpropError(.state,
+                "backward needs the activations of a forward pass with the current parameters; call forward first")
+        }
+        guard forwardBatch == batch else {
+            throw BackpropError(.state, "batch is \(batch) but the last forward pass had \(forwardBatch) samples")
+        }
+        let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
+        return propagateBackward(y, batch: batch)
+    }
+
+    /// W ← W − η ∂C/∂W and b ← b − η ∂C/∂b with the gradients of the last `backward`,
+    /// each of which is applied once.
+    public func update(learningRate eta: Float) throws(BackpropError) {
+        try validate(learningRate: eta)
+        switch gradientState {
+        case .none:
+            throw BackpropError(.state, "there are no gradients to apply; call forward and backward first")
+        case .applied:
+            throw BackpropError(.state,
+                "the gradients of the last backward pass were already applied; call forward and backward again")
+        case .pending:
+            applyUpdate(learningRate: eta)
+        }
+    }
+
+    /// One step of mini-batch gradient descent (forward, backward, update) on `batch`
+    /// samples; returns the batch's mean loss before the update. Every argument is
+    /// validated before anything changes.
+    @discardableResult
+    public func trainStep(
+        inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, batch: Int, learningRate eta: Float
+    ) throws(BackpropError) -> Float {
+        try validate(learningRate: eta)
+        let x = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
+        let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
+        try propagateForward(x, batch: batch)
+        let cost = propagateBackward(y, batch: batch)
+        applyUpdate(learningRate: eta)
+        return cost
+    }
+
+    /// batch × inputSize, or an error when batch is not positive or the product overflows.
+    public func inputCount(batch: Int) throws(BackpropError) -> Int {
+        try Self.elementCount(batch: batch, width: inputSize, name: "inputs")
+    }
+
+    /// batch × outputSize, or an error when batch is not positive or the product overflows.
+    public func outputCount(batch: Int) throws(BackpropError) -> Int {
+        try Self.elementCount(batch: batch, width: outputSize, name: "outputs")
+    }
+
+    // MARK: Parameters
+
+    /// Copies the flat parameters into `buffer`, which holds exactly `parameterCount` floats.
+    public func copyParameters(into buffer: UnsafeMutableBufferPointer<Float>) throws(BackpropError) {
+        try expect(buffer.count, equals: parameterCount, name: "the parameter buffer")
+        buffer.baseAddress?.update(from: parameters, count: parameterCount)
+    }
+
+    /// Replaces every parameter. Kept activations and pending gradients belonged to the
+    /// old parameters and are discarded.
+    public func setParameters(_ values: UnsafeBufferPointer<Float>) throws(BackpropError) {
+        let source = try validated(values, count: parameterCount, name: "parameters")
+        parameters.update(from: source, count: parameterCount)
+        forwardBatch = nil
+        gradientState = .none
+    }
+
+    /// Copies the gradients of the last `backward` into `buffer` (`parameterCount` floats).
+    public func copyGradients(into buffer: UnsafeMutableBufferPointer<Float>) throws(BackpropError) {
+        guard gradientState != .none else {
+            throw BackpropError(.state, "there are no gradients yet; call forward and backward first")
+        }
+        try expect(buffer.count, equals: parameterCount, name: "the gradient buffer")
+        buffer.baseAddress?.update(from: gradients, count: parameterCount)
+    }
+
+    // MARK: The algorithm
+
+    /// Fails only before anything changed (when a larger batch cannot get memory).
+    private func propagateForward(_ inputs: UnsafePointer<Float>, batch: Int) throws(BackpropError) {
+        let storage = try reserveStorage(batch: batch)
+        storage.activations[0].update(from: inputs, count: batch * inputSize)
+        for (index, layer) in layers.enumerated() {
+            let a = storage.activations[index + 1]
+            let z = index == layers.count - 1 ? storage.outputZ : a
+            weightedInput(layer, below: storage.activations[index], batch: batch, into: z)
+            layer.activation.apply(z: z, a: a, rows: batch, width: layer.width)
+        }
+        forwardBatch = batch
+    }
+
+    private func propagateBackward(_ targets: UnsafePointer<Float>, batch: Int) -> Float {
+        guard let storage else { return .nan }
+        let output = layers[layers.count - 1]
+        var delta = storage.deltas.0
+        var spare = storage.deltas.1
+        let cost = loss.outputDelta(
+            z: storage.outputZ, a: storage.activations[layers.count], y: targets,
+            rows: batch, width: output.width, activation: output.activation, delta: delta)
+        for index in layers.indices.reversed() {
+            let below = storage.activations[index]
+            weightGradient(layers[index], delta: delta, below: below, batch: batch)
+            if index > 0 {
+                hiddenDelta(layers[index], delta: delta, below: layers[index - 1], a: below, batch: batch, into: spare)
+                swap(&delta, &spare)
+            }
+        }
+        gradientState = .pending
+        return cost
+    }
+
+    /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T.
+    private func weightedInput(_ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>) {
+        VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
+        GEMM.multiply(
+            m: batch, n: layer.width, k: layer.inputWidth, alpha: 1,
+            .rowMajor(a, width: layer.inputWidth),
+            .transposed(parameters + layer.weightOffset, width: layer.inputWidth),
+            accumulate: true, into: z, ldc: layer.width, workspace: workspace)
+    }
+
+    /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ'.
+    private func hiddenDelta(
+        _ layer: Layer, delta: UnsafePointer<Float>, below: Layer, a: UnsafePointer<Float>,
+        batch: Int, into result: UnsafeMutablePointer<Float>
+    ) {
+        GEMM.multiply(
+            m: batch, n: layer.inputWidth, k: layer.width, alpha: 1,
+            .rowMajor(delta, width: layer.width),
+            .rowMajor(parameters + layer.weightOffset, width: layer.inputWidth),
+            accumulate: false, into: result, ldc: layer.inputWidth, workspace: workspace)
+        below.activation.multiplyByDerivative(result, a: a, count: batch * layer.inputWidth)
+    }
+
+    /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l.
+    private func weightGradient(_ layer: Layer, delta: UnsafePointer<Float>, below a: UnsafePointer<Float>, batch: Int) {
+        let scale = 1 / Float(batch)
+        GEMM.multiply(
+            m: layer.width, n: layer.inputWidth, k: batch, alpha: scale,
+            .transposed(delta, width: layer.width),
+            .rowMajor(a, width: layer.inputWidth),
+            accumulate: false, into: gradients + layer.weightOffset, ldc: layer.inputWidth, workspace: workspace)
+        VectorKernels.columnSums(delta, rows: batch, width: layer.width, scale: scale, into: gradients + layer.biasOffset)
+    }
+
+    /// W ← W − η ∂C/∂W, b ← b − η ∂C/∂b: the seed's w − (η/m) Σ_x ∂C_x/∂w, with the 1/m
+    /// already folded into the stored gradients.
+    private func applyUpdate(learningRate eta: Float) {
+        VectorKernels.subtractScaled(gradients, scale: eta, from: parameters, count: parameterCount)
+        gradientState = .applied
+        forwardBatch = nil
+    }
+
+    // MARK: Set-up and validation
+
+    private func initializeParameters(seed: UInt64) {
+        var generator = SplitMix64(seed: seed)
+        for layer in layers {
+            let limit = layer.initialWeightLimit
+            for i in 0 ..< layer.weightCount {
+                parameters[layer.weightOffset + i] = Float(generator.nextSymmetric(limit: limit))
+            }
+            (parameters + layer.biasOffset).update(repeating: 0, count: layer.width)
+        }
+    }
+
+    private func reserveStorage(batch: Int) throws(BackpropError) -> BatchStorage {
+        if let storage, storage.capacity >= batch { return storage }
+        let grown = try BatchStorage(layerSizes: layerSizes, capacity: batch)
+        storage?.free()
+        storage = grown
+        return grown
+    }
+
+    /// Checks the architecture and lays out the flat parameter buffer.
+    private static func layers(sizes: [Int], activations: [Activation], loss: Loss) throws(BackpropError) -> [Layer] {
+        guard sizes.count >= 2 else {
+            throw BackpropError(.invalidArgument,
+                "the network has \(sizes.count) layer(s); it needs at least an input and an output layer (2)")
+        }
+        guard sizes.count <= maxLayerCount else {
+            throw BackpropError(.sizeOverflow, "the network has \(sizes.count) layers; at most \(maxLayerCount) are supported")
+        }
+        guard activations.count == sizes.count - 1 else {
+            throw BackpropError(.sizeMismatch,
+                "there are \(activations.count) activations for \(sizes.count) layers; expected one per layer after the input (\(sizes.count - 1))")
+        }
+        for (index, size) in sizes.enumerated() {
+            guard size > 0 else {
+                throw BackpropError(.invalidArgument, "layer \(index) has \(size) units; every layer needs at least one unit")
+            }
+            guard size <= maxLayerSize else {
+                throw BackpropError(.sizeOverflow, "layer \(index) has \(size) units; at most \(maxLayerSize) are supported")
+            }
+        }
+        let output = sizes.count - 1
+        if let hidden = activations.dropLast().firstIndex(of: .softmax) {
+            throw BackpropError(.invalidArchitecture,
+                "layer \(hidden + 1) uses softmax, which is only supported on the output layer (layer \(output))")
+        }
+        guard loss.supports(output: activations[output - 1]) else {
+            throw BackpropError(.invalidArchitecture,
+                "cross-entropy needs a softmax or sigmoid output layer, but layer \(output) uses \(activations[output - 1])")
+        }
+        var layers: [Layer] = []
+        var offset = 0
+        for l in 1 ... output {
+            let weights = sizes[l] * sizes[l - 1]  // both ≤ 2^24: cannot overflow
+            let (end, overflow) = offset.addingReportingOverflow(weights + sizes[l])
+            guard !overflow else {
+                throw BackpropError(.sizeOverflow, "the parameter count of these layer sizes overflows")
+            }
+            layers.append(Layer(inputWidth: sizes[l - 1], width: sizes[l], activation: activations[l - 1],
+                                weightOffset: offset, biasOffset: offset + weights))
+            offset = end
+        }
+        return layers
+    }
+
+    private static func elementCount(batch: Int, width: Int, name: String) throws(BackpropError) -> Int {
+        guard batch > 0 else {
+            throw BackpropError(.invalidArgument, "batch is \(batch); pass at least one sample")
+        }
+        let (count, overflow) = batch.multipliedReportingOverflow(by: width)
+        guard !overflow else {
+            throw BackpropError(.sizeOverflow, "batch \(batch) × \(width) \(name) per sample overflows")
+        }
+        return count
+    }
+
+    private func validate(learningRate eta: Float) throws(BackpropError) {
+        guard eta.isFinite else {
+            throw BackpropError(.nonFinite, "learning rate is \(eta); it must be a finite number ≥ 0")
+        }
+        guard eta >= 0 else {
+            throw BackpropError(.invalidArgument, "learning rate is \(eta); it must be ≥ 0")
+        }
+    }
+
+    private func expect(_ count: Int, equals expected: Int, name: String) throws(BackpropError) {
+        guard count == expected else {
+            throw BackpropError(.sizeMismatch, "\(name) holds \(count) floats; expected \(expected)")
+        }
+    }
+
+    /// The buffer's base address once its count and values are checked.
+    private func validated(_ buffer: UnsafeBufferPointer<Float>, count: Int, name: String) throws(BackpropError)
+        -> UnsafePointer<Float>
+    {
+        try expect(buffer.count, equals: count, name: name)
+        guard let base = buffer.baseAddress else {
+            throw BackpropError(.sizeMismatch, "\(name) is empty; expected \(count) floats")
+        }
+        guard VectorKernels.allFinite(base, count: count) else {
+            let index = buffer.firstIndex { !$0.isFinite } ?? 0
+            throw BackpropError(.nonFinite, "\(name)[\(index)] is \(buffer[index]); every value must be finite")
+        }
+        return base
+    }
+}
+
+extension Network: CustomStringConvertible {
+    public var description: String {
+        let shape = layerSizes.map(String.init).joined(separator: "-")
+        let sigmas = activations.map { "\($0)" }.joined(separator: ", ")
+        return "Network(\(shape), \(sigmas), \(loss), \(parameterCount) parameters)"
+    }
+}

@@ -1,0 +1,27 @@
+import CBackpropABI
+
+@_cdecl("bp_status_string")
+public func bp_status_string(_ status: bp_status) -> UnsafePointer<CChar>? {
+    cString(description(of: status))
+}
+
+@_cdecl("bp_last_error")
+public func bp_last_error() -> UnsafePointer<CChar>? {
+    LastError.message
+}
+
+private func description(of status: bp_status) -> StaticString {
+    switch status {
+    case BP_OK: return "success"
+    case BP_ERROR_NULL_ARGUMENT: return "a required pointer argument is NULL"
+    case BP_ERROR_INVALID_ARGUMENT: return "an argument is out of its valid range"
+    case BP_ERROR_UNKNOWN_ENUM: return "unknown activation or loss value"
+    case BP_ERROR_INVALID_ARCHITECTURE: return "unsupported combination of layers, activations and loss"
+    case BP_ERROR_SIZE_MISMATCH: return "a count does not match the network"
+    case BP_ERROR_SIZE_OVERFLOW: return "sizes too large"
+    case BP_ERROR_NON_FINITE: return "a value is NaN or infinite"
+    case BP_ERROR_STATE: return "the call is not valid in the network's current state"
+    case BP_ERROR_OUT_OF_MEMORY: return "out of memory"
+    default: return "unknown status"
+    }
+}

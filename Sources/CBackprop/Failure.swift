@@ -1,0 +1,66 @@
+import BackpropCore
+import CBackpropABI
+
+/// A failed C call: the status it returns and the message bp_last_error() will show.
+struct Failure: Error {
+    let status: bp_status
+    let message: String
+
+    init(_ status: bp_status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    init(_ error: BackpropError) {
+        message = error.message
+        switch error.kind {
+        case .invalidArgument: status = BP_ERROR_INVALID_ARGUMENT
+        case .invalidArchitecture: status = BP_ERROR_INVALID_ARCHITECTURE
+        case .sizeMismatch: status = BP_ERROR_SIZE_MISMATCH
+        case .sizeOverflow: status = BP_ERROR_SIZE_OVERFLOW
+        case .nonFinite: status = BP_ERROR_NON_FINITE
+        case .state: status = BP_ERROR_STATE
+        case .outOfMemory: status = BP_ERROR_OUT_OF_MEMORY
+        }
+    }
+}
+
+/// The body of every fallible entry point: BP_OK when `body` returns, otherwise the
+/// failure's status, with its message kept for bp_last_error().
+func entryPoint(_ body: () throws -> Void) -> bp_status {
+    let failure: Failure
+    do {
+        try body()
+        return BP_OK
+    } catch let error as Failure {
+        failure = error
+    } catch let error as BackpropError {
+        failure = Failure(error)
+    } catch {
+        failure = Failure(BP_ERROR_INVALID_ARGUMENT, "\(error)")
+    }
+    LastError.record(failure.message)
+    return failure.status
+}
+
+/// A pointer argument that must not be NULL.
+func required<Pointee>(_ pointer: UnsafePointer<Pointee>?, _ name: String) throws(Failure) -> UnsafePointer<Pointee> {
+    guard let pointer else { throw Failure(BP_ERROR_NULL_ARGUMENT, "\(name) is NULL") }
+    return pointer
+}
+
+func required<Pointee>(_ pointer: UnsafeMutablePointer<Pointee>?, _ name: String) throws(Failure)
+    -> UnsafeMutablePointer<Pointee>
+{
+    guard let pointer else { throw Failure(BP_ERROR_NULL_ARGUMENT, "\(name) is NULL") }
+    return pointer
+}
+
+/// A size_t argument. Swift sees size_t as Int, so values above Int.max arrive negative:
+/// far beyond anything the library can hold.
+func size(_ value: Int, _ name: String) throws(Failure) -> Int {
+    guard value >= 0 else {
+        throw Failure(BP_ERROR_SIZE_OVERFLOW, "\(name) is \(UInt(bitPattern: value)), beyond any size the library supports")
+    }
+    return value
+}

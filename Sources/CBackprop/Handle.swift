@@ -1,0 +1,26 @@
+import BackpropCore
+import CBackpropABI
+
+/// A bp_network* is a retained reference to a `Network`: created by bp_create,
+/// released by bp_destroy.
+enum Handle {
+    static func make(_ network: Network) -> OpaquePointer {
+        OpaquePointer(Unmanaged.passRetained(network).toOpaque())
+    }
+
+    static func network(_ handle: OpaquePointer?) throws(Failure) -> Network {
+        guard let handle else {
+            throw Failure(BP_ERROR_NULL_ARGUMENT, "net is NULL; pass a handle from bp_create()")
+        }
+        return Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+    }
+
+    /// The network behind a handle, or nil for NULL: for the getters that return 0.
+    static func peek(_ handle: OpaquePointer?) -> Network? {
+        try? network(handle)
+    }
+
+    static func release(_ handle: OpaquePointer) {
+        Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle)).release()
+    }
+}

@@ -1,0 +1,53 @@
+import BackpropCore
+import CBackpropABI
+
+@_cdecl("bp_forward")
+public func bp_forward(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ batch: Int, _ outputs: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let x = try required(inputs, "inputs")
+        let batch = try size(batch, "batch")
+        let a = try outputs.map { UnsafeMutableBufferPointer(start: $0, count: try network.outputCount(batch: batch)) }
+        try network.forward(UnsafeBufferPointer(start: x, count: try network.inputCount(batch: batch)), batch: batch, outputs: a)
+    }
+}
+
+@_cdecl("bp_backward")
+public func bp_backward(
+    _ net: OpaquePointer?, _ targets: UnsafePointer<Float>?, _ batch: Int, _ loss: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let y = try required(targets, "targets")
+        let batch = try size(batch, "batch")
+        let cost = try network.backward(UnsafeBufferPointer(start: y, count: try network.outputCount(batch: batch)), batch: batch)
+        loss?.pointee = cost
+    }
+}
+
+@_cdecl("bp_update")
+public func bp_update(_ net: OpaquePointer?, _ learningRate: Float) -> bp_status {
+    entryPoint {
+        try Handle.network(net).update(learningRate: learningRate)
+    }
+}
+
+@_cdecl("bp_train_step")
+public func bp_train_step(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?,
+    _ batch: Int, _ learningRate: Float, _ loss: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let x = try required(inputs, "inputs")
+        let y = try required(targets, "targets")
+        let batch = try size(batch, "batch")
+        let cost = try network.trainStep(
+            inputs: UnsafeBufferPointer(start: x, count: try network.inputCount(batch: batch)),
+            targets: UnsafeBufferPointer(start: y, count: try network.outputCount(batch: batch)),
+            batch: batch, learningRate: learningRate)
+        loss?.pointee = cost
+    }
+}

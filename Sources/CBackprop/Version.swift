@@ -1,0 +1,11 @@
+import CBackpropABI
+
+@_cdecl("bp_abi_version")
+public func bp_abi_version() -> UInt32 {
+    UInt32(BP_ABI_VERSION)
+}
+
+@_cdecl("bp_version")
+public func bp_version() -> UnsafePointer<CChar>? {
+    cString("0.1.0")
+}

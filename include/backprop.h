@@ -1,0 +1,227 @@
+/*
+ * backprop.h — the one public header of libbackprop.
+ *
+ * An embeddable engine that trains multilayer perceptrons with the backpropagation
+ * algorithm, in the notation of the seed documents:
+ *
+ *   z^l = W^l a^(l-1) + b^l,  a^l = σ_l(z^l)                       bp_forward
+ *   δ^L = C'(a^L) ⊙ σ'(z^L)                                        bp_backward
+ *   δ^l = ((W^(l+1))^T δ^(l+1)) ⊙ σ'(z^l)                          bp_backward
+ *   ∂C/∂b^l = (1/m) Σ_x δ^l_x,  ∂C/∂W^l = (1/m) Σ_x δ^l_x (a^(l-1)_x)^T   bp_backward
+ *   W ← W − η ∂C/∂W,  b ← b − η ∂C/∂b                              bp_update
+ *
+ * Conventions used by every function below:
+ *  - All numbers are float32. Matrices are row-major with one sample per row
+ *    (batch x width), which is numpy's C order.
+ *  - Every function that can fail returns a bp_status: BP_OK (0) on success, or one of the
+ *    BP_ERROR_* values. On failure nothing observable has changed, and bp_last_error()
+ *    returns a message naming the offending argument and the value that was expected.
+ *  - The library never prints, aborts or exits, and never keeps a pointer passed to it
+ *    after the call returns. Buffers are always owned by the caller, except the handle
+ *    returned by bp_create(), which the caller releases with bp_destroy().
+ *  - Thread-safety: different networks may be used from different threads at the same
+ *    time. One network must not be used by two threads at once (guard it with a lock).
+ *    The functions without a network argument are safe from any thread.
+ */
+#ifndef BACKPROP_H
+#define BACKPROP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*-************************************************************************
+ *  Version
+ **************************************************************************/
+#define BP_VERSION_MAJOR 0
+#define BP_VERSION_MINOR 1
+#define BP_VERSION_PATCH 0
+#define BP_VERSION_STRING "0.1.0"
+
+/* Bumped whenever a prototype, a struct or the meaning of a constant changes
+ * incompatibly. Compare BP_ABI_VERSION (what you compiled against) with
+ * bp_abi_version() (what you loaded) to detect a mismatched library. */
+#define BP_ABI_VERSION 1
+
+/*! bp_abi_version() :
+ *  @return the BP_ABI_VERSION the loaded library was built with. */
+uint32_t bp_abi_version(void);
+
+/*! bp_version() :
+ *  @return the library's version as a static, NUL-terminated string ("0.1.0").
+ *          The caller must not free it. */
+const char *bp_version(void);
+
+/*-************************************************************************
+ *  Errors
+ **************************************************************************/
+typedef int32_t bp_status;
+
+#define BP_OK                          0
+#define BP_ERROR_NULL_ARGUMENT         1  /* a required pointer argument is NULL */
+#define BP_ERROR_INVALID_ARGUMENT      2  /* a value is out of its documented range (0 sizes, negative rates...) */
+#define BP_ERROR_UNKNOWN_ENUM          3  /* an activation or loss value that is not one of the BP_* constants */
+#define BP_ERROR_INVALID_ARCHITECTURE  4  /* softmax on a hidden layer, cross-entropy without sigmoid/softmax output */
+#define BP_ERROR_SIZE_MISMATCH         5  /* a count does not match the network (e.g. bp_parameter_count()) */
+#define BP_ERROR_SIZE_OVERFLOW         6  /* sizes whose product does not fit in size_t, or beyond the documented limits */
+#define BP_ERROR_NON_FINITE            7  /* a NaN or infinity where a finite number is required */
+#define BP_ERROR_STATE                 8  /* the call is not valid now (bp_backward before bp_forward...) */
+#define BP_ERROR_OUT_OF_MEMORY         9  /* memory could not be allocated, or exceeds the machine's memory */
+
+/*! bp_status_string() :
+ *  @return a static, NUL-terminated description of any status value, including values
+ *          this version does not know ("unknown status"). Never NULL; do not free. */
+const char *bp_status_string(bp_status status);
+
+/*! bp_last_error() :
+ *  @return the detailed message of the most recent failed call made by the calling
+ *          thread ("layer_sizes[2] is 0; every layer needs at least one unit"), or ""
+ *          if no call on this thread has failed. Successful calls do not clear it.
+ *          The string is owned by the library and stays valid until the next failing
+ *          call on the same thread; copy it to keep it. Thread-local: safe to call from
+ *          any thread. */
+const char *bp_last_error(void);
+
+/*-************************************************************************
+ *  Network lifecycle
+ **************************************************************************/
+typedef struct bp_network bp_network;   /* opaque handle */
+
+/* Activation functions σ_l, one per layer after the input (int32_t values). */
+#define BP_SIGMOID     0  /* 1 / (1 + e^-z) */
+#define BP_TANH        1  /* tanh(z) */
+#define BP_RELU        2  /* max(0, z) */
+#define BP_LEAKY_RELU  3  /* z if z > 0, else 0.01 z */
+#define BP_LINEAR      4  /* z */
+#define BP_SOFTMAX     5  /* e^z_j / Σ_k e^z_k; output layer only */
+
+/* Loss functions C (int32_t values). Reported losses are means over the batch. */
+#define BP_LOSS_MSE            0  /* C = ½ ‖a^L − y‖², so C'(a^L) = a^L − y */
+#define BP_LOSS_CROSS_ENTROPY  1  /* softmax output: C = −Σ_j y_j ln a_j;
+                                     sigmoid output: C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)].
+                                     Both give δ^L = a^L − y, computed in that fused, stable form. */
+
+/* Limits checked by bp_create(). */
+#define BP_MAX_LAYER_COUNT  1024         /* layers, including the input layer */
+#define BP_MAX_LAYER_SIZE   (1u << 24)   /* units in one layer */
+
+/*! bp_create() :
+ *  Creates a network with `layer_count` layers, the input layer included:
+ *  layer_sizes[0] inputs, layer_sizes[layer_count-1] outputs. activations holds
+ *  layer_count-1 entries, the σ of layers 1..L. Softmax may only be the output's.
+ *  BP_LOSS_CROSS_ENTROPY requires a BP_SOFTMAX or BP_SIGMOID output layer.
+ *  Parameters are initialised from `seed` with SplitMix64: biases 0, weights uniform in
+ *  [-r, r] with r = sqrt(6 / (n_(l-1) + n_l)) (Glorot) for sigmoid, tanh, linear and
+ *  softmax layers and r = sqrt(6 / n_(l-1)) (He) for ReLU and leaky ReLU layers. The same
+ *  seed gives bit-identical parameters on every platform.
+ *  @param out  receives the new handle on success, NULL on failure. Release it with
+ *              bp_destroy(). layer_sizes and activations are read during the call only.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (a pointer is NULL); BP_ERROR_INVALID_ARGUMENT
+ *          (layer_count < 2, a layer size of 0); BP_ERROR_SIZE_OVERFLOW (more than
+ *          BP_MAX_LAYER_COUNT layers, a layer above BP_MAX_LAYER_SIZE, parameter count
+ *          overflows); BP_ERROR_UNKNOWN_ENUM; BP_ERROR_INVALID_ARCHITECTURE;
+ *          BP_ERROR_OUT_OF_MEMORY. */
+bp_status bp_create(const size_t *layer_sizes, size_t layer_count,
+                    const int32_t *activations, int32_t loss, uint64_t seed,
+                    bp_network **out);
+
+/*! bp_destroy() :
+ *  Releases the network and all its memory. NULL is a no-op. The handle must not be used
+ *  afterwards, nor be in use by another thread during the call. */
+void bp_destroy(bp_network *net);
+
+/*! bp_input_size(), bp_output_size(), bp_parameter_count(), bp_layer_count() :
+ *  @return n_0, n_L, the number of floats in the flat parameter layout (see
+ *          bp_get_parameters()), and the number of layers including the input layer.
+ *          Each returns 0 when net is NULL. */
+size_t bp_input_size(const bp_network *net);
+size_t bp_output_size(const bp_network *net);
+size_t bp_parameter_count(const bp_network *net);
+size_t bp_layer_count(const bp_network *net);
+
+/*! bp_layer_size() :
+ *  @return n_index, the width of layer `index` (0 is the input layer), or 0 when net is
+ *          NULL or index >= bp_layer_count(net). */
+size_t bp_layer_size(const bp_network *net, size_t index);
+
+/*-************************************************************************
+ *  Training
+ **************************************************************************/
+
+/*! bp_forward() :
+ *  Runs `batch` samples through the network: inputs is batch x bp_input_size(net)
+ *  floats, row-major; outputs (may be NULL when only training) receives
+ *  batch x bp_output_size(net) floats, the activations a^L.
+ *  Keeps a copy of the activations for a following bp_backward() with the same batch.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net or inputs); BP_ERROR_INVALID_ARGUMENT
+ *          (batch is 0); BP_ERROR_SIZE_OVERFLOW (batch x width overflows);
+ *          BP_ERROR_NON_FINITE (an input is NaN or infinite); BP_ERROR_OUT_OF_MEMORY
+ *          (a larger batch than before needs memory that is not available). */
+bp_status bp_forward(bp_network *net, const float *inputs, size_t batch, float *outputs);
+
+/*! bp_backward() :
+ *  Backpropagates the targets y (batch x bp_output_size(net) floats, row-major) through
+ *  the activations of the last bp_forward() on this handle, which must have had the same
+ *  batch, and stores the gradients averaged over the batch (see bp_get_gradients()).
+ *  Parameters are not changed; call bp_update() to apply the gradients.
+ *  @param loss  if not NULL, receives the mean loss over the batch.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (batch is 0);
+ *          BP_ERROR_NON_FINITE (a target is NaN or infinite); BP_ERROR_STATE (no
+ *          bp_forward() since creation or the last bp_update()/bp_set_parameters(),
+ *          or its batch differs). */
+bp_status bp_backward(bp_network *net, const float *targets, size_t batch, float *loss);
+
+/*! bp_update() :
+ *  Applies the gradients of the last bp_backward(): W ← W − η ∂C/∂W, b ← b − η ∂C/∂b
+ *  with η = learning_rate. Each gradient is applied once: a second bp_update() needs a new
+ *  bp_forward() and bp_backward(). A learning rate of 0 is allowed and changes nothing.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_NON_FINITE (learning_rate is NaN or
+ *          infinite); BP_ERROR_INVALID_ARGUMENT (learning_rate < 0); BP_ERROR_STATE (no
+ *          gradients waiting to be applied). */
+bp_status bp_update(bp_network *net, float learning_rate);
+
+/*! bp_train_step() :
+ *  One mini-batch step of stochastic gradient descent: bp_forward(), bp_backward() and
+ *  bp_update() in one call. inputs is batch x bp_input_size(net) floats, targets
+ *  batch x bp_output_size(net) floats; loss (may be NULL) receives the mean loss of the
+ *  batch before the update. All arguments are validated before anything changes.
+ *  @return BP_OK or any status of the three functions it combines. */
+bp_status bp_train_step(bp_network *net, const float *inputs, const float *targets,
+                        size_t batch, float learning_rate, float *loss);
+
+/*-************************************************************************
+ *  Parameters and gradients
+ *
+ *  The flat layout, shared by parameters and gradients: for l = 1..L in order, W^l
+ *  row-major (n_l x n_(l-1): W[j][k] at j * n_(l-1) + k, j = unit of layer l, k = unit
+ *  of layer l-1), then b^l (n_l floats). bp_parameter_count(net) floats in all.
+ **************************************************************************/
+
+/*! bp_get_parameters() :
+ *  Copies all parameters into out, which holds `count` floats.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH (count differs from
+ *          bp_parameter_count(net)). */
+bp_status bp_get_parameters(const bp_network *net, float *out, size_t count);
+
+/*! bp_set_parameters() :
+ *  Replaces all parameters with the `count` floats at in. Discards kept activations
+ *  and pending gradients, which belonged to the old parameters.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH;
+ *          BP_ERROR_NON_FINITE (a value is NaN or infinite; nothing is changed). */
+bp_status bp_set_parameters(bp_network *net, const float *in, size_t count);
+
+/*! bp_get_gradients() :
+ *  Copies the gradients of the last bp_backward() (∂C/∂W and ∂C/∂b, averaged over the
+ *  batch) into out, in the flat layout. They stay available after bp_update().
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH; BP_ERROR_STATE (no
+ *          bp_backward() since creation or the last bp_set_parameters()). */
+bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BACKPROP_H */
