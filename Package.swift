@@ -40,7 +40,9 @@ let package = Package(
         // Compiled, never linked: fails the build when a prototype in include/backprop.h
         // and its @_cdecl implementation disagree on any type.
         .target(name: "ABIConformance", dependencies: ["CBackprop", "CBackpropABI"]),
-        .executableTarget(name: "backprop-demo", dependencies: ["BackpropCore"], swiftSettings: codegen),
-        .testTarget(name: "BackpropCoreTests", dependencies: ["BackpropCore"], swiftSettings: codegen),
+        // Generated data sets and a mini-batch loop, shared by the demo and the tests.
+        .target(name: "SyntheticData", dependencies: ["BackpropCore"], swiftSettings: codegen),
+        .executableTarget(name: "backprop-demo", dependencies: ["BackpropCore", "SyntheticData"], swiftSettings: codegen),
+        .testTarget(name: "BackpropCoreTests", dependencies: ["BackpropCore", "SyntheticData"], swiftSettings: codegen),
     ]
 )

@@ -2,6 +2,8 @@
 extension Network {
     /// a^L for `batch` samples given row-major `inputs` (batch × inputSize).
     public func forward(_ inputs: [Float], batch: Int) throws(BackpropError) -> [Float] {
+        // Checked before the outputs are allocated, which an absurd batch would make fatal.
+        try expect(inputs.count, equals: inputCount(batch: batch), name: "inputs")
         var outputs = [Float](repeating: 0, count: try outputCount(batch: batch))
         try inputs.withUnsafeBufferPointer { (x) throws(BackpropError) in
             try outputs.withUnsafeMutableBufferPointer { (out) throws(BackpropError) in

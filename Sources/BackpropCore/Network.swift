@@ -335,7 +335,7 @@ public final class Network {
         }
     }
 
-    private func expect(_ count: Int, equals expected: Int, name: String) throws(BackpropError) {
+    func expect(_ count: Int, equals expected: Int, name: String) throws(BackpropError) {
         guard count == expected else {
             throw BackpropError(.sizeMismatch, "\(name) holds \(count) floats; expected \(expected)")
         }

@@ -1,0 +1,94 @@
+import XCTest
+import BackpropCore
+
+/// The library's gradients against the float64 reference of the seed's equations, for
+/// every activation × loss combination the library accepts.
+final class GradientTests: XCTestCase {
+    static let hiddenActivations: [Activation] = [.sigmoid, .tanh, .relu, .leakyRelu, .linear]
+
+    static var combinations: [(output: Activation, loss: Loss)] {
+        Activation.allCases.map { ($0, Loss.meanSquaredError) } + [(.sigmoid, .crossEntropy), (.softmax, .crossEntropy)]
+    }
+
+    func testEveryActivationAndLossMatchesTheReference() throws {
+        var seed: UInt64 = 100
+        for (output, loss) in Self.combinations {
+            for hidden in Self.hiddenActivations {
+                seed += 1
+                try checkGradients(sizes: [4, 6, 5, 3], activations: [hidden, hidden, output], loss: loss, batch: 5, seed: seed)
+            }
+        }
+    }
+
+    /// Shapes past the GEMM's register tile (6 × 32) and k-block (256) on every product:
+    /// forward k = 300, weight-gradient k = batch = 270, edge tiles in m and n.
+    func testLargeShapesExerciseEveryGEMMBlockEdge() throws {
+        try checkGradients(sizes: [300, 37, 7], activations: [.tanh, .softmax], loss: .crossEntropy, batch: 13, seed: 5,
+                           checkFiniteDifferences: false)
+        try checkGradients(sizes: [20, 70, 3], activations: [.sigmoid, .sigmoid], loss: .meanSquaredError, batch: 270, seed: 6,
+                           checkFiniteDifferences: false)
+    }
+
+    func testTheReferenceAgreesWithFiniteDifferences() throws {
+        for (output, loss) in Self.combinations {
+            let network = try Network(layerSizes: [3, 4, 3], activations: [.tanh, output], loss: loss, seed: 9)
+            let (xs, ys) = Self.batch(network, count: 4, seed: 10)
+            let reference = ReferenceNetwork(network)
+            let error = relativeError(reference.gradients(xs, ys), reference.numericalGradients(xs, ys))
+            XCTAssertLessThan(error, 1e-6, "reference vs finite differences, \(output) output, \(loss)")
+        }
+    }
+
+    func testLossMatchesTheReference() throws {
+        for (output, loss) in Self.combinations {
+            let network = try Network(layerSizes: [3, 5, 4], activations: [.relu, output], loss: loss, seed: 3)
+            let (xs, ys) = Self.batch(network, count: 6, seed: 4)
+            _ = try network.forward(xs.flatMap { $0.map(Float.init) }, batch: xs.count)
+            let cost = try network.backward(ys.flatMap { $0.map(Float.init) }, batch: ys.count)
+            let expected = ReferenceNetwork(network).meanCost(xs, ys)
+            XCTAssertEqual(Double(cost), expected, accuracy: 1e-5 * max(1, abs(expected)), "\(output) output, \(loss)")
+        }
+    }
+
+    private func checkGradients(
+        sizes: [Int], activations: [Activation], loss: Loss, batch: Int, seed: UInt64,
+        checkFiniteDifferences: Bool = true, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let network = try Network(layerSizes: sizes, activations: activations, loss: loss, seed: seed)
+        let (xs, ys) = Self.batch(network, count: batch, seed: seed &* 31)
+        _ = try network.forward(xs.flatMap { $0.map(Float.init) }, batch: batch)
+        try network.backward(ys.flatMap { $0.map(Float.init) }, batch: batch)
+        let library = try network.gradientArray().map(Double.init)
+        let reference = ReferenceNetwork(network)
+        let expected = reference.gradients(xs, ys)
+        let error = relativeError(library, expected)
+        XCTAssertLessThanOrEqual(error, 1e-4, "library vs reference: \(network)", file: file, line: line)
+        if checkFiniteDifferences {
+            let numerical = reference.numericalGradients(xs, ys)
+            XCTAssertLessThan(relativeError(expected, numerical), 1e-6, "reference vs finite differences: \(network)",
+                              file: file, line: line)
+        }
+    }
+
+    /// Random inputs in [-1, 1) and targets suited to the loss: one-hot for softmax
+    /// cross-entropy, values in (0, 1) for sigmoid cross-entropy, anything for MSE. Values
+    /// are rounded to float32 so the library and the reference see the same numbers.
+    static func batch(_ network: Network, count: Int, seed: UInt64) -> ([[Double]], [[Double]]) {
+        var generator = SplitMix64(seed: seed)
+        func draw() -> Double { Double(Float(generator.nextSymmetric(limit: 1))) }
+        let xs = (0 ..< count).map { _ in (0 ..< network.inputSize).map { _ in draw() } }
+        let ys: [[Double]] = (0 ..< count).map { _ in
+            let width = network.outputSize
+            switch (network.loss, network.activations.last!) {
+            case (.crossEntropy, .softmax):
+                let hot = Int(generator.next() % UInt64(width))
+                return (0 ..< width).map { $0 == hot ? 1 : 0 }
+            case (.crossEntropy, _):
+                return (0 ..< width).map { _ in Double(Float(0.5 + 0.45 * draw())) }
+            default:
+                return (0 ..< width).map { _ in draw() }
+            }
+        }
+        return (xs, ys)
+    }
+}
