@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The activation function σ of a layer: a^l = σ(z^l).
 public enum Activation: Sendable, CaseIterable, Equatable {
     /// σ(z) = 1 / (1 + e^-z)
@@ -29,9 +23,9 @@ public enum Activation: Sendable, CaseIterable, Equatable {
         let count = rows * width
         switch self {
         case .sigmoid:
-            for i in 0 ..< count { a[i] = Self.sigmoid(z[i]) }
+            VectorMath.map(z, into: a, count: count, VectorMath.sigmoid)
         case .tanh:
-            for i in 0 ..< count { a[i] = tanhf(z[i]) }
+            VectorMath.map(z, into: a, count: count, VectorMath.tanh)
         case .relu:
             for i in 0 ..< count { a[i] = max(z[i], 0) }
         case .leakyRelu:
@@ -60,25 +54,14 @@ public enum Activation: Sendable, CaseIterable, Equatable {
         }
     }
 
-    /// The logistic function, never overflowing: e^-|z| ≤ 1 on both branches.
-    @inline(__always)
-    static func sigmoid(_ z: Float) -> Float {
-        if z >= 0 {
-            return 1 / (1 + expf(-z))
-        }
-        let e = expf(z)
-        return e / (1 + e)
-    }
-
     /// Softmax of one row, shifted by the row's maximum so no exponent exceeds 0.
     private static func softmax(z: UnsafePointer<Float>, a: UnsafeMutablePointer<Float>, width: Int) {
         var maximum = z[0]
         for j in 1 ..< max(width, 1) { maximum = max(maximum, z[j]) }
+        let shift = VectorMath.V(repeating: maximum)
+        VectorMath.map(z, into: a, count: width) { VectorMath.exp($0 - shift) }
         var sum: Float = 0
-        for j in 0 ..< width {
-            a[j] = expf(z[j] - maximum)
-            sum += a[j]
-        }
+        for j in 0 ..< width { sum += a[j] }
         let scale = 1 / sum
         for j in 0 ..< width { a[j] *= scale }
     }

@@ -65,7 +65,7 @@ enum GEMM {
     }
 
     /// C = alpha · A · B, plus the previous C when `accumulate` is true. C is row-major
-    /// with leading dimension `ldc`. Requires m, n, k ≥ 1 and, for B, n ≤ the width the
+    /// with leading dimension `ldc`. Small or thin shapes go to `DirectGEMM` unpacked. Requires m, n, k ≥ 1 and, for B, n ≤ the width the
     /// workspace was made for (or any n when the workspace is `nc` wide).
     static func multiply(
         m: Int, n: Int, k: Int, alpha: Float,
@@ -73,6 +73,10 @@ enum GEMM {
         accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
         workspace: GEMMWorkspace
     ) {
+        if DirectGEMM.isPreferred(m: m, n: n, k: k) {
+            DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
+            return
+        }
         var jc = 0
         while jc < n {
             let ncBlock = min(nc, n - jc)

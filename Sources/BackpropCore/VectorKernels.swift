@@ -18,7 +18,7 @@ enum VectorKernels {
             tail += x[i] * 0
             i += 1
         }
-        return (acc.sum() + tail).isFinite
+        return (VectorMath.sum(acc) + tail).isFinite
     }
 
     /// y ← y − η x (the update W ← W − η ∂C/∂W over the flat parameter buffer).
@@ -46,8 +46,8 @@ enum VectorKernels {
 
     /// out[j] = scale · Σ_rows matrix[row][j]: the batch mean of each column.
     static func columnSums(_ matrix: UnsafePointer<Float>, rows: Int, width: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
-        out.update(repeating: 0, count: width)
-        for row in 0 ..< rows {
+        out.update(from: matrix, count: width)
+        for row in 1 ..< max(rows, 1) {
             let source = matrix + row * width
             for j in 0 ..< width { out[j] += source[j] }
         }

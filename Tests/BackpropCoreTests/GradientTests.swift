@@ -29,6 +29,15 @@ final class GradientTests: XCTestCase {
                            checkFiniteDifferences: false)
     }
 
+    /// One or two samples through wide layers take the unpacked kernels: dot products of
+    /// four columns at a time with SIMD tails, and rank-few weight gradients.
+    func testSingleSamplesThroughWideLayersMatchTheReference() throws {
+        try checkGradients(sizes: [40, 33, 5], activations: [.leakyRelu, .sigmoid], loss: .crossEntropy, batch: 1, seed: 7,
+                           checkFiniteDifferences: false)
+        try checkGradients(sizes: [70, 17, 19, 3], activations: [.relu, .tanh, .linear], loss: .meanSquaredError, batch: 2,
+                           seed: 8, checkFiniteDifferences: false)
+    }
+
     func testTheReferenceAgreesWithFiniteDifferences() throws {
         for (output, loss) in Self.combinations {
             let network = try Network(layerSizes: [3, 4, 3], activations: [.tanh, output], loss: loss, seed: 9)

@@ -75,6 +75,22 @@ final class NetworkTests: XCTestCase {
         XCTAssertTrue(try softmax.gradientArray().allSatisfy(\.isFinite))
     }
 
+    /// The vectorised sigmoid and tanh against libm in float64, across the range where
+    /// they are not saturated, and both tails where they are.
+    func testActivationsMatchLibmClosely() throws {
+        let z: [Float] = stride(from: -30, through: 30, by: 0.01).map { Float($0) } + [1e-7, -1e-7, 0, 1e4, -1e4]
+        for (activation, expected) in [(Activation.sigmoid, { 1 / (1 + Foundation.exp(-$0)) }),
+                                       (.tanh, { Foundation.tanh($0) })] as [(Activation, (Double) -> Double)] {
+            let network = try Network(layerSizes: [1, 1], activations: [activation], loss: .meanSquaredError, seed: 0)
+            try network.setParameters([1, 0])
+            let a = try network.forward(z, batch: z.count)
+            for (input, output) in zip(z, a) {
+                let want = expected(Double(input))
+                XCTAssertEqual(Double(output), want, accuracy: 4e-7 * max(abs(want), 1e-30) + 1e-37, "\(activation)(\(input))")
+            }
+        }
+    }
+
     func testBatchesOfDifferentSizesReuseAndGrowStorage() throws {
         let network = try Network(layerSizes: [2, 5, 2], activations: [.relu, .softmax], loss: .crossEntropy, seed: 4)
         let single = try network.forward([0.3, -0.7], batch: 1)
