@@ -1,0 +1,65 @@
+"""backprop: train multilayer perceptrons with libbackprop from Python.
+
+    >>> import numpy as np, backprop
+    >>> net = backprop.Network([2, 16, 3], ["relu", "softmax"], loss="cross_entropy", seed=0)
+    >>> history = net.fit(X, labels, epochs=20, batch_size=32, learning_rate=0.1)
+    >>> net.score(X, labels)        # accuracy
+
+The shared library is loaded from $BACKPROP_LIBRARY if set, else the copy bundled in
+this package, else <repo>/.build/release/libbackprop.so when run from the source tree.
+"""
+
+from . import _lib
+from .errors import (
+    BackpropError,
+    InvalidArchitectureError,
+    InvalidArgumentError,
+    NonFiniteError,
+    NullArgumentError,
+    OutOfMemoryError,
+    SizeMismatchError,
+    SizeOverflowError,
+    StateError,
+    UnknownEnumError,
+)
+from .network import ACTIVATIONS, LOSSES, Network
+from .training import fit, score
+
+__version__ = "0.1.0"
+
+#: Path of the loaded libbackprop.so.
+library_path = _lib.library_path
+#: bp_abi_version() of the loaded library.
+ABI_VERSION = _lib.ABI_VERSION
+
+
+def version() -> str:
+    """The loaded library's version string (bp_version())."""
+    return _lib.version()
+
+
+def abi_version() -> int:
+    """The loaded library's ABI version (bp_abi_version())."""
+    return _lib.abi_version()
+
+
+__all__ = [
+    "Network",
+    "ACTIVATIONS",
+    "LOSSES",
+    "fit",
+    "score",
+    "version",
+    "abi_version",
+    "library_path",
+    "BackpropError",
+    "NullArgumentError",
+    "InvalidArgumentError",
+    "UnknownEnumError",
+    "InvalidArchitectureError",
+    "SizeMismatchError",
+    "SizeOverflowError",
+    "NonFiniteError",
+    "StateError",
+    "OutOfMemoryError",
+]

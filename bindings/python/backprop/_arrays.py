@@ -1,0 +1,177 @@
+"""Checking and converting array arguments before they reach C.
+
+The zero-copy rule: a C-contiguous, aligned, native-endian float32 ``numpy.ndarray``
+is passed to the library as it is (its data pointer goes straight to C).  Anything
+else -- float64 or integer arrays, non-contiguous views, Python lists -- is converted
+once with ``np.ascontiguousarray(x, dtype=np.float32)``.
+
+Every problem is reported as a ValueError naming the argument before any C call.
+"""
+
+from __future__ import annotations
+
+import numbers
+import operator
+from ctypes import POINTER, c_float
+
+import numpy as np
+
+_FLOAT_P = POINTER(c_float)
+
+
+def pointer(arr: np.ndarray):
+    """A ``float *`` to the data of a C-contiguous float32 array (no copy)."""
+    return arr.ctypes.data_as(_FLOAT_P)
+
+
+def is_zero_copy(x) -> bool:
+    """True when `x` would be handed to C without a copy."""
+    return (
+        isinstance(x, np.ndarray)
+        and x.dtype == np.float32  # also rules out byte-swapped float32
+        and x.flags.c_contiguous
+        and x.flags.aligned
+    )
+
+
+def as_numeric(x, name: str) -> np.ndarray:
+    """np.asarray(x) with a ValueError for ragged, non-numeric and complex input."""
+    if isinstance(x, np.ndarray):
+        arr = x
+    else:
+        try:
+            arr = np.asarray(x)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name} cannot be read as a numeric array: {exc}") from None
+    kind = arr.dtype.kind
+    if kind == "c":
+        raise ValueError(f"{name} has complex dtype {arr.dtype}; expected real numbers (float32)")
+    if kind not in "biuf":
+        raise ValueError(f"{name} has dtype {arr.dtype}; expected real numbers (float32)")
+    return arr
+
+
+def as_float32(x, name: str) -> np.ndarray:
+    """A C-contiguous float32 array with the data of `x`: `x` itself when possible."""
+    if is_zero_copy(x):
+        return x
+    arr = as_numeric(x, name)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.asarray(arr, dtype=np.float32, order="C")
+
+
+def _describe_index(index) -> str:
+    return ", ".join(str(int(i)) for i in index)
+
+
+def check_finite(arr: np.ndarray, name: str) -> None:
+    """ValueError naming the first NaN or infinite entry of a float32 array."""
+    if arr.size and not np.isfinite(arr).all():
+        bad = np.argwhere(~np.isfinite(arr))[0]
+        value = arr[tuple(bad)]
+        raise ValueError(
+            f"{name}[{_describe_index(bad)}] is {value}; every value must be finite "
+            "(no NaN or infinity, and within float32 range, |x| < 3.4e38)"
+        )
+
+
+def check_not_empty(arr: np.ndarray, name: str, expected: str) -> None:
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(arr.shape)}); expected {expected} with at least one sample")
+
+
+def as_inputs(x, width: int, name: str = "X"):
+    """Inputs as a (batch, width) float32 C-contiguous array.
+
+    A 1-D array of `width` values is one sample, a batch of 1; the second result
+    says whether that happened (so the caller can return 1-D outputs).
+    """
+    arr = as_float32(x, name)
+    expected = f"(batch, {width})"
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} has shape {tuple(arr.shape)}; expected {expected}, or ({width},) for one sample")
+    check_not_empty(arr, name, expected)
+    single = arr.ndim == 1
+    if single:
+        if arr.shape[0] != width:
+            raise ValueError(f"{name} has shape {tuple(arr.shape)}; expected {expected}, or ({width},) for one sample")
+        arr = arr.reshape(1, width)
+    elif arr.shape[1] != width:
+        raise ValueError(f"{name} has shape {tuple(arr.shape)}; expected {expected}")
+    check_finite(arr, name)
+    return arr, single
+
+
+def labels_to_targets(labels: np.ndarray, width: int, output_activation: str, name: str) -> np.ndarray:
+    """Integer class labels (1-D) to float32 targets of shape (batch, width)."""
+    labels = np.asarray(labels).astype(np.int64, copy=False)
+    if width == 1:
+        bad = np.flatnonzero((labels != 0) & (labels != 1))
+        if bad.size:
+            i = int(bad[0])
+            raise ValueError(f"{name}[{i}] is {labels[i]}; a single {output_activation} output takes class labels 0 or 1")
+        return np.ascontiguousarray(labels.reshape(-1, 1), dtype=np.float32)
+    bad = np.flatnonzero((labels < 0) | (labels >= width))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{name}[{i}] is {labels[i]}; class labels must be in 0..{width - 1} (one per output unit)")
+    targets = np.zeros((labels.shape[0], width), dtype=np.float32)
+    targets[np.arange(labels.shape[0]), labels] = 1.0
+    return targets
+
+
+def is_label_vector(arr: np.ndarray) -> bool:
+    return arr.ndim == 1 and arr.dtype.kind in "biu"
+
+
+def as_targets(y, batch, width: int, classifier: bool, output_activation: str, name: str = "Y") -> np.ndarray:
+    """Targets as a (batch, width) float32 C-contiguous array.
+
+    `batch` is the number of samples they must match (None: take it from `y`).
+    Accepted: a (batch, width) array; for a classifier (softmax or sigmoid output),
+    1-D integer class labels of length batch, one-hot encoded here (0/1 for a single
+    output); a 1-D array of length batch when width is 1; a 1-D array of length width
+    when batch is 1.
+    """
+    arr = as_numeric(y, name)
+    rows = "batch" if batch is None else str(batch)
+    expected = f"({rows}, {width})"
+    if arr.ndim not in (1, 2):
+        raise ValueError(f"{name} has shape {tuple(arr.shape)}; expected {expected}")
+    check_not_empty(arr, name, expected)
+    if classifier and is_label_vector(arr) and (batch is None or arr.shape[0] == batch):
+        return labels_to_targets(arr, width, output_activation, name)
+    arr = as_float32(arr, name)
+    if arr.ndim == 1:
+        if width == 1 and (batch is None or arr.shape[0] == batch):
+            arr = arr.reshape(-1, 1)
+        elif batch == 1 and arr.shape[0] == width:
+            arr = arr.reshape(1, width)
+        else:
+            hint = f" or ({batch},) class labels" if classifier and batch is not None else ""
+            raise ValueError(f"{name} has shape {tuple(arr.shape)}; expected {expected}{hint}")
+    elif arr.shape[1] != width or (batch is not None and arr.shape[0] != batch):
+        suffix = " (one row per sample of X)" if batch is not None else ""
+        raise ValueError(f"{name} has shape {tuple(arr.shape)}; expected {expected}{suffix}")
+    check_finite(arr, name)
+    return arr
+
+
+def as_real(value, name: str) -> float:
+    """A Python float from a real number (not bool, str or complex)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} is {value!r}; expected a real number")
+    return float(value)
+
+
+def as_int(value, name: str, minimum: int | None = None) -> int:
+    """An int from an integer (not bool or float), optionally >= minimum."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} is {value!r}; expected an integer")
+    try:
+        result = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} is {value!r}; expected an integer") from None
+    if minimum is not None and result < minimum:
+        raise ValueError(f"{name} is {result}; expected an integer >= {minimum}")
+    return result

@@ -1,0 +1,107 @@
+"""A plain numpy float64 implementation of the seed's equations, for the tests.
+
+    z^l = W^l a^(l-1) + b^l,  a^l = σ(z^l)
+    δ^L = a − y                                  cross-entropy (softmax or sigmoid output)
+    δ^L = (a − y) ⊙ σ'(z^L)                      MSE
+    δ^L_j = a_j (g_j − Σ_k a_k g_k), g = a − y   MSE with a softmax output (Jacobian product)
+    δ^l = ((W^(l+1))^T δ^(l+1)) ⊙ σ'(z^l)
+    ∂C/∂b^l = mean_x δ^l,  ∂C/∂W^l = mean_x δ^l (a^(l-1))^T
+"""
+
+import numpy as np
+
+
+def activate(name, z):
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-z))
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "leaky_relu":
+        return np.where(z > 0, z, 0.01 * z)
+    if name == "linear":
+        return z.copy()
+    if name == "softmax":
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    raise ValueError(name)
+
+
+def derivative(name, z):
+    """σ'(z) elementwise (not for softmax)."""
+    if name == "sigmoid":
+        s = 1.0 / (1.0 + np.exp(-z))
+        return s * (1.0 - s)
+    if name == "tanh":
+        return 1.0 - np.tanh(z) ** 2
+    if name == "relu":
+        return (z > 0).astype(np.float64)
+    if name == "leaky_relu":
+        return np.where(z > 0, 1.0, 0.01)
+    if name == "linear":
+        return np.ones_like(z)
+    raise ValueError(name)
+
+
+def unflatten(layers, params):
+    params = np.asarray(params, dtype=np.float64)
+    Ws, bs = [], []
+    offset = 0
+    for l in range(1, len(layers)):
+        n, p = layers[l], layers[l - 1]
+        Ws.append(params[offset : offset + n * p].reshape(n, p))
+        offset += n * p
+        bs.append(params[offset : offset + n])
+        offset += n
+    assert offset == params.size
+    return Ws, bs
+
+
+def flatten(Ws, bs):
+    return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(Ws, bs)])
+
+
+def forward(layers, activations, params, X):
+    Ws, bs = unflatten(layers, params)
+    a = np.asarray(X, dtype=np.float64)
+    zs, As = [], [a]
+    for W, b, act in zip(Ws, bs, activations):
+        z = a @ W.T + b
+        a = activate(act, z)
+        zs.append(z)
+        As.append(a)
+    return zs, As
+
+
+def loss(loss_name, output_activation, a, y):
+    if loss_name == "mse":
+        return float(np.mean(0.5 * np.sum((a - y) ** 2, axis=1)))
+    if output_activation == "softmax":
+        return float(np.mean(-np.sum(y * np.log(a), axis=1)))
+    return float(np.mean(-np.sum(y * np.log(a) + (1 - y) * np.log(1 - a), axis=1)))
+
+
+def gradients(layers, activations, loss_name, params, X, Y):
+    """(flat gradients, mean loss, outputs) in float64."""
+    Ws, bs = unflatten(layers, params)
+    zs, As = forward(layers, activations, params, X)
+    y = np.asarray(Y, dtype=np.float64)
+    a = As[-1]
+    m = a.shape[0]
+    out = activations[-1]
+    if loss_name == "cross_entropy":
+        delta = a - y
+    elif out == "softmax":
+        g = a - y
+        delta = a * (g - np.sum(a * g, axis=1, keepdims=True))
+    else:
+        delta = (a - y) * derivative(out, zs[-1])
+    gWs = [None] * len(Ws)
+    gbs = [None] * len(Ws)
+    for l in range(len(Ws) - 1, -1, -1):
+        gWs[l] = delta.T @ As[l] / m
+        gbs[l] = delta.mean(axis=0)
+        if l > 0:
+            delta = (delta @ Ws[l]) * derivative(activations[l - 1], zs[l - 1])
+    return flatten(gWs, gbs), loss(loss_name, out, a, y), a
