@@ -70,6 +70,14 @@ typedef int32_t bp_status;
 #define BP_ERROR_NON_FINITE            7  /* a NaN or infinity where a finite number is required */
 #define BP_ERROR_STATE                 8  /* the call is not valid now (bp_backward before bp_forward...) */
 #define BP_ERROR_OUT_OF_MEMORY         9  /* memory could not be allocated, or exceeds the machine's memory */
+#define BP_ERROR_DIVERGED             10  /* the loss or a gradient is NaN/infinite; parameters left unchanged */
+#define BP_ERROR_BUFFER_TOO_SMALL     11  /* bp_save_to_buffer(): capacity is below the model's size */
+#define BP_ERROR_IO                   12  /* the operating system refused a file operation (see bp_last_error()) */
+#define BP_ERROR_NOT_A_MODEL          13  /* the data does not start with the model magic */
+#define BP_ERROR_UNSUPPORTED_VERSION  14  /* a model format version this library cannot read */
+#define BP_ERROR_TRUNCATED            15  /* the model ends before its declared contents */
+#define BP_ERROR_CHECKSUM_MISMATCH    16  /* the model's CRC-32 does not match: the bytes were damaged */
+#define BP_ERROR_CORRUPT_MODEL        17  /* the checksum is valid but a field is impossible */
 
 /*! bp_status_string() :
  *  @return a static, NUL-terminated description of any status value, including values
@@ -78,7 +86,7 @@ const char *bp_status_string(bp_status status);
 
 /*! bp_last_error() :
  *  @return the detailed message of the most recent failed call made by the calling
- *          thread ("layer_sizes[2] is 0; every layer needs at least one unit"), or ""
+ *          thread ("layer 2 has 0 units; every layer needs at least one unit"), or ""
  *          if no call on this thread has failed. Successful calls do not clear it.
  *          The string is owned by the library and stays valid until the next failing
  *          call on the same thread; copy it to keep it. Thread-local: safe to call from
@@ -99,7 +107,8 @@ typedef struct bp_network bp_network;   /* opaque handle */
 #define BP_SOFTMAX     5  /* e^z_j / Σ_k e^z_k; output layer only */
 
 /* Loss functions C (int32_t values). Reported losses are means over the batch. */
-#define BP_LOSS_MSE            0  /* C = ½ ‖a^L − y‖², so C'(a^L) = a^L − y */
+#define BP_LOSS_MSE            0  /* C = ½ ‖a^L − y‖², so C'(a^L) = a^L − y; with a softmax output,
+                                     σ'(z^L) is softmax's Jacobian and δ^L = J^T (a^L − y) */
 #define BP_LOSS_CROSS_ENTROPY  1  /* softmax output: C = −Σ_j y_j ln a_j;
                                      sigmoid output: C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)].
                                      Both give δ^L = a^L − y, computed in that fused, stable form. */
@@ -156,11 +165,24 @@ size_t bp_layer_size(const bp_network *net, size_t index);
  *  floats, row-major; outputs (may be NULL when only training) receives
  *  batch x bp_output_size(net) floats, the activations a^L.
  *  Keeps a copy of the activations for a following bp_backward() with the same batch.
+ *  Pending gradients (of a bp_backward() not yet applied) are kept as they are.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net or inputs); BP_ERROR_INVALID_ARGUMENT
  *          (batch is 0); BP_ERROR_SIZE_OVERFLOW (batch x width overflows);
  *          BP_ERROR_NON_FINITE (an input is NaN or infinite); BP_ERROR_OUT_OF_MEMORY
  *          (a larger batch than before needs memory that is not available). */
 bp_status bp_forward(bp_network *net, const float *inputs, size_t batch, float *outputs);
+
+/*! bp_predict() :
+ *  Inference only: writes a^L for `batch` samples (inputs: batch x bp_input_size(net),
+ *  outputs: batch x bp_output_size(net), both row-major) without keeping anything for
+ *  bp_backward(). It reads the network and nothing else, with scratch memory of its own
+ *  (allocated per call).
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net, inputs or outputs); BP_ERROR_INVALID_ARGUMENT
+ *          (batch is 0); BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE; BP_ERROR_OUT_OF_MEMORY.
+ *  Thread-safety: any number of threads may call bp_predict() on the same network at the
+ *  same time, as long as no thread is changing it (training, bp_set_parameters(),
+ *  bp_destroy()). */
+bp_status bp_predict(const bp_network *net, const float *inputs, size_t batch, float *outputs);
 
 /*! bp_backward() :
  *  Backpropagates the targets y (batch x bp_output_size(net) floats, row-major) through
@@ -180,7 +202,9 @@ bp_status bp_backward(bp_network *net, const float *targets, size_t batch, float
  *  bp_forward() and bp_backward(). A learning rate of 0 is allowed and changes nothing.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_NON_FINITE (learning_rate is NaN or
  *          infinite); BP_ERROR_INVALID_ARGUMENT (learning_rate < 0); BP_ERROR_STATE (no
- *          gradients waiting to be applied). */
+ *          gradients waiting to be applied); BP_ERROR_DIVERGED (the loss or a gradient of
+ *          the last bp_backward() is NaN or infinite: nothing is applied and the parameters
+ *          stay as they were). */
 bp_status bp_update(bp_network *net, float learning_rate);
 
 /*! bp_train_step() :
@@ -188,7 +212,8 @@ bp_status bp_update(bp_network *net, float learning_rate);
  *  bp_update() in one call. inputs is batch x bp_input_size(net) floats, targets
  *  batch x bp_output_size(net) floats; loss (may be NULL) receives the mean loss of the
  *  batch before the update. All arguments are validated before anything changes.
- *  @return BP_OK or any status of the three functions it combines. */
+ *  @return BP_OK or any status of the three functions it combines; on BP_ERROR_DIVERGED
+ *          the parameters are those from before the step. */
 bp_status bp_train_step(bp_network *net, const float *inputs, const float *targets,
                         size_t batch, float learning_rate, float *loss);
 
@@ -219,6 +244,45 @@ bp_status bp_set_parameters(bp_network *net, const float *in, size_t count);
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH; BP_ERROR_STATE (no
  *          bp_backward() since creation or the last bp_set_parameters()). */
 bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
+
+/*-************************************************************************
+ *  Model files
+ *
+ *  The format (docs/format.md): magic, format version, little-endian on every host, the
+ *  architecture, the training state needed to resume exactly, the parameters and a
+ *  CRC-32 of it all. Loading checks every field against the bytes actually present and
+ *  reports BP_ERROR_NOT_A_MODEL, BP_ERROR_UNSUPPORTED_VERSION, BP_ERROR_TRUNCATED,
+ *  BP_ERROR_CHECKSUM_MISMATCH or BP_ERROR_CORRUPT_MODEL. A loaded network is
+ *  bit-identical to the saved one: same outputs, same continued training.
+ **************************************************************************/
+
+/*! bp_save() :
+ *  Saves the network to the file `path` (a NUL-terminated path), atomically: the model is
+ *  written to a temporary file in the same directory, flushed with fsync(), renamed over
+ *  `path`, and the directory is fsync'ed. On any failure the previous file at `path`, if
+ *  any, is left intact and the temporary file is removed.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_IO (bp_last_error() names the path and
+ *          the system's reason); BP_ERROR_OUT_OF_MEMORY. */
+bp_status bp_save(const bp_network *net, const char *path);
+
+/*! bp_load() :
+ *  Creates a network from the model file at `path`.
+ *  @param out  receives the new handle (release with bp_destroy()), NULL on failure.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_IO; BP_ERROR_OUT_OF_MEMORY; or a
+ *          model error listed above. */
+bp_status bp_load(const char *path, bp_network **out);
+
+/*! bp_save_to_buffer() :
+ *  Writes the model into `buffer` (`capacity` bytes). With buffer NULL, only stores the
+ *  required size in *written and returns BP_OK.
+ *  @param written  receives the model's size in bytes, also when the buffer is too small.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net or written); BP_ERROR_BUFFER_TOO_SMALL. */
+bp_status bp_save_to_buffer(const bp_network *net, void *buffer, size_t capacity, size_t *written);
+
+/*! bp_load_from_buffer() :
+ *  Creates a network from `size` bytes of a model at `buffer` (read during the call only).
+ *  @return as bp_load(), without BP_ERROR_IO. */
+bp_status bp_load_from_buffer(const void *buffer, size_t size, bp_network **out);
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,22 @@ public struct BackpropError: Error, Equatable, CustomStringConvertible {
         case state
         /// Memory that could not be allocated or exceeds the machine's memory.
         case outOfMemory
+        /// A loss or gradient became NaN or infinite; the parameters were left unchanged.
+        case diverged
+        /// A buffer is too small for the model being saved into it.
+        case bufferTooSmall
+        /// The operating system refused a file operation.
+        case io
+        /// The bytes do not start like a model file.
+        case notAModel
+        /// A model file of a format version this library does not read.
+        case unsupportedVersion
+        /// A model file that ends before its declared contents.
+        case truncated
+        /// A model file whose CRC-32 does not match its contents.
+        case checksumMismatch
+        /// A model file with a valid checksum whose fields make no sense.
+        case corruptModel
     }
 
     public let kind: Kind

@@ -65,15 +65,16 @@ enum GEMM {
     }
 
     /// C = alpha · A · B, plus the previous C when `accumulate` is true. C is row-major
-    /// with leading dimension `ldc`. Small or thin shapes go to `DirectGEMM` unpacked. Requires m, n, k ≥ 1 and, for B, n ≤ the width the
+    /// with leading dimension `ldc`. Small or thin shapes, and any shape when there is no
+    /// workspace to pack into, go to `DirectGEMM` unpacked. Requires m, n, k ≥ 1 and, for B, n ≤ the width the
     /// workspace was made for (or any n when the workspace is `nc` wide).
     static func multiply(
         m: Int, n: Int, k: Int, alpha: Float,
         _ a: MatrixView, _ b: MatrixView,
         accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        workspace: GEMMWorkspace
+        workspace: GEMMWorkspace?
     ) {
-        if DirectGEMM.isPreferred(m: m, n: n, k: k) {
+        guard let workspace, !DirectGEMM.isPreferred(m: m, n: n, k: k) else {
             DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
             return
         }

@@ -32,9 +32,11 @@ public final class Network {
 
     /// The batch of the activations kept for `backward`, if they match the parameters.
     private var forwardBatch: Int?
-    private var gradientState = GradientState.none
+    private(set) var gradientState = GradientState.none
+    /// The loss of the last `backward`, checked with the gradients before an update.
+    private var lastLoss: Float = 0
 
-    private enum GradientState {
+    enum GradientState {
         case none, pending, applied
     }
 
@@ -116,6 +118,7 @@ public final class Network {
             throw BackpropError(.state,
                 "the gradients of the last backward pass were already applied; call forward and backward again")
         case .pending:
+            try checkConvergence()
             applyUpdate(learningRate: eta)
         }
     }
@@ -132,6 +135,7 @@ public final class Network {
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
         try propagateForward(x, batch: batch)
         let cost = propagateBackward(y, batch: batch)
+        try checkConvergence()
         applyUpdate(learningRate: eta)
         return cost
     }
@@ -144,6 +148,34 @@ public final class Network {
     /// batch × outputSize, or an error when batch is not positive or the product overflows.
     public func outputCount(batch: Int) throws(BackpropError) -> Int {
         try Self.elementCount(batch: batch, width: outputSize, name: "outputs")
+    }
+
+    /// a^L for `batch` samples, like `forward`, but reading the network only: it keeps
+    /// nothing for `backward` and uses scratch memory of its own, so any number of threads
+    /// may predict with one network at once (as long as none is training it).
+    public func predict(
+        _ inputs: UnsafeBufferPointer<Float>, batch: Int, outputs: UnsafeMutableBufferPointer<Float>
+    ) throws(BackpropError) {
+        let x = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
+        try expect(outputs.count, equals: outputCount(batch: batch), name: "outputs")
+        guard let target = outputs.baseAddress else { return }
+        let hidden = layers.dropLast().map(\.width).max() ?? 0
+        let (scratchCount, overflow) = batch.multipliedReportingOverflow(by: hidden)
+        guard !overflow else {
+            throw BackpropError(.sizeOverflow, "a batch of \(batch) samples of \(hidden) units overflows")
+        }
+        let scratch = try Memory.allocateFloats(2 * scratchCount, for: "a prediction of \(batch) samples")
+        defer { Memory.free(scratch) }
+        let needsPacking = layers.contains { !DirectGEMM.isPreferred(m: batch, n: $0.width, k: $0.inputWidth) }
+        let workspace = needsPacking ? try GEMMWorkspace(maxColumns: layerSizes.max() ?? 1) : nil
+        defer { workspace?.free() }
+        var below = x
+        for (index, layer) in layers.enumerated() {
+            let z = index == layers.count - 1 ? target : scratch + (index % 2) * scratchCount
+            weightedInput(layer, below: below, batch: batch, into: z, workspace: workspace)
+            layer.activation.apply(z: z, a: z, rows: batch, width: layer.width)
+            below = UnsafePointer(z)
+        }
     }
 
     // MARK: Parameters
@@ -181,7 +213,7 @@ public final class Network {
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
             let z = index == layers.count - 1 ? storage.outputZ : a
-            weightedInput(layer, below: storage.activations[index], batch: batch, into: z)
+            weightedInput(layer, below: storage.activations[index], batch: batch, into: z, workspace: workspace)
             layer.activation.apply(z: z, a: a, rows: batch, width: layer.width)
         }
         forwardBatch = batch
@@ -204,11 +236,15 @@ public final class Network {
             }
         }
         gradientState = .pending
+        lastLoss = cost
         return cost
     }
 
     /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T.
-    private func weightedInput(_ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>) {
+    private func weightedInput(
+        _ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>,
+        workspace: GEMMWorkspace?
+    ) {
         VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
         GEMM.multiply(
             m: batch, n: layer.width, k: layer.inputWidth, alpha: 1,
@@ -247,6 +283,21 @@ public final class Network {
         VectorKernels.subtractScaled(gradients, scale: eta, from: parameters, count: parameterCount)
         gradientState = .applied
         forwardBatch = nil
+    }
+
+    /// Refuses to apply a step whose loss or gradients are NaN or infinite, which would
+    /// destroy every parameter they touch.
+    private func checkConvergence() throws(BackpropError) {
+        guard lastLoss.isFinite, VectorKernels.allFinite(gradients, count: parameterCount) else {
+            throw BackpropError(.diverged,
+                "training diverged: the loss is \(lastLoss) and the gradients are not all finite; the parameters were left unchanged (try a smaller learning rate)")
+        }
+    }
+
+    /// Sets the gradient state of a network decoded from a model file.
+    func restore(gradientState state: GradientState) {
+        gradientState = state
+        lastLoss = 0
     }
 
     // MARK: Set-up and validation

@@ -22,6 +22,14 @@ private func description(of status: bp_status) -> StaticString {
     case BP_ERROR_NON_FINITE: return "a value is NaN or infinite"
     case BP_ERROR_STATE: return "the call is not valid in the network's current state"
     case BP_ERROR_OUT_OF_MEMORY: return "out of memory"
+    case BP_ERROR_DIVERGED: return "training diverged: the loss or a gradient is NaN or infinite"
+    case BP_ERROR_BUFFER_TOO_SMALL: return "the buffer is too small for the model"
+    case BP_ERROR_IO: return "a file operation failed"
+    case BP_ERROR_NOT_A_MODEL: return "the data is not a backprop model"
+    case BP_ERROR_UNSUPPORTED_VERSION: return "unsupported model format version"
+    case BP_ERROR_TRUNCATED: return "the model is truncated"
+    case BP_ERROR_CHECKSUM_MISMATCH: return "the model's checksum does not match its contents"
+    case BP_ERROR_CORRUPT_MODEL: return "the model is corrupt"
     default: return "unknown status"
     }
 }

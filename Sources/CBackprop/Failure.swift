@@ -21,6 +21,14 @@ struct Failure: Error {
         case .nonFinite: status = BP_ERROR_NON_FINITE
         case .state: status = BP_ERROR_STATE
         case .outOfMemory: status = BP_ERROR_OUT_OF_MEMORY
+        case .diverged: status = BP_ERROR_DIVERGED
+        case .bufferTooSmall: status = BP_ERROR_BUFFER_TOO_SMALL
+        case .io: status = BP_ERROR_IO
+        case .notAModel: status = BP_ERROR_NOT_A_MODEL
+        case .unsupportedVersion: status = BP_ERROR_UNSUPPORTED_VERSION
+        case .truncated: status = BP_ERROR_TRUNCATED
+        case .checksumMismatch: status = BP_ERROR_CHECKSUM_MISMATCH
+        case .corruptModel: status = BP_ERROR_CORRUPT_MODEL
         }
     }
 }
@@ -52,6 +60,11 @@ func required<Pointee>(_ pointer: UnsafePointer<Pointee>?, _ name: String) throw
 func required<Pointee>(_ pointer: UnsafeMutablePointer<Pointee>?, _ name: String) throws(Failure)
     -> UnsafeMutablePointer<Pointee>
 {
+    guard let pointer else { throw Failure(BP_ERROR_NULL_ARGUMENT, "\(name) is NULL") }
+    return pointer
+}
+
+func requiredBytes(_ pointer: UnsafeRawPointer?, _ name: String) throws(Failure) -> UnsafeRawPointer {
     guard let pointer else { throw Failure(BP_ERROR_NULL_ARGUMENT, "\(name) is NULL") }
     return pointer
 }

@@ -14,6 +14,21 @@ public func bp_forward(
     }
 }
 
+@_cdecl("bp_predict")
+public func bp_predict(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ batch: Int, _ outputs: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let x = try required(inputs, "inputs")
+        let a = try required(outputs, "outputs")
+        let batch = try size(batch, "batch")
+        try network.predict(
+            UnsafeBufferPointer(start: x, count: try network.inputCount(batch: batch)), batch: batch,
+            outputs: UnsafeMutableBufferPointer(start: a, count: try network.outputCount(batch: batch)))
+    }
+}
+
 @_cdecl("bp_backward")
 public func bp_backward(
     _ net: OpaquePointer?, _ targets: UnsafePointer<Float>?, _ batch: Int, _ loss: UnsafeMutablePointer<Float>?

@@ -1,0 +1,241 @@
+/// The binary model format, version 1; docs/format.md is its specification. All integers
+/// and floats are little-endian whatever the host, and a CRC-32 of every preceding byte
+/// closes the file:
+///
+///     magic "\x89BPM\r\n\x1a\n" · u32 version · u32 loss · u32 N · N × u64 layer size
+///     · (N−1) × u32 activation · u32 gradient state · u64 P · P × f32 parameters
+///     · [P × f32 gradients, when the state is not 0] · u32 CRC-32
+///
+/// Decoding bounds every count by the bytes actually present before using it.
+enum ModelFormat {
+    static let magic: [UInt8] = [0x89, 0x42, 0x50, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
+    static let version: UInt32 = 1
+
+    /// The exact number of bytes `encode` writes for `network`.
+    static func encodedSize(of network: Network) -> Int {
+        let layers = network.layerSizes.count
+        let floats = network.gradientState == .none ? network.parameterCount : 2 * network.parameterCount
+        return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + 4
+    }
+
+    /// Writes the model into `buffer`, which holds exactly `encodedSize(of: network)` bytes.
+    static func encode(_ network: Network, into buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress else { return }
+        var writer = ByteWriter(base: base)
+        writer.bytes(magic)
+        writer.u32(version)
+        writer.u32(code(of: network.loss))
+        writer.u32(UInt32(network.layerSizes.count))
+        network.layerSizes.forEach { writer.u64(UInt64($0)) }
+        network.activations.forEach { writer.u32(code(of: $0)) }
+        writer.u32(code(of: network.gradientState))
+        writer.u64(UInt64(network.parameterCount))
+        writer.floats(network.parameters, count: network.parameterCount)
+        if network.gradientState != .none {
+            writer.floats(network.gradients, count: network.parameterCount)
+        }
+        writer.u32(CRC32.checksum(UnsafeRawBufferPointer(start: base, count: writer.offset)))
+    }
+
+    /// A network from a model's bytes, or the first thing wrong with them.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(BackpropError) -> Network {
+        var reader = ByteReader(bytes: bytes)
+        try reader.expectMagic(magic)
+        let fileVersion = try reader.u32()
+        guard fileVersion == version else {
+            throw BackpropError(.unsupportedVersion,
+                "the model file has format version \(fileVersion); this library reads version \(version)")
+        }
+        let lossCode = try reader.u32()
+        let layerCount = Int(try reader.u32())
+        guard (2 ... Network.maxLayerCount).contains(layerCount) else {
+            throw corrupt("the layer count is \(layerCount); expected 2 to \(Network.maxLayerCount)")
+        }
+        var sizes: [Int] = []
+        for index in 0 ..< layerCount {
+            let size = try reader.u64()
+            guard (1 ... UInt64(Network.maxLayerSize)).contains(size) else {
+                throw corrupt("layer \(index) has \(size) units; expected 1 to \(Network.maxLayerSize)")
+            }
+            sizes.append(Int(size))
+        }
+        var activationCodes: [UInt32] = []
+        for _ in 1 ..< layerCount { activationCodes.append(try reader.u32()) }
+        let stateCode = try reader.u32()
+        guard let state = gradientState(code: stateCode) else {
+            throw corrupt("the gradient state is \(stateCode); expected 0, 1 or 2")
+        }
+        let parameterCount = try reader.u64()
+        let expectedCount = zip(sizes.dropFirst(), sizes).reduce(0) { $0 + $1.0 * $1.1 + $1.0 }
+        guard parameterCount == UInt64(expectedCount) else {
+            throw corrupt("the file holds \(parameterCount) parameters; these layer sizes have \(expectedCount)")
+        }
+        let floatCount = state == .none ? expectedCount : 2 * expectedCount
+        try reader.expectRemaining(4 * floatCount + 4)
+        let parameters = reader.offset
+        let gradients = parameters + 4 * expectedCount
+        try reader.verifyChecksum(at: parameters + 4 * floatCount)
+
+        let network = try architecture(sizes: sizes, activationCodes: activationCodes, lossCode: lossCode)
+        reader.copyFloats(at: parameters, count: expectedCount, into: network.parameters)
+        if state != .none {
+            reader.copyFloats(at: gradients, count: expectedCount, into: network.gradients)
+        }
+        guard VectorKernels.allFinite(network.parameters, count: expectedCount) else {
+            throw corrupt("the parameters include NaN or infinite values")
+        }
+        network.restore(gradientState: state)
+        return network
+    }
+
+    /// The network the header describes; an architecture the library refuses means the
+    /// file was not written by it.
+    private static func architecture(sizes: [Int], activationCodes: [UInt32], lossCode: UInt32) throws(BackpropError)
+        -> Network
+    {
+        let activations = try activationCodes.enumerated().map { (element) throws(BackpropError) in try activation(element) }
+        do {
+            return try Network(layerSizes: sizes, activations: activations, loss: loss(code: lossCode), seed: 0)
+        } catch where error.kind == .invalidArchitecture {
+            throw corrupt(error.message)
+        }
+    }
+
+    private static func corrupt(_ message: String) -> BackpropError {
+        BackpropError(.corruptModel, "the model file is corrupt: \(message)")
+    }
+
+    // MARK: Codes, the same numbers as the C API's constants
+
+    private static let activationCodes: [Activation] = [.sigmoid, .tanh, .relu, .leakyRelu, .linear, .softmax]
+    private static let lossCodes: [Loss] = [.meanSquaredError, .crossEntropy]
+
+    private static func code(of activation: Activation) -> UInt32 {
+        UInt32(activationCodes.firstIndex(of: activation) ?? 0)
+    }
+
+    private static func code(of loss: Loss) -> UInt32 {
+        UInt32(lossCodes.firstIndex(of: loss) ?? 0)
+    }
+
+    private static func code(of state: Network.GradientState) -> UInt32 {
+        switch state {
+        case .none: return 0
+        case .pending: return 1
+        case .applied: return 2
+        }
+    }
+
+    private static func gradientState(code: UInt32) -> Network.GradientState? {
+        switch code {
+        case 0: return Network.GradientState.none
+        case 1: return .pending
+        case 2: return .applied
+        default: return nil
+        }
+    }
+
+    private static func activation(_ element: (offset: Int, element: UInt32)) throws(BackpropError) -> Activation {
+        guard element.element < activationCodes.count else {
+            throw corrupt("layer \(element.offset + 1) has activation code \(element.element); expected 0 to 5")
+        }
+        return activationCodes[Int(element.element)]
+    }
+
+    private static func loss(code: UInt32) throws(BackpropError) -> Loss {
+        guard code < lossCodes.count else { throw corrupt("the loss code is \(code); expected 0 or 1") }
+        return lossCodes[Int(code)]
+    }
+}
+
+/// Little-endian writes into memory the caller sized exactly.
+private struct ByteWriter {
+    let base: UnsafeMutableRawPointer
+    var offset = 0
+
+    mutating func bytes(_ values: [UInt8]) {
+        for value in values { u8(value) }
+    }
+
+    mutating func u8(_ value: UInt8) {
+        base.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
+        offset += 1
+    }
+
+    mutating func u32(_ value: UInt32) {
+        base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
+        offset += 4
+    }
+
+    mutating func u64(_ value: UInt64) {
+        base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
+        offset += 8
+    }
+
+    mutating func floats(_ values: UnsafePointer<Float>, count: Int) {
+        for index in 0 ..< count { u32(values[index].bitPattern) }
+    }
+}
+
+/// Little-endian reads that never pass the end of the bytes: running out is `.truncated`.
+private struct ByteReader {
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    var remaining: Int { bytes.count - offset }
+
+    mutating func expectMagic(_ magic: [UInt8]) throws(BackpropError) {
+        let present = min(bytes.count, magic.count)
+        guard bytes.prefix(present).elementsEqual(magic.prefix(present)) else {
+            throw BackpropError(.notAModel, "the data is not a backprop model (its first bytes are not the model magic)")
+        }
+        try expectRemaining(magic.count)
+        offset = magic.count
+    }
+
+    mutating func expectRemaining(_ count: Int) throws(BackpropError) {
+        guard remaining >= count else {
+            throw BackpropError(.truncated,
+                "the model is truncated: it ends after \(bytes.count) bytes, \(count - remaining) bytes short of its declared contents")
+        }
+    }
+
+    mutating func u32() throws(BackpropError) -> UInt32 {
+        try expectRemaining(4)
+        defer { offset += 4 }
+        return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
+    mutating func u64() throws(BackpropError) -> UInt64 {
+        try expectRemaining(8)
+        defer { offset += 8 }
+        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+
+    /// Checks the CRC-32 stored at `end` against the bytes before it, and that nothing follows.
+    func verifyChecksum(at end: Int) throws(BackpropError) {
+        guard bytes.count == end + 4 else {
+            throw BackpropError(.corruptModel,
+                "the model file is corrupt: \(bytes.count - end - 4) unexpected bytes follow its checksum")
+        }
+        let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: end, as: UInt32.self))
+        let computed = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0 ..< end]))
+        guard stored == computed else {
+            throw BackpropError(.checksumMismatch,
+                "the model's CRC-32 is \(hex(computed)) but the file records \(hex(stored)); the file is damaged")
+        }
+    }
+
+    /// Copies floats whose bounds `expectRemaining` already checked.
+    func copyFloats(at start: Int, count: Int, into target: UnsafeMutablePointer<Float>) {
+        for index in 0 ..< count {
+            let bits = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 4 * index, as: UInt32.self))
+            target[index] = Float(bitPattern: bits)
+        }
+    }
+
+    private func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    }
+}

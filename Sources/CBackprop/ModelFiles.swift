@@ -1,0 +1,45 @@
+import BackpropCore
+import CBackpropABI
+
+@_cdecl("bp_save")
+public func bp_save(_ net: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        try network.save(to: String(cString: try required(path, "path")))
+    }
+}
+
+@_cdecl("bp_load")
+public func bp_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> bp_status {
+    entryPoint {
+        let out = try required(out, "out")
+        out.pointee = nil
+        let network = try Network.load(from: String(cString: try required(path, "path")))
+        out.pointee = Handle.make(network)
+    }
+}
+
+@_cdecl("bp_save_to_buffer")
+public func bp_save_to_buffer(
+    _ net: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int, _ written: UnsafeMutablePointer<Int>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let written = try required(written, "written")
+        written.pointee = network.encodedSize
+        guard let buffer else { return }
+        try network.encode(into: UnsafeMutableRawBufferPointer(start: buffer, count: try size(capacity, "capacity")))
+    }
+}
+
+@_cdecl("bp_load_from_buffer")
+public func bp_load_from_buffer(
+    _ buffer: UnsafeRawPointer?, _ count: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> bp_status {
+    entryPoint {
+        let out = try required(out, "out")
+        out.pointee = nil
+        let bytes = UnsafeRawBufferPointer(start: try requiredBytes(buffer, "buffer"), count: try size(count, "size"))
+        out.pointee = Handle.make(try Network.decode(bytes))
+    }
+}
