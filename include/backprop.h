@@ -218,6 +218,131 @@ bp_status bp_train_step(bp_network *net, const float *inputs, const float *targe
                         size_t batch, float learning_rate, float *loss);
 
 /*-************************************************************************
+ *  Optimizers and options
+ *
+ *  bp_update() applies the gradients with the network's optimizer. Options are set one
+ *  key at a time, so new ones can join without changing any struct; every value is a
+ *  double. Keys, ranges and defaults:
+ *
+ *  key                            value                                   default
+ *  BP_OPTION_OPTIMIZER            a BP_OPTIMIZER_* value                  BP_OPTIMIZER_SGD
+ *  BP_OPTION_MOMENTUM             μ for momentum and Nesterov, [0, 1)     0.9
+ *  BP_OPTION_BETA1                Adam's β1, [0, 1)                       0.9
+ *  BP_OPTION_BETA2                Adam's β2, [0, 1)                       0.999
+ *  BP_OPTION_EPSILON              Adam's ε, > 0                           1e-8
+ *  BP_OPTION_WEIGHT_DECAY         λ ≥ 0: L2 (g += λθ), decoupled for AdamW 0
+ *  BP_OPTION_CLIP_NORM            max L2 norm of the whole gradient; 0 = off  0
+ *  BP_OPTION_RPROP_INCREASE       η+ > 1                                  1.2
+ *  BP_OPTION_RPROP_DECREASE       η− in (0, 1)                            0.5
+ *  BP_OPTION_RPROP_MIN_STEP       Δmin > 0                                1e-6
+ *  BP_OPTION_RPROP_MAX_STEP       Δmax ≥ Δmin                             50
+ *  BP_OPTION_RPROP_INITIAL_STEP   Δ0 in [Δmin, Δmax]                      0.1
+ *
+ *  Clipping scales the gradient before weight decay is added. Weight decay applies to all
+ *  parameters, biases included (as PyTorch's weight_decay). Choosing another optimizer
+ *  resets its state (moments, step sizes); changing a hyperparameter keeps it. The
+ *  optimizer's state is saved in model files.
+ **************************************************************************/
+#define BP_OPTIMIZER_SGD       0  /* θ ← θ − η g (the seed's rule) */
+#define BP_OPTIMIZER_MOMENTUM  1  /* v ← μ v + g; θ ← θ − η v */
+#define BP_OPTIMIZER_NESTEROV  2  /* v ← μ v + g; θ ← θ − η (g + μ v) */
+#define BP_OPTIMIZER_ADAM      3  /* m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; θ ← θ − η m̂ / (√v̂ + ε) */
+#define BP_OPTIMIZER_ADAMW     4  /* Adam, with decoupled weight decay θ ← θ − η λ θ */
+#define BP_OPTIMIZER_RPROP     5  /* iRprop−, per-parameter steps; ignores the learning rate */
+
+#define BP_OPTION_OPTIMIZER           1
+#define BP_OPTION_MOMENTUM            2
+#define BP_OPTION_BETA1               3
+#define BP_OPTION_BETA2               4
+#define BP_OPTION_EPSILON             5
+#define BP_OPTION_WEIGHT_DECAY        6
+#define BP_OPTION_CLIP_NORM           7
+#define BP_OPTION_RPROP_INCREASE      8
+#define BP_OPTION_RPROP_DECREASE      9
+#define BP_OPTION_RPROP_MIN_STEP     10
+#define BP_OPTION_RPROP_MAX_STEP     11
+#define BP_OPTION_RPROP_INITIAL_STEP 12
+
+/*! bp_set_option() :
+ *  Sets one option (see the table above).
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_UNKNOWN_ENUM (an unknown key, or an
+ *          optimizer value that is not a BP_OPTIMIZER_* constant); BP_ERROR_NON_FINITE;
+ *          BP_ERROR_INVALID_ARGUMENT (out of range; nothing changes);
+ *          BP_ERROR_OUT_OF_MEMORY (the new optimizer's state). */
+bp_status bp_set_option(bp_network *net, int32_t key, double value);
+
+/*! bp_get_option() :
+ *  Stores the current value of option `key` in *value.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_UNKNOWN_ENUM. */
+bp_status bp_get_option(const bp_network *net, int32_t key, double *value);
+
+/*-************************************************************************
+ *  Training on a data set
+ **************************************************************************/
+
+/* One epoch of bp_fit(). */
+typedef struct bp_epoch_report {
+    size_t epoch;               /* 1 for the first epoch */
+    float train_loss;           /* mean loss over the epoch's training samples */
+    float validation_loss;      /* NaN without a validation set */
+    float validation_accuracy;  /* NaN without a validation set, or when not a classifier */
+} bp_epoch_report;
+
+/* Called after every epoch, on the thread that called bp_fit(); return 0 to stop training
+ * after this epoch, anything else to continue. The report is valid during the call only. */
+typedef int (*bp_progress_callback)(const bp_epoch_report *report, void *user_data);
+
+typedef struct bp_fit_options {
+    size_t struct_size;            /* sizeof(bp_fit_options): set by bp_fit_options_init() */
+    size_t epochs;                 /* ≥ 1; default 10 */
+    size_t batch_size;             /* ≥ 1; default 32 */
+    float learning_rate;           /* finite, ≥ 0; default 0.01 */
+    int32_t shuffle;               /* nonzero: new sample order every epoch; default 1 */
+    uint64_t seed;                 /* drives the shuffling; default 0 */
+    const float *validation_inputs;   /* validation_count x input size, or NULL */
+    const float *validation_targets;  /* validation_count x output size, or NULL */
+    size_t validation_count;          /* 0 = no validation set (default) */
+    size_t patience;               /* early stopping after this many epochs without improvement; 0 = off (default) */
+    float min_delta;               /* the improvement that counts, ≥ 0; default 0 */
+    int32_t restore_best;          /* with early stopping, end with the best epoch's parameters; default 1 */
+    float target_loss;             /* stop once the monitored loss is ≤ this; ≤ 0 = off (default) */
+    bp_progress_callback progress; /* or NULL (default) */
+    void *user_data;               /* passed to progress */
+} bp_fit_options;
+
+/*! bp_fit_options_init() :
+ *  Fills *options with the defaults above and sets struct_size. NULL is a no-op. */
+void bp_fit_options_init(bp_fit_options *options);
+
+/*! bp_fit() :
+ *  Trains on `count` samples (inputs: count x bp_input_size(net), targets:
+ *  count x bp_output_size(net), row-major) for options->epochs epochs of mini-batch
+ *  bp_train_step()s, in an order shuffled by options->seed: the same seed gives the same
+ *  network. The monitored loss is the validation loss when a validation set is given,
+ *  the training loss otherwise; early stopping and the target loss watch it.
+ *  @param history      if not NULL, receives up to history_capacity epoch reports.
+ *  @param epochs_run   if not NULL, receives the number of epochs trained.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (an option out of
+ *          range, or struct_size unknown: call bp_fit_options_init()); BP_ERROR_SIZE_*;
+ *          BP_ERROR_NON_FINITE (a NaN in the data: checked before training starts);
+ *          BP_ERROR_DIVERGED (a step diverged: training stops with the parameters from
+ *          before that step); BP_ERROR_OUT_OF_MEMORY. */
+bp_status bp_fit(bp_network *net, const float *inputs, const float *targets, size_t count,
+                 const bp_fit_options *options, bp_epoch_report *history, size_t history_capacity,
+                 size_t *epochs_run);
+
+/*! bp_evaluate() :
+ *  The mean loss over `count` samples and, for classifiers, the accuracy: with a softmax
+ *  or multi-unit sigmoid output, the fraction of samples whose largest output is at their
+ *  target's largest value; with one sigmoid unit, the fraction on the same side of 0.5 as
+ *  their target. accuracy is NaN for other outputs. loss and accuracy may be NULL.
+ *  Reads the network only; thread-safety as bp_predict().
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (count is 0);
+ *          BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE; BP_ERROR_OUT_OF_MEMORY. */
+bp_status bp_evaluate(const bp_network *net, const float *inputs, const float *targets, size_t count,
+                      float *loss, float *accuracy);
+
+/*-************************************************************************
  *  Parameters and gradients
  *
  *  The flat layout, shared by parameters and gradients: for l = 1..L in order, W^l

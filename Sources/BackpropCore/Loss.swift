@@ -36,27 +36,47 @@ public enum Loss: Sendable, CaseIterable, Equatable {
         return Float(total / Double(rows))
     }
 
+    /// The mean cost of `rows` samples, without gradients (for evaluation).
+    func meanCost(
+        z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
+        rows: Int, width: Int, activation: Activation
+    ) -> Double {
+        var total: Double = 0
+        for row in 0 ..< rows {
+            let offset = row * width
+            total += sampleCost(z: z + offset, a: a + offset, y: y + offset, width: width, activation: activation)
+        }
+        return total / Double(rows)
+    }
+
     private func sampleDelta(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
         width: Int, activation: Activation, delta: UnsafeMutablePointer<Float>
     ) -> Double {
+        for j in 0 ..< width { delta[j] = a[j] - y[j] }
+        if self == .meanSquaredError {
+            if activation.isElementwise {
+                activation.multiplyByDerivative(delta, a: a, count: width)
+            } else {
+                Self.softmaxJacobianProduct(delta, a: a, width: width)
+            }
+        }
+        return sampleCost(z: z, a: a, y: y, width: width, activation: activation)
+    }
+
+    private func sampleCost(
+        z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>, width: Int, activation: Activation
+    ) -> Double {
         switch self {
         case .crossEntropy:
-            for j in 0 ..< width { delta[j] = a[j] - y[j] }
             return activation == .softmax
                 ? Self.softmaxCrossEntropy(z: z, y: y, width: width)
                 : Self.sigmoidCrossEntropy(z: z, y: y, width: width)
         case .meanSquaredError:
             var cost: Double = 0
             for j in 0 ..< width {
-                let g = a[j] - y[j]
-                delta[j] = g
-                cost += Double(g) * Double(g)
-            }
-            if activation.isElementwise {
-                activation.multiplyByDerivative(delta, a: a, count: width)
-            } else {
-                Self.softmaxJacobianProduct(delta, a: a, width: width)
+                let g = Double(a[j]) - Double(y[j])
+                cost += g * g
             }
             return cost / 2
         }

@@ -4,7 +4,9 @@
 ///
 ///     magic "\x89BPM\r\n\x1a\n" · u32 version · u32 loss · u32 N · N × u64 layer size
 ///     · (N−1) × u32 activation · u32 gradient state · u64 P · P × f32 parameters
-///     · [P × f32 gradients, when the state is not 0] · u32 CRC-32
+///     · [P × f32 gradients, when the state is not 0]
+///     · u32 optimizer · u32 K · K × (u32 key, f64 value) · u64 step · u32 S · S × P × f32
+///     · u32 CRC-32
 ///
 /// Decoding bounds every count by the bytes actually present before using it.
 enum ModelFormat {
@@ -15,7 +17,8 @@ enum ModelFormat {
     static func encodedSize(of network: Network) -> Int {
         let layers = network.layerSizes.count
         let floats = network.gradientState == .none ? network.parameterCount : 2 * network.parameterCount
-        return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + 4
+        let optimizer = 4 + 4 + 12 * hyperparameters.count + 8 + 4 + 4 * network.optimizerState.arrayCount * network.parameterCount
+        return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + optimizer + 4
     }
 
     /// Writes the model into `buffer`, which holds exactly `encodedSize(of: network)` bytes.
@@ -33,6 +36,19 @@ enum ModelFormat {
         writer.floats(network.parameters, count: network.parameterCount)
         if network.gradientState != .none {
             writer.floats(network.gradients, count: network.parameterCount)
+        }
+        let options = network.trainingOptions
+        let state = network.optimizerState
+        writer.u32(UInt32(optimizers.firstIndex(of: options.optimizer) ?? 0))
+        writer.u32(UInt32(hyperparameters.count))
+        for (key, hyperparameter) in hyperparameters.enumerated() {
+            writer.u32(UInt32(key))
+            writer.u64(options[hyperparameter].bitPattern)
+        }
+        writer.u64(UInt64(state.step))
+        writer.u32(UInt32(state.arrayCount))
+        for array in [state.first, state.second].compactMap({ $0 }) {
+            writer.floats(array, count: network.parameterCount)
         }
         writer.u32(CRC32.checksum(UnsafeRawBufferPointer(start: base, count: writer.offset)))
     }
@@ -71,10 +87,12 @@ enum ModelFormat {
             throw corrupt("the file holds \(parameterCount) parameters; these layer sizes have \(expectedCount)")
         }
         let floatCount = state == .none ? expectedCount : 2 * expectedCount
-        try reader.expectRemaining(4 * floatCount + 4)
+        try reader.expectRemaining(4 * floatCount)
         let parameters = reader.offset
         let gradients = parameters + 4 * expectedCount
-        try reader.verifyChecksum(at: parameters + 4 * floatCount)
+        reader.offset += 4 * floatCount
+        let (options, step, stateArrays) = try readOptimizer(&reader, parameterCount: expectedCount)
+        try reader.verifyChecksum(at: reader.offset)
 
         let network = try architecture(sizes: sizes, activationCodes: activationCodes, lossCode: lossCode)
         reader.copyFloats(at: parameters, count: expectedCount, into: network.parameters)
@@ -85,7 +103,55 @@ enum ModelFormat {
             throw corrupt("the parameters include NaN or infinite values")
         }
         network.restore(gradientState: state)
+        let optimizerState = try OptimizerState(for: options, count: expectedCount)
+        optimizerState.step = step
+        for (array, start) in zip([optimizerState.first, optimizerState.second].compactMap({ $0 }), stateArrays) {
+            reader.copyFloats(at: start, count: expectedCount, into: array)
+        }
+        network.restore(options: options, state: optimizerState)
         return network
+    }
+
+    /// The optimizer section: its options, Adam's step count and the offsets of its state
+    /// arrays, whose number must be what the optimizer keeps.
+    private static func readOptimizer(_ reader: inout ByteReader, parameterCount: Int) throws(BackpropError)
+        -> (TrainingOptions, Int, [Int])
+    {
+        var options = TrainingOptions()
+        let optimizerCode = try reader.u32()
+        guard optimizerCode < optimizers.count else {
+            throw corrupt("the optimizer code is \(optimizerCode); expected 0 to \(optimizers.count - 1)")
+        }
+        options.optimizer = optimizers[Int(optimizerCode)]
+        let keyCount = try reader.u32()
+        guard keyCount <= UInt32(hyperparameters.count) else {
+            throw corrupt("the file lists \(keyCount) optimizer options; this version knows \(hyperparameters.count)")
+        }
+        for _ in 0 ..< keyCount {
+            let key = try reader.u32()
+            let value = Double(bitPattern: try reader.u64())
+            guard key < UInt32(hyperparameters.count) else { throw corrupt("unknown optimizer option \(key)") }
+            options[hyperparameters[Int(key)]] = value
+        }
+        do {
+            try options.validate()
+        } catch {
+            throw corrupt(error.message)
+        }
+        let step = try reader.u64()
+        guard step <= UInt64(Int.max) else { throw corrupt("the optimizer step count \(step) is impossible") }
+        let arrayCount = Int(try reader.u32())
+        let expectedArrays = [Optimizer.sgd: 0, .momentum: 1, .nesterov: 1][options.optimizer] ?? 2
+        guard arrayCount == expectedArrays else {
+            throw corrupt("the optimizer keeps \(expectedArrays) state arrays but the file has \(arrayCount)")
+        }
+        var starts: [Int] = []
+        for _ in 0 ..< arrayCount {
+            try reader.expectRemaining(4 * parameterCount)
+            starts.append(reader.offset)
+            reader.offset += 4 * parameterCount
+        }
+        return (options, Int(step), starts)
     }
 
     /// The network the header describes; an architecture the library refuses means the
@@ -109,6 +175,8 @@ enum ModelFormat {
 
     private static let activationCodes: [Activation] = [.sigmoid, .tanh, .relu, .leakyRelu, .linear, .softmax]
     private static let lossCodes: [Loss] = [.meanSquaredError, .crossEntropy]
+    private static let optimizers: [Optimizer] = [.sgd, .momentum, .nesterov, .adam, .adamW, .rprop]
+    private static let hyperparameters = TrainingOptions.Hyperparameter.allCases
 
     private static func code(of activation: Activation) -> UInt32 {
         UInt32(activationCodes.firstIndex(of: activation) ?? 0)

@@ -43,3 +43,37 @@ extension Network {
         return result
     }
 }
+
+extension Network {
+    /// `evaluate` on row-major arrays of inputs and targets.
+    public func evaluate(inputs: [Float], targets: [Float]) throws(BackpropError) -> (loss: Float, accuracy: Float) {
+        try withDataSet(inputs, targets) { (data) throws(BackpropError) in try evaluate(data) }
+    }
+
+    /// `fit` on row-major arrays; `validation` holds (inputs, targets) arrays.
+    @discardableResult
+    public func fit(
+        inputs: [Float], targets: [Float], validation: (inputs: [Float], targets: [Float])? = nil,
+        options: FitOptions, progress: (EpochReport) -> Bool = { _ in true }
+    ) throws(BackpropError) -> [EpochReport] {
+        try withDataSet(inputs, targets) { (data) throws(BackpropError) in
+            guard let validation else { return try fit(data, options: options, progress: progress) }
+            return try withDataSet(validation.inputs, validation.targets) { (held) throws(BackpropError) in
+                try fit(data, validation: held, options: options, progress: progress)
+            }
+        }
+    }
+
+    /// The arrays as a `DataSet` whose count is taken from the inputs.
+    private func withDataSet<Result>(
+        _ inputs: [Float], _ targets: [Float], _ body: (DataSet) throws(BackpropError) -> Result
+    ) throws(BackpropError) -> Result {
+        let count = inputs.count / inputSize
+        try expect(inputs.count, equals: count * inputSize, name: "inputs (a whole number of rows)")
+        return try inputs.withUnsafeBufferPointer { (x) throws(BackpropError) in
+            try targets.withUnsafeBufferPointer { (y) throws(BackpropError) in
+                try body(DataSet(inputs: x, targets: y, count: count))
+            }
+        }
+    }
+}

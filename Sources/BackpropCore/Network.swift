@@ -30,6 +30,10 @@ public final class Network {
     private let workspace: GEMMWorkspace
     private var storage: BatchStorage?
 
+    /// The optimizer and its hyperparameters; change them with `setTrainingOptions`.
+    public private(set) var trainingOptions = TrainingOptions()
+    private(set) var optimizerState: OptimizerState
+
     /// The batch of the activations kept for `backward`, if they match the parameters.
     private var forwardBatch: Int?
     private(set) var gradientState = GradientState.none
@@ -62,6 +66,7 @@ public final class Network {
             Memory.free(gradients)
             throw error
         }
+        optimizerState = try OptimizerState(for: trainingOptions, count: parameterCount)
         gradients.initialize(repeating: 0, count: parameterCount)
         initializeParameters(seed: seed)
     }
@@ -159,22 +164,55 @@ public final class Network {
         let x = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
         try expect(outputs.count, equals: outputCount(batch: batch), name: "outputs")
         guard let target = outputs.baseAddress else { return }
-        let hidden = layers.dropLast().map(\.width).max() ?? 0
-        let (scratchCount, overflow) = batch.multipliedReportingOverflow(by: hidden)
-        guard !overflow else {
-            throw BackpropError(.sizeOverflow, "a batch of \(batch) samples of \(hidden) units overflows")
+        let scratch = try InferenceScratch(network: self, batch: batch)
+        defer { scratch.free() }
+        infer(x, batch: batch, into: target, z: target, scratch: scratch)
+    }
+
+    /// Scratch memory for inference on up to `batch` samples: two hidden-layer buffers used
+    /// in turn, and a GEMM workspace when some product of that batch is worth packing.
+    struct InferenceScratch {
+        let hidden: UnsafeMutablePointer<Float>
+        let hiddenCount: Int
+        let workspace: GEMMWorkspace?
+
+        init(network: Network, batch: Int) throws(BackpropError) {
+            let width = network.layers.dropLast().map(\.width).max() ?? 0
+            let (count, overflow) = batch.multipliedReportingOverflow(by: width)
+            guard !overflow, count <= Int.max / 2 else {
+                throw BackpropError(.sizeOverflow, "a batch of \(batch) samples of \(width) units overflows")
+            }
+            hidden = try Memory.allocateFloats(2 * count, for: "inference on \(batch) samples")
+            hiddenCount = count
+            let needsPacking = network.layers.contains { !DirectGEMM.isPreferred(m: batch, n: $0.width, k: $0.inputWidth) }
+            do throws(BackpropError) {
+                workspace = needsPacking ? try GEMMWorkspace(maxColumns: network.layerSizes.max() ?? 1) : nil
+            } catch {
+                Memory.free(hidden)
+                throw error
+            }
         }
-        let scratch = try Memory.allocateFloats(2 * scratchCount, for: "a prediction of \(batch) samples")
-        defer { Memory.free(scratch) }
-        let needsPacking = layers.contains { !DirectGEMM.isPreferred(m: batch, n: $0.width, k: $0.inputWidth) }
-        let workspace = needsPacking ? try GEMMWorkspace(maxColumns: layerSizes.max() ?? 1) : nil
-        defer { workspace?.free() }
+
+        func free() {
+            Memory.free(hidden)
+            workspace?.free()
+        }
+    }
+
+    /// a^L into `a` (and z^L into `z`, which may be the same buffer) for `batch` samples,
+    /// reading only the parameters.
+    func infer(
+        _ x: UnsafePointer<Float>, batch: Int, into a: UnsafeMutablePointer<Float>, z outputZ: UnsafeMutablePointer<Float>,
+        scratch: InferenceScratch
+    ) {
         var below = x
         for (index, layer) in layers.enumerated() {
-            let z = index == layers.count - 1 ? target : scratch + (index % 2) * scratchCount
-            weightedInput(layer, below: below, batch: batch, into: z, workspace: workspace)
-            layer.activation.apply(z: z, a: z, rows: batch, width: layer.width)
-            below = UnsafePointer(z)
+            let isOutput = index == layers.count - 1
+            let z = isOutput ? outputZ : scratch.hidden + (index % 2) * scratch.hiddenCount
+            weightedInput(layer, below: below, batch: batch, into: z, workspace: scratch.workspace)
+            let activations = isOutput ? a : z
+            layer.activation.apply(z: z, a: activations, rows: batch, width: layer.width)
+            below = UnsafePointer(activations)
         }
     }
 
@@ -207,7 +245,7 @@ public final class Network {
     // MARK: The algorithm
 
     /// Fails only before anything changed (when a larger batch cannot get memory).
-    private func propagateForward(_ inputs: UnsafePointer<Float>, batch: Int) throws(BackpropError) {
+    func propagateForward(_ inputs: UnsafePointer<Float>, batch: Int) throws(BackpropError) {
         let storage = try reserveStorage(batch: batch)
         storage.activations[0].update(from: inputs, count: batch * inputSize)
         for (index, layer) in layers.enumerated() {
@@ -219,7 +257,7 @@ public final class Network {
         forwardBatch = batch
     }
 
-    private func propagateBackward(_ targets: UnsafePointer<Float>, batch: Int) -> Float {
+    func propagateBackward(_ targets: UnsafePointer<Float>, batch: Int) -> Float {
         guard let storage else { return .nan }
         let output = layers[layers.count - 1]
         var delta = storage.deltas.0
@@ -278,16 +316,33 @@ public final class Network {
     }
 
     /// W ← W − η ∂C/∂W, b ← b − η ∂C/∂b: the seed's w − (η/m) Σ_x ∂C_x/∂w, with the 1/m
-    /// already folded into the stored gradients.
-    private func applyUpdate(learningRate eta: Float) {
-        VectorKernels.subtractScaled(gradients, scale: eta, from: parameters, count: parameterCount)
+    /// already folded into the stored gradients; or the step of the optimizer chosen in
+    /// `trainingOptions`.
+    func applyUpdate(learningRate eta: Float) {
+        optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients)
         gradientState = .applied
         forwardBatch = nil
     }
 
+    /// Validates and adopts new training options. Choosing a different optimizer starts
+    /// its state afresh (zero moments, RPROP steps at Δ₀); hyperparameter changes keep it.
+    public func setTrainingOptions(_ options: TrainingOptions) throws(BackpropError) {
+        try options.validate()
+        if options.optimizer != trainingOptions.optimizer {
+            optimizerState = try OptimizerState(for: options, count: parameterCount)
+        }
+        trainingOptions = options
+    }
+
+    /// Adopts decoded options and optimizer state (the model format).
+    func restore(options: TrainingOptions, state: OptimizerState) {
+        trainingOptions = options
+        optimizerState = state
+    }
+
     /// Refuses to apply a step whose loss or gradients are NaN or infinite, which would
     /// destroy every parameter they touch.
-    private func checkConvergence() throws(BackpropError) {
+    func checkConvergence() throws(BackpropError) {
         guard lastLoss.isFinite, VectorKernels.allFinite(gradients, count: parameterCount) else {
             throw BackpropError(.diverged,
                 "training diverged: the loss is \(lastLoss) and the gradients are not all finite; the parameters were left unchanged (try a smaller learning rate)")
@@ -377,7 +432,7 @@ public final class Network {
         return count
     }
 
-    private func validate(learningRate eta: Float) throws(BackpropError) {
+    func validate(learningRate eta: Float) throws(BackpropError) {
         guard eta.isFinite else {
             throw BackpropError(.nonFinite, "learning rate is \(eta); it must be a finite number ≥ 0")
         }
@@ -393,7 +448,7 @@ public final class Network {
     }
 
     /// The buffer's base address once its count and values are checked.
-    private func validated(_ buffer: UnsafeBufferPointer<Float>, count: Int, name: String) throws(BackpropError)
+    func validated(_ buffer: UnsafeBufferPointer<Float>, count: Int, name: String) throws(BackpropError)
         -> UnsafePointer<Float>
     {
         try expect(buffer.count, equals: count, name: name)

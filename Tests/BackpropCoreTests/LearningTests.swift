@@ -20,15 +20,15 @@ final class LearningTests: XCTestCase {
     func testTwoSpiralsReachesNinetySevenPercentOnHeldOutPoints() throws {
         let train = TwoSpirals(pointsPerClass: 500, seed: 1)
         let test = TwoSpirals(pointsPerClass: 500, seed: 2)
-        let targets = Classification.oneHot(train.labels, classes: 2)
         let network = try Network(
             layerSizes: [2, 32, 32, 2], activations: [.relu, .relu, .softmax], loss: .crossEntropy, seed: 7)
-        var generator = SplitMix64(seed: 11)
-        for _ in 0 ..< 1000 {
-            _ = try Classification.trainEpoch(
-                network, inputs: train.inputs, targets: targets, batchSize: 32, learningRate: 0.1, generator: &generator)
-        }
-        let accuracy = try Classification.accuracy(of: network, inputs: test.inputs, labels: test.labels)
+        var options = FitOptions()
+        options.epochs = 1000
+        options.batchSize = 32
+        options.learningRate = 0.1
+        options.seed = 11
+        try network.fit(inputs: train.inputs, targets: Classification.oneHot(train.labels, classes: 2), options: options)
+        let accuracy = try network.evaluate(inputs: test.inputs, targets: Classification.oneHot(test.labels, classes: 2)).accuracy
         XCTAssertGreaterThanOrEqual(accuracy, 0.97)
     }
 }

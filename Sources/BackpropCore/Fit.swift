@@ -1,0 +1,190 @@
+/// How `Network.fit` trains: mini-batch passes over a data set with seeded shuffling,
+/// optional early stopping and a target loss.
+public struct FitOptions: Sendable, Equatable {
+    /// Passes over the training set, ≥ 1.
+    public var epochs = 10
+    /// Samples per step, ≥ 1; the last batch of an epoch may be smaller.
+    public var batchSize = 32
+    /// η, finite and ≥ 0 (unused by RPROP).
+    public var learningRate: Float = 0.01
+    /// Visit the samples in a new order every epoch (Fisher–Yates driven by `seed`).
+    public var shuffle = true
+    public var seed: UInt64 = 0
+    /// Stop after this many epochs without the monitored loss improving by more than
+    /// `minDelta`; 0 turns early stopping off. The monitored loss is the validation loss
+    /// when there is a validation set, the training loss otherwise.
+    public var patience = 0
+    public var minDelta: Float = 0
+    /// With early stopping on, end with the parameters of the best epoch.
+    public var restoreBest = true
+    /// Stop as soon as the monitored loss is at or below this; nil turns it off.
+    public var targetLoss: Float?
+
+    public init() {}
+}
+
+/// What happened in one epoch of `fit`.
+public struct EpochReport: Sendable, Equatable {
+    /// 1 for the first epoch.
+    public let epoch: Int
+    /// The mean loss over the epoch's training samples, measured during the steps.
+    public let trainLoss: Float
+    /// The loss on the validation set after the epoch, NaN without one.
+    public let validationLoss: Float
+    /// The validation accuracy (see `Network.evaluate`), NaN without a validation set or
+    /// for networks that are not classifiers.
+    public let validationAccuracy: Float
+}
+
+/// A data set: `count` rows of inputs and of targets, row-major.
+public struct DataSet {
+    public let inputs: UnsafeBufferPointer<Float>
+    public let targets: UnsafeBufferPointer<Float>
+    public let count: Int
+
+    public init(inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, count: Int) {
+        self.inputs = inputs
+        self.targets = targets
+        self.count = count
+    }
+}
+
+extension Network {
+    /// The mean loss on `data`, and the accuracy when the network is a classifier: with a
+    /// softmax or multi-unit sigmoid output, the fraction of samples whose largest output
+    /// is where their target's largest value is; with a single sigmoid unit, the fraction
+    /// on the same side of 0.5 as their target. NaN accuracy for other outputs. Reads the
+    /// network only, like `predict`.
+    public func evaluate(_ data: DataSet) throws(BackpropError) -> (loss: Float, accuracy: Float) {
+        let (x, y) = try validated(data)
+        let chunk = min(data.count, 256)
+        let scratch = try InferenceScratch(network: self, batch: chunk)
+        defer { scratch.free() }
+        let outputs = try Memory.allocateFloats(2 * chunk * outputSize, for: "evaluation outputs")
+        defer { Memory.free(outputs) }
+        let z = outputs + chunk * outputSize
+        let output = layers[layers.count - 1]
+        var totalCost: Double = 0
+        var correct = 0
+        for start in stride(from: 0, to: data.count, by: chunk) {
+            let rows = min(chunk, data.count - start)
+            let targets = y + start * outputSize
+            infer(x + start * inputSize, batch: rows, into: outputs, z: z, scratch: scratch)
+            totalCost += Double(rows) * loss.meanCost(
+                z: z, a: outputs, y: targets, rows: rows, width: outputSize, activation: output.activation)
+            for row in 0 ..< rows where isCorrect(outputs + row * outputSize, targets + row * outputSize) {
+                correct += 1
+            }
+        }
+        let isClassifier = output.activation == .softmax || output.activation == .sigmoid
+        return (Float(totalCost / Double(data.count)), isClassifier ? Float(correct) / Float(data.count) : .nan)
+    }
+
+    /// Trains on `data` for `options.epochs` epochs of mini-batch steps, evaluating on
+    /// `validation` after each epoch and calling `progress` with the epoch's report;
+    /// `progress` returning false stops training after that epoch. Returns the history.
+    /// Deterministic for a given seed. Every input is validated before the first step;
+    /// a step that diverges ends training with `.diverged`, its parameters untouched.
+    @discardableResult
+    public func fit(
+        _ data: DataSet, validation: DataSet? = nil, options: FitOptions,
+        progress: (EpochReport) -> Bool = { _ in true }
+    ) throws(BackpropError) -> [EpochReport] {
+        try validate(options)
+        let (x, y) = try validated(data)
+        if let validation { _ = try validated(validation) }
+        let batch = min(options.batchSize, data.count)
+        let xBatch = try Memory.allocateFloats(batch * inputSize, for: "a training batch")
+        defer { Memory.free(xBatch) }
+        let yBatch = try Memory.allocateFloats(batch * outputSize, for: "a training batch")
+        defer { Memory.free(yBatch) }
+        let keepsBest = options.patience > 0 && options.restoreBest
+        let best = keepsBest ? try Memory.allocateFloats(parameterCount, for: "the best parameters") : nil
+        defer { best.map(Memory.free) }
+
+        var generator = SplitMix64(seed: options.seed)
+        var order = Array(0 ..< data.count)
+        var history: [EpochReport] = []
+        var bestLoss = Float.infinity
+        var bestEpoch = 0
+        for epoch in 1 ... options.epochs {
+            if options.shuffle { shuffle(&order, with: &generator) }
+            var total: Double = 0
+            for start in stride(from: 0, to: data.count, by: batch) {
+                let rows = min(batch, data.count - start)
+                for slot in 0 ..< rows {
+                    let row = order[start + slot]
+                    (xBatch + slot * inputSize).update(from: x + row * inputSize, count: inputSize)
+                    (yBatch + slot * outputSize).update(from: y + row * outputSize, count: outputSize)
+                }
+                try propagateForward(xBatch, batch: rows)
+                let cost = propagateBackward(yBatch, batch: rows)
+                try checkConvergence()
+                applyUpdate(learningRate: options.learningRate)
+                total += Double(cost) * Double(rows)
+            }
+            let evaluation = try validation.map { (set) throws(BackpropError) in try evaluate(set) }
+            let report = EpochReport(
+                epoch: epoch, trainLoss: Float(total / Double(data.count)),
+                validationLoss: evaluation?.loss ?? .nan, validationAccuracy: evaluation?.accuracy ?? .nan)
+            history.append(report)
+            let monitored = validation == nil ? report.trainLoss : report.validationLoss
+            if monitored < bestLoss - options.minDelta {
+                bestLoss = monitored
+                bestEpoch = epoch
+                best?.update(from: parameters, count: parameterCount)
+            }
+            let keepGoing = progress(report)
+            let reachedTarget = options.targetLoss.map { monitored <= $0 } ?? false
+            let stalled = options.patience > 0 && epoch - bestEpoch >= options.patience
+            if !keepGoing || reachedTarget || stalled { break }
+        }
+        if let best, bestEpoch > 0, bestEpoch != history.count {
+            try setParameters(UnsafeBufferPointer(start: best, count: parameterCount))
+        }
+        return history
+    }
+
+    private func validate(_ options: FitOptions) throws(BackpropError) {
+        guard options.epochs >= 1 else {
+            throw BackpropError(.invalidArgument, "epochs is \(options.epochs); train for at least one epoch")
+        }
+        guard options.batchSize >= 1 else {
+            throw BackpropError(.invalidArgument, "batch size is \(options.batchSize); it must be at least 1")
+        }
+        guard options.patience >= 0 else {
+            throw BackpropError(.invalidArgument, "patience is \(options.patience); it must be ≥ 0 (0 turns early stopping off)")
+        }
+        guard options.minDelta.isFinite, options.minDelta >= 0 else {
+            throw BackpropError(.invalidArgument, "minimum improvement is \(options.minDelta); it must be finite and ≥ 0")
+        }
+        if let target = options.targetLoss, target.isNaN {
+            throw BackpropError(.nonFinite, "target loss is NaN")
+        }
+        try validate(learningRate: options.learningRate)
+    }
+
+    /// The data set's base addresses once its shape and values are checked.
+    private func validated(_ data: DataSet) throws(BackpropError) -> (UnsafePointer<Float>, UnsafePointer<Float>) {
+        let x = try validated(data.inputs, count: inputCount(batch: data.count), name: "inputs")
+        let y = try validated(data.targets, count: outputCount(batch: data.count), name: "targets")
+        return (x, y)
+    }
+
+    private func isCorrect(_ a: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Bool {
+        guard outputSize > 1 else { return (a[0] >= 0.5) == (y[0] >= 0.5) }
+        var predicted = 0
+        var expected = 0
+        for j in 1 ..< outputSize {
+            if a[j] > a[predicted] { predicted = j }
+            if y[j] > y[expected] { expected = j }
+        }
+        return predicted == expected
+    }
+
+    private func shuffle(_ order: inout [Int], with generator: inout SplitMix64) {
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+        }
+    }
+}

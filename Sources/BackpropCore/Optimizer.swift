@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// How `update` turns the gradients g = ∂C/∂θ of the last `backward` into a step. Plain
+/// SGD is the seed's rule and the default; the others are the published rules, written
+/// in PyTorch's conventions so results can be compared with it.
+public enum Optimizer: Sendable, Equatable, CaseIterable {
+    /// θ ← θ − η g
+    case sgd
+    /// v ← μ v + g, θ ← θ − η v
+    case momentum
+    /// v ← μ v + g, θ ← θ − η (g + μ v)
+    case nesterov
+    /// Kingma & Ba: m ← β₁ m + (1−β₁) g, v ← β₂ v + (1−β₂) g², θ ← θ − η m̂ / (√v̂ + ε)
+    case adam
+    /// Loshchilov & Hutter: Adam with decoupled weight decay θ ← θ − η λ θ
+    case adamW
+    /// iRprop⁻ (Igel & Hüsken), FANN's default: per-parameter step sizes Δ grow by η⁺ while
+    /// the gradient keeps its sign and shrink by η⁻ when it flips; the learning rate is unused.
+    case rprop
+}
+
+/// The optimizer and its hyperparameters. Every field has the default shown and is
+/// checked by `Network.setTrainingOptions`.
+public struct TrainingOptions: Sendable, Equatable {
+    public var optimizer = Optimizer.sgd
+    /// μ for momentum and Nesterov, in [0, 1).
+    public var momentum = 0.9
+    /// Adam's β₁ and β₂, in [0, 1).
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    /// Adam's ε, > 0.
+    public var epsilon = 1e-8
+    /// λ ≥ 0: L2 regularisation (g ← g + λ θ) for every optimizer but AdamW, where the decay
+    /// is decoupled. Applies to all parameters, biases included, as PyTorch's weight_decay.
+    public var weightDecay = 0.0
+    /// The largest L2 norm of the whole gradient; larger gradients are scaled down to it
+    /// before weight decay is added. 0 turns clipping off.
+    public var clipNorm = 0.0
+    /// RPROP's η⁺ > 1, η⁻ in (0, 1), and Δ bounds 0 < Δmin ≤ Δ₀ ≤ Δmax.
+    public var rpropIncrease = 1.2
+    public var rpropDecrease = 0.5
+    public var rpropMinStep = 1e-6
+    public var rpropMaxStep = 50.0
+    public var rpropInitialStep = 0.1
+
+    public init() {}
+
+    func validate() throws(BackpropError) {
+        try Self.check(momentum, "momentum", (0 ..< 1).contains(momentum), "in [0, 1)")
+        try Self.check(beta1, "beta1", (0 ..< 1).contains(beta1), "in [0, 1)")
+        try Self.check(beta2, "beta2", (0 ..< 1).contains(beta2), "in [0, 1)")
+        try Self.check(epsilon, "epsilon", epsilon > 0, "> 0")
+        try Self.check(weightDecay, "weight decay", weightDecay >= 0, "≥ 0")
+        try Self.check(clipNorm, "clip norm", clipNorm >= 0, "≥ 0 (0 turns clipping off)")
+        try Self.check(rpropIncrease, "RPROP increase factor", rpropIncrease > 1, "> 1")
+        try Self.check(rpropDecrease, "RPROP decrease factor", rpropDecrease > 0 && rpropDecrease < 1, "in (0, 1)")
+        try Self.check(rpropMinStep, "RPROP minimum step", rpropMinStep > 0, "> 0")
+        try Self.check(rpropMaxStep, "RPROP maximum step", rpropMaxStep >= rpropMinStep, "≥ the minimum step")
+        try Self.check(rpropInitialStep, "RPROP initial step",
+                       rpropInitialStep >= rpropMinStep && rpropInitialStep <= rpropMaxStep, "between the minimum and maximum steps")
+    }
+
+    private static func check(_ value: Double, _ name: String, _ valid: Bool, _ expected: String) throws(BackpropError) {
+        guard value.isFinite else { throw BackpropError(.nonFinite, "\(name) is \(value); it must be finite") }
+        guard valid else { throw BackpropError(.invalidArgument, "\(name) is \(value); it must be \(expected)") }
+    }
+}
+
+/// The per-parameter memory an optimizer keeps between steps, in the flat parameter
+/// layout: momentum's v; Adam's m and v; RPROP's previous gradient and step sizes Δ.
+final class OptimizerState {
+    let count: Int
+    let first: UnsafeMutablePointer<Float>?
+    let second: UnsafeMutablePointer<Float>?
+    /// Adam's t, the number of steps taken.
+    var step = 0
+
+    /// Zeroed state for `optimizer` (RPROP's Δ start at Δ₀).
+    init(for options: TrainingOptions, count: Int) throws(BackpropError) {
+        self.count = count
+        let buffers: Int
+        switch options.optimizer {
+        case .sgd: buffers = 0
+        case .momentum, .nesterov: buffers = 1
+        case .adam, .adamW, .rprop: buffers = 2
+        }
+        first = buffers >= 1 ? try Memory.allocateFloats(count, for: "the optimizer's state") : nil
+        do throws(BackpropError) {
+            second = buffers >= 2 ? try Memory.allocateFloats(count, for: "the optimizer's state") : nil
+        } catch {
+            first.map(Memory.free)
+            throw error
+        }
+        first?.initialize(repeating: 0, count: count)
+        second?.initialize(repeating: options.optimizer == .rprop ? Float(options.rpropInitialStep) : 0, count: count)
+    }
+
+    /// The number of state arrays (0, 1 or 2), for the model format.
+    var arrayCount: Int { second != nil ? 2 : first != nil ? 1 : 0 }
+
+    deinit {
+        first.map(Memory.free)
+        second.map(Memory.free)
+    }
+
+    /// One step on `count` parameters θ with gradients g.
+    func apply(
+        _ options: TrainingOptions, learningRate eta: Float,
+        parameters theta: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>
+    ) {
+        let clip = clipScale(options, gradients: g)
+        let lambda = Float(options.weightDecay)
+        let l2: Float = options.optimizer == .adamW ? 0 : lambda
+        switch options.optimizer {
+        case .sgd where clip == 1 && l2 == 0:
+            VectorKernels.subtractScaled(g, scale: eta, from: theta, count: count)
+        case .sgd:
+            for i in 0 ..< count { theta[i] -= eta * (clip * g[i] + l2 * theta[i]) }
+        case .momentum, .nesterov:
+            guard let v = first else { return }
+            let mu = Float(options.momentum)
+            let nesterov = options.optimizer == .nesterov
+            for i in 0 ..< count {
+                let gi = clip * g[i] + l2 * theta[i]
+                v[i] = mu * v[i] + gi
+                theta[i] -= eta * (nesterov ? gi + mu * v[i] : v[i])
+            }
+        case .adam, .adamW:
+            guard let m = first, let v = second else { return }
+            step += 1
+            let beta1 = Float(options.beta1), beta2 = Float(options.beta2), epsilon = Float(options.epsilon)
+            let correction1 = 1 - Float(pow(options.beta1, Double(step)))
+            let correction2 = 1 - Float(pow(options.beta2, Double(step)))
+            let decay = options.optimizer == .adamW ? 1 - eta * lambda : 1
+            for i in 0 ..< count {
+                let gi = clip * g[i] + l2 * theta[i]
+                m[i] = beta1 * m[i] + (1 - beta1) * gi
+                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                let mHat = m[i] / correction1
+                let vHat = v[i] / correction2
+                theta[i] = decay * theta[i] - eta * mHat / (vHat.squareRoot() + epsilon)
+            }
+        case .rprop:
+            guard let previous = first, let delta = second else { return }
+            let increase = Float(options.rpropIncrease), decrease = Float(options.rpropDecrease)
+            let minStep = Float(options.rpropMinStep), maxStep = Float(options.rpropMaxStep)
+            for i in 0 ..< count {
+                var gi = clip * g[i] + l2 * theta[i]
+                let agreement = gi * previous[i]
+                if agreement > 0 {
+                    delta[i] = min(delta[i] * increase, maxStep)
+                } else if agreement < 0 {
+                    delta[i] = max(delta[i] * decrease, minStep)
+                    gi = 0
+                }
+                theta[i] -= gi > 0 ? delta[i] : gi < 0 ? -delta[i] : 0
+                previous[i] = gi
+            }
+        }
+    }
+
+    /// min(1, c / ‖g‖₂) when clipping is on.
+    private func clipScale(_ options: TrainingOptions, gradients g: UnsafePointer<Float>) -> Float {
+        guard options.clipNorm > 0 else { return 1 }
+        var sum: Double = 0
+        for i in 0 ..< count { sum += Double(g[i]) * Double(g[i]) }
+        let norm = sum.squareRoot()
+        return norm > options.clipNorm ? Float(options.clipNorm / norm) : 1
+    }
+}
+
+extension TrainingOptions {
+    /// The numeric hyperparameters, addressable by name (the C API's option keys and the
+    /// model format map onto these).
+    public enum Hyperparameter: Sendable, CaseIterable {
+        case momentum, beta1, beta2, epsilon, weightDecay, clipNorm
+        case rpropIncrease, rpropDecrease, rpropMinStep, rpropMaxStep, rpropInitialStep
+    }
+
+    public subscript(_ hyperparameter: Hyperparameter) -> Double {
+        get {
+            switch hyperparameter {
+            case .momentum: return momentum
+            case .beta1: return beta1
+            case .beta2: return beta2
+            case .epsilon: return epsilon
+            case .weightDecay: return weightDecay
+            case .clipNorm: return clipNorm
+            case .rpropIncrease: return rpropIncrease
+            case .rpropDecrease: return rpropDecrease
+            case .rpropMinStep: return rpropMinStep
+            case .rpropMaxStep: return rpropMaxStep
+            case .rpropInitialStep: return rpropInitialStep
+            }
+        }
+        set {
+            switch hyperparameter {
+            case .momentum: momentum = newValue
+            case .beta1: beta1 = newValue
+            case .beta2: beta2 = newValue
+            case .epsilon: epsilon = newValue
+            case .weightDecay: weightDecay = newValue
+            case .clipNorm: clipNorm = newValue
+            case .rpropIncrease: rpropIncrease = newValue
+            case .rpropDecrease: rpropDecrease = newValue
+            case .rpropMinStep: rpropMinStep = newValue
+            case .rpropMaxStep: rpropMaxStep = newValue
+            case .rpropInitialStep: rpropInitialStep = newValue
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import BackpropCore
+import CBackpropABI
+
+@_cdecl("bp_fit_options_init")
+public func bp_fit_options_init(_ options: UnsafeMutablePointer<bp_fit_options>?) {
+    guard let options else { return }
+    let defaults = FitOptions()
+    options.pointee = bp_fit_options(
+        struct_size: MemoryLayout<bp_fit_options>.size, epochs: defaults.epochs, batch_size: defaults.batchSize,
+        learning_rate: defaults.learningRate, shuffle: defaults.shuffle ? 1 : 0, seed: defaults.seed,
+        validation_inputs: nil, validation_targets: nil, validation_count: 0,
+        patience: defaults.patience, min_delta: defaults.minDelta, restore_best: defaults.restoreBest ? 1 : 0,
+        target_loss: 0, progress: nil, user_data: nil)
+}
+
+@_cdecl("bp_fit")
+public func bp_fit(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?, _ count: Int,
+    _ options: UnsafePointer<bp_fit_options>?, _ history: UnsafeMutablePointer<bp_epoch_report>?,
+    _ historyCapacity: Int, _ epochsRun: UnsafeMutablePointer<Int>?
+) -> bp_status {
+    entryPoint {
+        epochsRun?.pointee = 0
+        let network = try Handle.network(net)
+        let c = try required(options, "options").pointee
+        guard c.struct_size == MemoryLayout<bp_fit_options>.size else {
+            throw Failure(BP_ERROR_INVALID_ARGUMENT,
+                "options->struct_size is \(c.struct_size); expected \(MemoryLayout<bp_fit_options>.size) (call bp_fit_options_init())")
+        }
+        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"))
+        let validation = c.validation_count == 0 ? nil : try dataSet(
+            network, c.validation_inputs, c.validation_targets, c.validation_count,
+            names: ("options->validation_inputs", "options->validation_targets", "options->validation_count"))
+        let capacity = try size(historyCapacity, "history_capacity")
+        let reports = try network.fit(data, validation: validation, options: try fitOptions(c)) { report in
+            guard let callback = c.progress else { return true }
+            var copy = cReport(report)
+            return callback(&copy, c.user_data) != 0
+        }
+        if let history {
+            for (index, report) in reports.prefix(capacity).enumerated() { history[index] = cReport(report) }
+        }
+        epochsRun?.pointee = reports.count
+    }
+}
+
+@_cdecl("bp_evaluate")
+public func bp_evaluate(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?, _ count: Int,
+    _ loss: UnsafeMutablePointer<Float>?, _ accuracy: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"))
+        let result = try network.evaluate(data)
+        loss?.pointee = result.loss
+        accuracy?.pointee = result.accuracy
+    }
+}
+
+private func dataSet(
+    _ network: Network, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?, _ count: Int,
+    names: (String, String, String)
+) throws -> DataSet {
+    let x = try required(inputs, names.0)
+    let y = try required(targets, names.1)
+    let rows = try size(count, names.2)
+    return DataSet(
+        inputs: UnsafeBufferPointer(start: x, count: try network.inputCount(batch: rows)),
+        targets: UnsafeBufferPointer(start: y, count: try network.outputCount(batch: rows)), count: rows)
+}
+
+private func fitOptions(_ c: bp_fit_options) throws -> FitOptions {
+    var options = FitOptions()
+    options.epochs = try size(c.epochs, "options->epochs")
+    options.batchSize = try size(c.batch_size, "options->batch_size")
+    options.learningRate = c.learning_rate
+    options.shuffle = c.shuffle != 0
+    options.seed = c.seed
+    options.patience = try size(c.patience, "options->patience")
+    options.minDelta = c.min_delta
+    options.restoreBest = c.restore_best != 0
+    options.targetLoss = c.target_loss > 0 ? c.target_loss : nil
+    return options
+}
+
+private func cReport(_ report: EpochReport) -> bp_epoch_report {
+    bp_epoch_report(epoch: report.epoch, train_loss: report.trainLoss, validation_loss: report.validationLoss,
+                    validation_accuracy: report.validationAccuracy)
+}

@@ -1,0 +1,93 @@
+import XCTest
+import BackpropCore
+
+/// Each optimizer against its published update rule, applied by the test to the
+/// library's own gradients for a few steps. The rule is evaluated in float32 like the
+/// library: Adam's m̂/√v̂ amplifies rounding where consecutive gradients nearly cancel,
+/// so a float64 reference would measure float32's limits rather than the rule.
+final class OptimizerTests: XCTestCase {
+    func testSGDMomentumNesterovAdamAdamWAndRPROPFollowTheirRules() throws {
+        var options = TrainingOptions()
+        options.weightDecay = 0.01
+        for optimizer in Optimizer.allCases {
+            options.optimizer = optimizer
+            try checkAgainstRule(options)
+        }
+    }
+
+    func testGradientClippingScalesTheWholeGradient() throws {
+        var options = TrainingOptions()
+        options.clipNorm = 0.05
+        for optimizer in [Optimizer.sgd, .adam] {
+            options.optimizer = optimizer
+            try checkAgainstRule(options)
+        }
+    }
+
+    func testOutOfRangeOptionsAreRefusedAndChangeNothing() throws {
+        let network = try Network(layerSizes: [2, 2], activations: [.linear], loss: .meanSquaredError, seed: 0)
+        for (hyperparameter, value) in [(TrainingOptions.Hyperparameter.momentum, 1.0), (.beta2, -0.1), (.epsilon, 0),
+                                        (.weightDecay, -1), (.rpropDecrease, 1.5), (.clipNorm, .nan)] {
+            var options = network.trainingOptions
+            options[hyperparameter] = value
+            XCTAssertThrowsError(try network.setTrainingOptions(options), "\(hyperparameter) = \(value)")
+            XCTAssertEqual(network.trainingOptions, TrainingOptions())
+        }
+    }
+
+    private func checkAgainstRule(_ options: TrainingOptions, file: StaticString = #filePath, line: UInt = #line) throws {
+        let network = try Network(layerSizes: [3, 4, 2], activations: [.tanh, .sigmoid], loss: .meanSquaredError, seed: 21)
+        try network.setTrainingOptions(options)
+        typealias R = Float
+        var theta = network.parameterArray()
+        var first = [R](repeating: 0, count: theta.count)
+        var second = [R](repeating: options.optimizer == .rprop ? R(options.rpropInitialStep) : 0, count: theta.count)
+        let eta: R = 0.1
+        let (mu, beta1, beta2, epsilon) = (R(options.momentum), R(options.beta1), R(options.beta2), R(options.epsilon))
+        let (lambda, increase, decrease) = (R(options.weightDecay), R(options.rpropIncrease), R(options.rpropDecrease))
+        let (minStep, maxStep) = (R(options.rpropMinStep), R(options.rpropMaxStep))
+        let x: [Float] = [0.5, -0.2, 0.9, -0.7, 0.3, 0.1]
+        let y: [Float] = [0.2, 0.8, 0.9, 0.1]
+        for step in 1 ... 4 {
+            _ = try network.forward(x, batch: 2)
+            try network.backward(y, batch: 2)
+            let g = try network.gradientArray()
+            try network.update(learningRate: eta)
+            let norm = g.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+            let clip = R(options.clipNorm > 0 && norm > options.clipNorm ? options.clipNorm / norm : 1)
+            for i in theta.indices {
+                var gi = clip * g[i] + (options.optimizer == .adamW ? 0 : lambda * theta[i])
+                switch options.optimizer {
+                case .sgd:
+                    theta[i] -= eta * gi
+                case .momentum:
+                    first[i] = mu * first[i] + gi
+                    theta[i] -= eta * first[i]
+                case .nesterov:
+                    first[i] = mu * first[i] + gi
+                    theta[i] -= eta * (gi + mu * first[i])
+                case .adam, .adamW:
+                    first[i] = beta1 * first[i] + (1 - beta1) * gi
+                    second[i] = beta2 * second[i] + (1 - beta2) * gi * gi
+                    let mHat = first[i] / (1 - R(pow(options.beta1, Double(step))))
+                    let vHat = second[i] / (1 - R(pow(options.beta2, Double(step))))
+                    if options.optimizer == .adamW { theta[i] -= eta * lambda * theta[i] }
+                    theta[i] -= eta * mHat / (vHat.squareRoot() + epsilon)
+                case .rprop:
+                    if gi * first[i] > 0 {
+                        second[i] = min(second[i] * increase, maxStep)
+                    } else if gi * first[i] < 0 {
+                        second[i] = max(second[i] * decrease, minStep)
+                        gi = 0
+                    }
+                    theta[i] -= gi > 0 ? second[i] : gi < 0 ? -second[i] : 0
+                    first[i] = gi
+                }
+            }
+            for (got, want) in zip(network.parameterArray(), theta) {
+                XCTAssertEqual(got, want, accuracy: 1e-5 * max(abs(want), 1e-2),
+                               "\(options.optimizer), step \(step)", file: file, line: line)
+            }
+        }
+    }
+}
