@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "backprop", type: .dynamic, targets: ["CBackprop"]),
         .library(name: "BackpropCore", targets: ["BackpropCore"]),
         .executable(name: "backprop-demo", targets: ["backprop-demo"]),
+        // The command-line tool: train, predict, evaluate and inspect models from CSV/IDX data.
+        .executable(name: "backprop-cli", targets: ["backprop-cli"]),
     ],
     targets: [
         .target(name: "BackpropCore", swiftSettings: codegen),
@@ -42,6 +44,7 @@ let package = Package(
         .target(name: "ABIConformance", dependencies: ["CBackprop", "CBackpropABI"]),
         // Generated data sets and a mini-batch loop, shared by the demo and the tests.
         .target(name: "SyntheticData", dependencies: ["BackpropCore"], swiftSettings: codegen),
+        .executableTarget(name: "backprop-cli", dependencies: ["BackpropCore"], swiftSettings: codegen),
         .executableTarget(name: "backprop-demo", dependencies: ["BackpropCore", "SyntheticData"], swiftSettings: codegen),
         .testTarget(name: "BackpropCoreTests", dependencies: ["BackpropCore", "SyntheticData"], swiftSettings: codegen),
     ]

@@ -156,6 +156,20 @@ size_t bp_layer_count(const bp_network *net);
  *          NULL or index >= bp_layer_count(net). */
 size_t bp_layer_size(const bp_network *net, size_t index);
 
+/*! bp_set_threads() :
+ *  Sets how many threads (the caller's included) training calls on this network may use:
+ *  large matrix products are split across them; small ones stay on the calling thread.
+ *  0 restores the default, the number of online cores. The worker threads are created
+ *  once, when a batch first needs them, and live until the count changes or bp_destroy().
+ *  Results are bit-identical for any thread count. bp_predict() and bp_evaluate() always
+ *  run on the calling thread.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (more than 256). */
+bp_status bp_set_threads(bp_network *net, size_t threads);
+
+/*! bp_thread_count() :
+ *  @return the thread count set for net (0 when net is NULL). */
+size_t bp_thread_count(const bp_network *net);
+
 /*-************************************************************************
  *  Training
  **************************************************************************/

@@ -49,6 +49,17 @@ struct GEMMWorkspace {
     }
 }
 
+/// Worker threads and a packing workspace for each, for products split across cores.
+struct GEMMThreads {
+    let pool: ThreadPool
+    /// One per thread of the pool; workspaces[0] belongs to the calling thread.
+    let workspaces: [GEMMWorkspace]
+
+    /// Products with fewer multiply-adds than this stay on one thread: below it, waking
+    /// the workers costs more than the split saves.
+    static let minimumWork = 1 << 21
+}
+
 /// Cache-blocked, register-blocked single-precision matrix multiply in the BLIS layout:
 /// C (m × n) = alpha · A (m × k) · B (k × n) [+ C]. Blocks of A and B are packed into
 /// contiguous panels (so any strides cost only the packing), then a 6 × 32 micro-kernel
@@ -72,12 +83,35 @@ enum GEMM {
         m: Int, n: Int, k: Int, alpha: Float,
         _ a: MatrixView, _ b: MatrixView,
         accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        workspace: GEMMWorkspace?
+        workspace: GEMMWorkspace?, threads: GEMMThreads? = nil
     ) {
         guard let workspace, !DirectGEMM.isPreferred(m: m, n: n, k: k) else {
             DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
             return
         }
+        let parts = threads?.pool.threadCount ?? 1
+        guard let threads, parts > 1, m * n * k >= GEMMThreads.minimumWork, n >= parts * nr else {
+            packedMultiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc, workspace: workspace)
+            return
+        }
+        // Each thread takes a band of C's columns. Every element is still computed by one
+        // thread with the same k-order, so results do not depend on the thread count.
+        let band = roundUp((n + parts - 1) / parts, to: nr)
+        threads.pool.run { part in
+            let first = part * band
+            guard first < n else { return }
+            let shifted = MatrixView(base: b.base + first * b.columnStride, rowStride: b.rowStride, columnStride: b.columnStride)
+            packedMultiply(m: m, n: min(band, n - first), k: k, alpha: alpha, a, shifted, accumulate: accumulate,
+                           into: c + first, ldc: ldc, workspace: threads.workspaces[part])
+        }
+    }
+
+    private static func packedMultiply(
+        m: Int, n: Int, k: Int, alpha: Float,
+        _ a: MatrixView, _ b: MatrixView,
+        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        workspace: GEMMWorkspace
+    ) {
         var jc = 0
         while jc < n {
             let ncBlock = min(nc, n - jc)

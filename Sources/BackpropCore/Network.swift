@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A multilayer perceptron trained with the backpropagation algorithm:
 ///
 ///     z^l = W^l a^(l-1) + b^l,  a^l = σ_l(z^l)                        weightedInput
@@ -29,6 +35,11 @@ public final class Network {
     let gradients: UnsafeMutablePointer<Float>
     private let workspace: GEMMWorkspace
     private var storage: BatchStorage?
+
+    /// Threads a training step may use (the caller's included); see `setThreadCount`.
+    public private(set) var threadCount = Network.onlineCores
+    /// Created with the first batch large enough to gain from more than one thread.
+    private var threads: GEMMThreads?
 
     /// The optimizer and its hyperparameters; change them with `setTrainingOptions`.
     public private(set) var trainingOptions = TrainingOptions()
@@ -76,6 +87,7 @@ public final class Network {
         Memory.free(gradients)
         workspace.free()
         storage?.free()
+        releaseThreads()
     }
 
     // MARK: Training
@@ -209,7 +221,7 @@ public final class Network {
         for (index, layer) in layers.enumerated() {
             let isOutput = index == layers.count - 1
             let z = isOutput ? outputZ : scratch.hidden + (index % 2) * scratch.hiddenCount
-            weightedInput(layer, below: below, batch: batch, into: z, workspace: scratch.workspace)
+            weightedInput(layer, below: below, batch: batch, into: z, workspace: scratch.workspace, threads: nil)
             let activations = isOutput ? a : z
             layer.activation.apply(z: z, a: activations, rows: batch, width: layer.width)
             below = UnsafePointer(activations)
@@ -251,7 +263,7 @@ public final class Network {
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
             let z = index == layers.count - 1 ? storage.outputZ : a
-            weightedInput(layer, below: storage.activations[index], batch: batch, into: z, workspace: workspace)
+            weightedInput(layer, below: storage.activations[index], batch: batch, into: z, workspace: workspace, threads: threads)
             layer.activation.apply(z: z, a: a, rows: batch, width: layer.width)
         }
         forwardBatch = batch
@@ -281,14 +293,14 @@ public final class Network {
     /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T.
     private func weightedInput(
         _ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>,
-        workspace: GEMMWorkspace?
+        workspace: GEMMWorkspace?, threads: GEMMThreads?
     ) {
         VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
         GEMM.multiply(
             m: batch, n: layer.width, k: layer.inputWidth, alpha: 1,
             .rowMajor(a, width: layer.inputWidth),
             .transposed(parameters + layer.weightOffset, width: layer.inputWidth),
-            accumulate: true, into: z, ldc: layer.width, workspace: workspace)
+            accumulate: true, into: z, ldc: layer.width, workspace: workspace, threads: threads)
     }
 
     /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ'.
@@ -300,7 +312,7 @@ public final class Network {
             m: batch, n: layer.inputWidth, k: layer.width, alpha: 1,
             .rowMajor(delta, width: layer.width),
             .rowMajor(parameters + layer.weightOffset, width: layer.inputWidth),
-            accumulate: false, into: result, ldc: layer.inputWidth, workspace: workspace)
+            accumulate: false, into: result, ldc: layer.inputWidth, workspace: workspace, threads: threads)
         below.activation.multiplyByDerivative(result, a: a, count: batch * layer.inputWidth)
     }
 
@@ -311,7 +323,8 @@ public final class Network {
             m: layer.width, n: layer.inputWidth, k: batch, alpha: scale,
             .transposed(delta, width: layer.width),
             .rowMajor(a, width: layer.inputWidth),
-            accumulate: false, into: gradients + layer.weightOffset, ldc: layer.inputWidth, workspace: workspace)
+            accumulate: false, into: gradients + layer.weightOffset, ldc: layer.inputWidth, workspace: workspace,
+            threads: threads)
         VectorKernels.columnSums(delta, rows: batch, width: layer.width, scale: scale, into: gradients + layer.biasOffset)
     }
 
@@ -373,7 +386,53 @@ public final class Network {
         let grown = try BatchStorage(layerSizes: layerSizes, capacity: batch)
         storage?.free()
         storage = grown
+        startThreadsIfWorthwhile(batch: batch)
         return grown
+    }
+
+    // MARK: Threads
+
+    public static let maxThreadCount = 256
+
+    static let onlineCores: Int = {
+        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return cores > 0 ? min(cores, 64) : 1
+    }()
+
+    /// Sets how many threads a training step may use; 0 restores the default, the number
+    /// of online cores. Large products are split across them; results are the same for
+    /// any thread count. Inference (`predict`, `evaluate`) always uses the calling thread.
+    public func setThreadCount(_ count: Int) throws(BackpropError) {
+        guard (0 ... Self.maxThreadCount).contains(count) else {
+            throw BackpropError(.invalidArgument, "thread count is \(count); expected 0 (all cores) to \(Self.maxThreadCount)")
+        }
+        releaseThreads()
+        threadCount = count == 0 ? Self.onlineCores : count
+        if let storage { startThreadsIfWorthwhile(batch: storage.capacity) }
+    }
+
+    /// Starts the worker threads, with a packing workspace each, when some product of a
+    /// `batch`-sample step is large enough to split. Without memory or threads the network
+    /// simply stays on one thread.
+    private func startThreadsIfWorthwhile(batch: Int) {
+        guard threads == nil, threadCount > 1,
+              layers.contains(where: { batch * $0.width * $0.inputWidth >= GEMMThreads.minimumWork }) else { return }
+        let pool = ThreadPool(threads: threadCount)
+        var workspaces = [workspace]
+        for _ in 1 ..< pool.threadCount {
+            guard let extra = try? GEMMWorkspace(maxColumns: layerSizes.max() ?? 1) else { break }
+            workspaces.append(extra)
+        }
+        guard workspaces.count == pool.threadCount, pool.threadCount > 1 else {
+            workspaces.dropFirst().forEach { $0.free() }
+            return
+        }
+        threads = GEMMThreads(pool: pool, workspaces: workspaces)
+    }
+
+    private func releaseThreads() {
+        threads?.workspaces.dropFirst().forEach { $0.free() }
+        threads = nil
     }
 
     /// Checks the architecture and lays out the flat parameter buffer.

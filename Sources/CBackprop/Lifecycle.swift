@@ -64,3 +64,15 @@ public func bp_layer_size(_ net: OpaquePointer?, _ index: Int) -> Int {
     guard let sizes = Handle.peek(net)?.layerSizes, sizes.indices.contains(index) else { return 0 }
     return sizes[index]
 }
+
+@_cdecl("bp_set_threads")
+public func bp_set_threads(_ net: OpaquePointer?, _ threads: Int) -> bp_status {
+    entryPoint {
+        try Handle.network(net).setThreadCount(try size(threads, "threads"))
+    }
+}
+
+@_cdecl("bp_thread_count")
+public func bp_thread_count(_ net: OpaquePointer?) -> Int {
+    Handle.peek(net)?.threadCount ?? 0
+}
