@@ -96,17 +96,35 @@ enum GEMM {
         }
         // Each thread takes a band of C's columns. Every element is still computed by one
         // thread with the same k-order, so results do not depend on the thread count.
-        let band = roundUp((n + parts - 1) / parts, to: nr)
-        threads.pool.run { part in
-            let first = part * band
-            guard first < n else { return }
-            let shifted = MatrixView(base: b.base + first * b.columnStride, rowStride: b.rowStride, columnStride: b.columnStride)
-            packedMultiply(m: m, n: min(band, n - first), k: k, alpha: alpha, a, shifted, accumulate: accumulate,
-                           into: c + first, ldc: ldc, workspace: threads.workspaces[part])
+        var job = ColumnBands(
+            m: m, n: n, k: k, alpha: alpha, a: a, b: b, accumulate: accumulate, c: c, ldc: ldc,
+            band: roundUp((n + parts - 1) / parts, to: nr), workspaces: threads.workspaces)
+        withUnsafePointer(to: &job) { job in
+            threads.pool.run(context: job) { context, part in
+                context.assumingMemoryBound(to: ColumnBands.self).pointee.multiply(part: part)
+            }
         }
     }
 
-    private static func packedMultiply(
+    /// One product split into bands of `band` columns, one band per thread.
+    private struct ColumnBands {
+        let m: Int, n: Int, k: Int, alpha: Float
+        let a: MatrixView, b: MatrixView
+        let accumulate: Bool
+        let c: UnsafeMutablePointer<Float>, ldc: Int
+        let band: Int
+        let workspaces: [GEMMWorkspace]
+
+        func multiply(part: Int) {
+            let first = part * band
+            guard first < n else { return }
+            let shifted = MatrixView(base: b.base + first * b.columnStride, rowStride: b.rowStride, columnStride: b.columnStride)
+            GEMM.packedMultiply(m: m, n: min(band, n - first), k: k, alpha: alpha, a, shifted, accumulate: accumulate,
+                                into: c + first, ldc: ldc, workspace: workspaces[part])
+        }
+    }
+
+    fileprivate static func packedMultiply(
         m: Int, n: Int, k: Int, alpha: Float,
         _ a: MatrixView, _ b: MatrixView,
         accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,

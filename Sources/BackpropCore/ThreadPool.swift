@@ -6,7 +6,9 @@ import Musl
 
 /// Worker threads created once and reused for every parallel product, so no thread is
 /// created per call. `run` hands part 0 to the calling thread and parts 1… to the
-/// workers, and returns when all are done.
+/// workers, and returns when all are done. The work is a C function and a context
+/// pointer rather than a Swift closure, because a closure shared with other threads
+/// would need a heap-allocated context on every call.
 final class ThreadPool: @unchecked Sendable {
     /// Threads taking part in `run`, the caller included: the number asked for, or fewer
     /// if the system refused to create more.
@@ -19,7 +21,9 @@ final class ThreadPool: @unchecked Sendable {
     // Guarded by `lock`.
     private var generation = 0
     private var unfinished = 0
-    private var task: ((Int) -> Void)?
+    typealias Task = @convention(c) (UnsafeRawPointer, Int) -> Void
+    private var task: Task?
+    private var context: UnsafeRawPointer?
     private var stopping = false
 
     init(threads: Int) {
@@ -47,21 +51,22 @@ final class ThreadPool: @unchecked Sendable {
         finished.deallocate()
     }
 
-    /// Runs body(0) … body(threadCount − 1) at once, body(0) on the calling thread.
-    func run(_ body: (Int) -> Void) {
-        withoutActuallyEscaping(body) { body in
-            pthread_mutex_lock(lock)
-            task = body
-            unfinished = threadCount - 1
-            generation += 1
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(lock)
-            body(0)
-            pthread_mutex_lock(lock)
-            while unfinished > 0 { pthread_cond_wait(finished, lock) }
-            task = nil
-            pthread_mutex_unlock(lock)
-        }
+    /// Runs task(context, 0) … task(context, threadCount − 1) at once, part 0 on the
+    /// calling thread. `context` must stay valid until `run` returns.
+    func run(context: UnsafeRawPointer, _ task: Task) {
+        pthread_mutex_lock(lock)
+        self.task = task
+        self.context = context
+        unfinished = threadCount - 1
+        generation += 1
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(lock)
+        task(context, 0)
+        pthread_mutex_lock(lock)
+        while unfinished > 0 { pthread_cond_wait(finished, lock) }
+        self.task = nil
+        self.context = nil
+        pthread_mutex_unlock(lock)
     }
 
     /// A worker refers to the pool without retaining it (deinit, which joins the workers,
@@ -89,9 +94,9 @@ final class ThreadPool: @unchecked Sendable {
             while generation == seen && !stopping { pthread_cond_wait(wake, lock) }
             if stopping { break }
             seen = generation
-            let body = task
+            let (body, argument) = (task, context)
             pthread_mutex_unlock(lock)
-            body?(index)
+            if let body, let argument { body(argument, index) }
             pthread_mutex_lock(lock)
             unfinished -= 1
             if unfinished == 0 { pthread_cond_signal(finished) }
