@@ -120,7 +120,7 @@ extension Network {
                 try propagateForward(xBatch, batch: rows)
                 let cost = propagateBackward(yBatch, batch: rows)
                 try checkConvergence()
-                applyUpdate(learningRate: options.learningRate)
+                try applyUpdate(learningRate: options.learningRate)
                 total += Double(cost) * Double(rows)
             }
             let evaluation = try validation.map { (set) throws(BackpropError) in try evaluate(set) }
@@ -166,6 +166,9 @@ extension Network {
 
     /// The data set's base addresses once its shape and values are checked.
     private func validated(_ data: DataSet) throws(BackpropError) -> (UnsafePointer<Float>, UnsafePointer<Float>) {
+        guard data.count > 0 else {
+            throw BackpropError(.invalidArgument, "the data set is empty (count is 0); it needs at least one sample")
+        }
         let x = try validated(data.inputs, count: inputCount(batch: data.count), name: "inputs")
         let y = try validated(data.targets, count: outputCount(batch: data.count), name: "targets")
         return (x, y)

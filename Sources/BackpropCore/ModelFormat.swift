@@ -261,10 +261,10 @@ private struct ByteReader {
         offset = magic.count
     }
 
-    mutating func expectRemaining(_ count: Int) throws(BackpropError) {
+    func expectRemaining(_ count: Int) throws(BackpropError) {
         guard remaining >= count else {
             throw BackpropError(.truncated,
-                "the model is truncated: it ends after \(bytes.count) bytes, \(count - remaining) bytes short of its declared contents")
+                "the model is truncated: it ends after \(bytes.count) bytes, inside the field at byte \(offset)")
         }
     }
 
@@ -282,6 +282,7 @@ private struct ByteReader {
 
     /// Checks the CRC-32 stored at `end` against the bytes before it, and that nothing follows.
     func verifyChecksum(at end: Int) throws(BackpropError) {
+        try expectRemaining(4)
         guard bytes.count == end + 4 else {
             throw BackpropError(.corruptModel,
                 "the model file is corrupt: \(bytes.count - end - 4) unexpected bytes follow its checksum")

@@ -31,7 +31,9 @@ public final class Network {
     public var outputSize: Int { layerSizes[layerSizes.count - 1] }
 
     let layers: [Layer]
-    let parameters: UnsafeMutablePointer<Float>
+    /// θ, and the buffer the next update is written into before the two are swapped.
+    private(set) var parameters: UnsafeMutablePointer<Float>
+    private var nextParameters: UnsafeMutablePointer<Float>
     let gradients: UnsafeMutablePointer<Float>
     private let workspace: GEMMWorkspace
     private var storage: BatchStorage?
@@ -65,15 +67,23 @@ public final class Network {
         parameterCount = layers[layers.count - 1].parameterEnd
         parameters = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) parameters")
         do throws(BackpropError) {
+            nextParameters = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) parameters")
+        } catch {
+            Memory.free(parameters)
+            throw error
+        }
+        do throws(BackpropError) {
             gradients = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) gradients")
         } catch {
             Memory.free(parameters)
+            Memory.free(nextParameters)
             throw error
         }
         do throws(BackpropError) {
             workspace = try GEMMWorkspace(maxColumns: layerSizes.max() ?? 1)
         } catch {
             Memory.free(parameters)
+            Memory.free(nextParameters)
             Memory.free(gradients)
             throw error
         }
@@ -84,6 +94,7 @@ public final class Network {
 
     deinit {
         Memory.free(parameters)
+        Memory.free(nextParameters)
         Memory.free(gradients)
         workspace.free()
         storage?.free()
@@ -136,7 +147,7 @@ public final class Network {
                 "the gradients of the last backward pass were already applied; call forward and backward again")
         case .pending:
             try checkConvergence()
-            applyUpdate(learningRate: eta)
+            try applyUpdate(learningRate: eta)
         }
     }
 
@@ -153,7 +164,7 @@ public final class Network {
         try propagateForward(x, batch: batch)
         let cost = propagateBackward(y, batch: batch)
         try checkConvergence()
-        applyUpdate(learningRate: eta)
+        try applyUpdate(learningRate: eta)
         return cost
     }
 
@@ -330,9 +341,16 @@ public final class Network {
 
     /// W ← W − η ∂C/∂W, b ← b − η ∂C/∂b: the seed's w − (η/m) Σ_x ∂C_x/∂w, with the 1/m
     /// already folded into the stored gradients; or the step of the optimizer chosen in
-    /// `trainingOptions`.
-    func applyUpdate(learningRate eta: Float) {
-        optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients)
+    /// `trainingOptions`. The step is written beside θ and adopted only if every new value
+    /// is finite, so an update that overflows leaves the parameters as they were.
+    func applyUpdate(learningRate eta: Float) throws(BackpropError) {
+        optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients,
+                             into: nextParameters)
+        guard VectorKernels.allFinite(nextParameters, count: parameterCount) else {
+            throw BackpropError(.diverged,
+                "training diverged: the update overflowed the parameters; they were left unchanged (try a smaller learning rate)")
+        }
+        swap(&parameters, &nextParameters)
         gradientState = .applied
         forwardBatch = nil
     }

@@ -107,19 +107,20 @@ final class OptimizerState {
         second.map(Memory.free)
     }
 
-    /// One step on `count` parameters θ with gradients g.
+    /// One step on `count` parameters θ with gradients g, written to `next` so that the
+    /// caller can refuse a result that overflowed and keep θ as it was.
     func apply(
         _ options: TrainingOptions, learningRate eta: Float,
-        parameters theta: UnsafeMutablePointer<Float>, gradients g: UnsafePointer<Float>
+        parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>
     ) {
         let clip = clipScale(options, gradients: g)
         let lambda = Float(options.weightDecay)
         let l2: Float = options.optimizer == .adamW ? 0 : lambda
         switch options.optimizer {
         case .sgd where clip == 1 && l2 == 0:
-            VectorKernels.subtractScaled(g, scale: eta, from: theta, count: count)
+            VectorKernels.subtractScaled(g, scale: eta, from: theta, into: next, count: count)
         case .sgd:
-            for i in 0 ..< count { theta[i] -= eta * (clip * g[i] + l2 * theta[i]) }
+            for i in 0 ..< count { next[i] = theta[i] - eta * (clip * g[i] + l2 * theta[i]) }
         case .momentum, .nesterov:
             guard let v = first else { return }
             let mu = Float(options.momentum)
@@ -127,7 +128,7 @@ final class OptimizerState {
             for i in 0 ..< count {
                 let gi = clip * g[i] + l2 * theta[i]
                 v[i] = mu * v[i] + gi
-                theta[i] -= eta * (nesterov ? gi + mu * v[i] : v[i])
+                next[i] = theta[i] - eta * (nesterov ? gi + mu * v[i] : v[i])
             }
         case .adam, .adamW:
             guard let m = first, let v = second else { return }
@@ -142,7 +143,7 @@ final class OptimizerState {
                 v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
                 let mHat = m[i] / correction1
                 let vHat = v[i] / correction2
-                theta[i] = decay * theta[i] - eta * mHat / (vHat.squareRoot() + epsilon)
+                next[i] = decay * theta[i] - eta * mHat / (vHat.squareRoot() + epsilon)
             }
         case .rprop:
             guard let previous = first, let delta = second else { return }
@@ -157,7 +158,7 @@ final class OptimizerState {
                     delta[i] = max(delta[i] * decrease, minStep)
                     gi = 0
                 }
-                theta[i] -= gi > 0 ? delta[i] : gi < 0 ? -delta[i] : 0
+                next[i] = theta[i] - (gi > 0 ? delta[i] : gi < 0 ? -delta[i] : 0)
                 previous[i] = gi
             }
         }

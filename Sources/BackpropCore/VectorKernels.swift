@@ -21,20 +21,24 @@ enum VectorKernels {
         return (VectorMath.sum(acc) + tail).isFinite
     }
 
-    /// y ← y − η x (the update W ← W − η ∂C/∂W over the flat parameter buffer).
-    static func subtractScaled(_ x: UnsafePointer<Float>, scale eta: Float, from y: UnsafeMutablePointer<Float>, count: Int) {
+    /// z ← y − η x (the update W ← W − η ∂C/∂W over the flat parameter buffer).
+    static func subtractScaled(
+        _ x: UnsafePointer<Float>, scale eta: Float, from y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
+        count: Int
+    ) {
         let rx = UnsafeRawPointer(x)
-        let ry = UnsafeMutableRawPointer(y)
+        let ry = UnsafeRawPointer(y)
+        let rz = UnsafeMutableRawPointer(z)
         let negEta = V(repeating: -eta)
         var i = 0
         while i + 16 <= count {
             let value = ry.loadUnaligned(fromByteOffset: i * 4, as: V.self)
                 .addingProduct(negEta, rx.loadUnaligned(fromByteOffset: i * 4, as: V.self))
-            ry.storeBytes(of: value, toByteOffset: i * 4, as: V.self)
+            rz.storeBytes(of: value, toByteOffset: i * 4, as: V.self)
             i += 16
         }
         while i < count {
-            y[i] = y[i] - eta * x[i]
+            z[i] = y[i] - eta * x[i]
             i += 1
         }
     }

@@ -68,7 +68,8 @@ public func bp_layer_size(_ net: OpaquePointer?, _ index: Int) -> Int {
 @_cdecl("bp_set_threads")
 public func bp_set_threads(_ net: OpaquePointer?, _ threads: Int) -> bp_status {
     entryPoint {
-        try Handle.network(net).setThreadCount(try size(threads, "threads"))
+        // size_t values past Int.max are simply out of range, like 257.
+        try Handle.network(net).setThreadCount(threads < 0 ? Int.max : threads)
     }
 }
 
