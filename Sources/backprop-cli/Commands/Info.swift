@@ -1,0 +1,44 @@
+import BackpropCore
+
+/// `backprop-cli info`: what a model file holds.
+enum Info: Command {
+    static let name = "info"
+    static let summary = "describe a model file: architecture, loss, parameters, optimizer"
+    static let grammar = Arguments.Grammar(valued: [], switches: [])
+
+    static let usage = """
+        usage: backprop-cli info MODEL
+
+        Prints the model's layer sizes and activations (in the form train's --layers and
+        --activations take), its loss, what its outputs mean, its parameter count, its
+        optimizer with the settings that optimizer uses, and the file's size.
+        """
+
+    static func run(_ arguments: Arguments) throws {
+        let operands = try arguments.operands(atMost: 1)
+        guard let path = operands.first else { throw CLIError.usage("give the model file to describe") }
+        let network = try Network.load(from: path)
+        let size = try FileIO.size(of: path)
+        print("file         \(path) (\(Format.size(size))\(size >= 1024 ? ", \(size) bytes" : ""))")
+        print("layers       \(network.layerList)")
+        print("activations  \(network.activationList)")
+        print("loss         \(Loss.names.name(of: network.loss))")
+        print("outputs      \(describe(OutputKind(network)))")
+        print("parameters   \(network.parameterCount)")
+        print("optimizer    \(describe(network.trainingOptions))")
+    }
+
+    private static func describe(_ kind: OutputKind) -> String {
+        switch kind {
+        case .classes(let count): return "\(count) classes (the largest output wins)"
+        case .binary: return "2 classes (the probability of class 1)"
+        case .regression: return "1 value (regression)"
+        }
+    }
+
+    /// "adam: beta1 0.9, beta2 0.999, epsilon 1e-08, weight-decay 0, clip-norm 0"
+    private static func describe(_ options: TrainingOptions) -> String {
+        let settings = options.optimizer.hyperparameters.map { "\($0.flag) \(Format.plain(options[$0]))" }
+        return Optimizer.names.name(of: options.optimizer) + ": " + settings.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,100 @@
+import BackpropCore
+
+/// The train command's options, parsed and checked before any data is read.
+struct TrainFlags {
+    /// How the layer sizes are given.
+    enum Architecture {
+        /// Every size, the input first (`--layers 64,32,10`).
+        case layers([Int])
+        /// The hidden sizes only; the data decide the input and output sizes (`--hidden 32`).
+        case hidden([Int])
+    }
+
+    let out: String
+    let architecture: Architecture
+    /// nil: chosen from the loss and the output size (see `Train.defaultActivations`).
+    let activations: [Activation]?
+    let loss: Loss
+    /// Seeds the weights, the validation split and the shuffling.
+    let seed: UInt64
+    let fit: FitOptions
+    let training: TrainingOptions
+    let validationFraction: Double?
+    let quiet: Bool
+
+    static let valued: Set<String> = Set([
+        "out", "layers", "hidden", "activations", "loss", "seed", "epochs", "batch", "lr", "optimizer",
+        "validation-split", "patience", "min-delta", "target-loss",
+    ] + TrainingOptions.Hyperparameter.allCases.map(\.flag))
+    static let switches: Set<String> = ["no-shuffle", "quiet"]
+
+    init(_ arguments: Arguments) throws(CLIError) {
+        out = try arguments.requiredString("out")
+        architecture = try Self.architecture(arguments)
+        activations = try arguments.list("activations", Activation.names.value)
+        loss = try arguments.string("loss").map(Loss.names.value) ?? .crossEntropy
+        seed = try arguments.unsignedInteger("seed") ?? FitOptions().seed
+        fit = try Self.fitOptions(arguments, seed: seed)
+        training = try Self.trainingOptions(arguments)
+        validationFraction = try Self.validationFraction(arguments)
+        quiet = arguments.isSet("quiet")
+    }
+
+    private static func architecture(_ arguments: Arguments) throws(CLIError) -> Architecture {
+        switch (try layerSizes(arguments, "layers"), try layerSizes(arguments, "hidden")) {
+        case (let sizes?, nil):
+            guard sizes.count >= 2 else { throw .usage("--layers needs the input and the output size at least, e.g. 4,16,3") }
+            return .layers(sizes)
+        case (nil, let sizes?):
+            return .hidden(sizes)
+        case (nil, nil):
+            throw .usage("give the layer sizes with --layers (or the hidden ones with --hidden)")
+        case (.some, .some):
+            throw .usage("--layers and --hidden are alternatives; give one of them")
+        }
+    }
+
+    private static func layerSizes(_ arguments: Arguments, _ name: String) throws(CLIError) -> [Int]? {
+        try arguments.list(name) { (text) throws(CLIError) in
+            guard let size = Int(text), size > 0 else { throw .usage("--\(name): \"\(text)\" is not a positive integer") }
+            return size
+        }
+    }
+
+    private static func fitOptions(_ arguments: Arguments, seed: UInt64) throws(CLIError) -> FitOptions {
+        var options = FitOptions()
+        options.epochs = try arguments.integer("epochs", atLeast: 1) ?? options.epochs
+        options.batchSize = try arguments.integer("batch", atLeast: 1) ?? options.batchSize
+        options.learningRate = try arguments.number("lr", atLeast: 0).map(Float.init) ?? options.learningRate
+        options.shuffle = !arguments.isSet("no-shuffle")
+        options.seed = seed
+        options.patience = try arguments.integer("patience", atLeast: 0) ?? options.patience
+        options.minDelta = try arguments.number("min-delta", atLeast: 0).map(Float.init) ?? options.minDelta
+        options.targetLoss = try arguments.number("target-loss").map(Float.init)
+        return options
+    }
+
+    /// The optimizer and the hyperparameters given for it. One it does not read is refused:
+    /// `--momentum 0.9` without `--optimizer momentum` would otherwise do nothing, silently.
+    private static func trainingOptions(_ arguments: Arguments) throws(CLIError) -> TrainingOptions {
+        var options = TrainingOptions()
+        options.optimizer = try arguments.string("optimizer").map(Optimizer.names.value) ?? options.optimizer
+        for parameter in TrainingOptions.Hyperparameter.allCases {
+            guard let value = try arguments.number(parameter.flag) else { continue }
+            guard options.optimizer.hyperparameters.contains(parameter) else {
+                let users = Optimizer.allCases.filter { $0.hyperparameters.contains(parameter) }.map(Optimizer.names.name)
+                throw .usage("--\(parameter.flag) has no effect on the \(Optimizer.names.name(of: options.optimizer)) optimizer; it is used by \(users.joined(separator: ", ")) (choose one with --optimizer)")
+            }
+            options[parameter] = value
+        }
+        return options
+    }
+
+    private static func validationFraction(_ arguments: Arguments) throws(CLIError) -> Double? {
+        guard let fraction = try arguments.number("validation-split") else { return nil }
+        guard fraction > 0, fraction < 1 else {
+            throw .usage("--validation-split is \(fraction); it must be a fraction between 0 and 1, e.g. 0.1")
+        }
+        return fraction
+    }
+}
