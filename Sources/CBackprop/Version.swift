@@ -1,3 +1,4 @@
+import BackpropCore
 import CBackpropABI
 
 @_cdecl("bp_abi_version")
@@ -7,5 +8,5 @@ public func bp_abi_version() -> UInt32 {
 
 @_cdecl("bp_version")
 public func bp_version() -> UnsafePointer<CChar>? {
-    cString("0.1.0")
+    cString(Version.string)
 }

@@ -5,8 +5,9 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import BackpropCore
 
-let version = "0.1.0"
+let version = "\(BackpropCore.Version.string)"
 let commands: [any Command.Type] = [Train.self, Predict.self, Evaluate.self, Info.self]
 
 let toolUsage = """
