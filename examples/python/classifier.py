@@ -2,10 +2,11 @@
 """Train a classifier on generated data with the backprop Python binding.
 
 Two interleaved half-moons plus a third Gaussian class in 2-D, a 2-32-32-3 network with
-tanh/relu hidden layers and a softmax output, trained with cross-entropy and
-mini-batch SGD. Prints the test accuracy and, when matplotlib is installed, saves the
-loss curves to loss_curve.png (in the current directory, or the path given as the
-first argument).
+tanh/relu hidden layers and a softmax output, trained with cross-entropy and the Adam
+optimizer, with early stopping on a validation set. Prints the test accuracy, saves the
+model to classifier.bpm and checks that the reloaded model predicts the same, and, when
+matplotlib is installed, saves the loss curves to loss_curve.png (in the current
+directory, or the path given as the first argument; the model goes to the same directory).
 
 Run from the repository root, after `pip install ./bindings/python`:
 
@@ -16,6 +17,7 @@ or without installing:
     PYTHONPATH=bindings/python python3 examples/python/classifier.py
 """
 
+import os
 import sys
 
 import numpy as np
@@ -44,24 +46,37 @@ def main():
     split = int(0.8 * len(y))
     X_train, y_train, X_test, y_test = X[:split], y[:split], X[split:], y[split:]
 
+    plot_path = sys.argv[1] if len(sys.argv) > 1 else "loss_curve.png"
+    out_dir = os.path.dirname(plot_path) or "."
+
     net = backprop.Network([2, 32, 32, 3], ["tanh", "relu", "softmax"], loss="cross_entropy", seed=1)
+    net.set_optimizer("adam")  # beta1=0.9, beta2=0.999 by default; see net.options
     print(net)
     print(f"library {backprop.version()} from {backprop.library_path}")
 
     history = net.fit(
         X_train,
         y_train,  # integer labels: one-hot encoded by the binding
-        epochs=60,
+        epochs=200,
         batch_size=32,
-        learning_rate=0.1,
+        learning_rate=0.005,
         seed=0,
         validation_data=(X_test, y_test),
+        patience=10,  # stop once the validation loss has not improved for 10 epochs...
+        restore_best=True,  # ...and keep the best epoch's parameters
         verbose=1,
     )
-    accuracy = net.score(X_test, y_test)
-    print(f"epochs: {len(history['loss'])}, final training loss {history['loss'][-1]:.4f}, "
-          f"validation loss {history['val_loss'][-1]:.4f}")
+    loss, accuracy = net.evaluate(X_test, y_test)
+    best = int(np.argmin(history["val_loss"]))
+    print(f"epochs: {len(history['loss'])} (best {best + 1}), final training loss {history['loss'][-1]:.4f}, "
+          f"validation loss {loss:.4f}")
     print(f"test accuracy: {accuracy:.1%}")
+
+    model_path = os.path.join(out_dir, "classifier.bpm")
+    net.save(model_path)  # architecture, parameters and Adam's state
+    reloaded = backprop.Network.load(model_path)
+    assert np.array_equal(reloaded.predict(X_test), net.predict(X_test))
+    print(f"saved {model_path} ({os.path.getsize(model_path)} bytes); the reloaded model predicts the same")
 
     try:
         import matplotlib
@@ -70,7 +85,7 @@ def main():
         import matplotlib.pyplot as plt
     except ImportError:
         return 0  # no plot without matplotlib
-    path = sys.argv[1] if len(sys.argv) > 1 else "loss_curve.png"
+    path = plot_path
     fig, ax = plt.subplots(figsize=(6, 4))
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], label="training loss")

@@ -2,8 +2,10 @@
 
     >>> import numpy as np, backprop
     >>> net = backprop.Network([2, 16, 3], ["relu", "softmax"], loss="cross_entropy", seed=0)
-    >>> history = net.fit(X, labels, epochs=20, batch_size=32, learning_rate=0.1)
+    >>> net.set_optimizer("adam")
+    >>> history = net.fit(X, labels, epochs=20, batch_size=32, learning_rate=0.01, seed=0)
     >>> net.score(X, labels)        # accuracy
+    >>> net.save("model.bpm"); same = backprop.Network.load("model.bpm")
 
 The shared library is loaded from $BACKPROP_LIBRARY if set, else the copy bundled in
 this package, else <repo>/.build/release/libbackprop.so when run from the source tree.
@@ -12,17 +14,25 @@ this package, else <repo>/.build/release/libbackprop.so when run from the source
 from . import _lib
 from .errors import (
     BackpropError,
+    BufferTooSmallError,
+    ChecksumMismatchError,
+    CorruptModelError,
+    DivergedError,
     InvalidArchitectureError,
     InvalidArgumentError,
+    ModelIOError,
     NonFiniteError,
+    NotAModelError,
     NullArgumentError,
     OutOfMemoryError,
     SizeMismatchError,
     SizeOverflowError,
     StateError,
+    TruncatedModelError,
     UnknownEnumError,
+    UnsupportedVersionError,
 )
-from .network import ACTIVATIONS, LOSSES, Network
+from .network import ACTIVATIONS, LOSSES, OPTIMIZERS, OPTIONS, Network
 from .training import fit, score
 
 __version__ = "0.1.0"
@@ -47,6 +57,8 @@ __all__ = [
     "Network",
     "ACTIVATIONS",
     "LOSSES",
+    "OPTIMIZERS",
+    "OPTIONS",
     "fit",
     "score",
     "version",
@@ -62,4 +74,12 @@ __all__ = [
     "NonFiniteError",
     "StateError",
     "OutOfMemoryError",
+    "DivergedError",
+    "BufferTooSmallError",
+    "ModelIOError",
+    "NotAModelError",
+    "UnsupportedVersionError",
+    "TruncatedModelError",
+    "ChecksumMismatchError",
+    "CorruptModelError",
 ]

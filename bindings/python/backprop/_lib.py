@@ -9,14 +9,34 @@ Which library is loaded, first match wins:
 
 Every prototype below mirrors include/backprop.h: ``bp_network *`` is ``c_void_p``,
 ``size_t`` is ``c_size_t``, ``bp_status``/``int32_t`` is ``c_int32``, ``float *`` is
-``POINTER(c_float)``.  ``ctypes.CDLL`` releases the GIL for the duration of every call.
+``POINTER(c_float)``, ``void *`` buffers are ``c_void_p`` and paths ``c_char_p`` (bytes).
+The two structs of bp_fit(), :class:`bp_fit_options` and :class:`bp_epoch_report`, are
+``ctypes.Structure`` mirrors of the header's, and :data:`bp_progress_callback` its
+function-pointer type.  At import, the size ``bp_fit_options_init()`` writes into
+``struct_size`` is compared with ``ctypes.sizeof(bp_fit_options)`` (and the documented
+defaults with the fields they land in), so a layout mismatch is an ImportError rather
+than memory corruption.  ``ctypes.CDLL`` releases the GIL for the duration of every call;
+a ctypes callback (the progress callback) takes it back while it runs.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-from ctypes import POINTER, c_char_p, c_float, c_int32, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import (
+    CFUNCTYPE,
+    POINTER,
+    Structure,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int,
+    c_int32,
+    c_size_t,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
 from pathlib import Path
 
 from .errors import BP_OK, error_for_status
@@ -27,6 +47,10 @@ __all__ = [
     "ABI_VERSION",
     "LIBRARY_NAME",
     "FLOAT_P",
+    "bp_epoch_report",
+    "bp_fit_options",
+    "bp_progress_callback",
+    "fit_options",
     "last_error",
     "status_string",
     "check",
@@ -41,6 +65,48 @@ FLOAT_P = POINTER(c_float)
 SIZE_P = POINTER(c_size_t)
 INT32_P = POINTER(c_int32)
 HANDLE_P = POINTER(c_void_p)
+DOUBLE_P = POINTER(c_double)
+
+
+class bp_epoch_report(Structure):
+    """One epoch of bp_fit() (``struct bp_epoch_report``)."""
+
+    _fields_ = [
+        ("epoch", c_size_t),  # 1 for the first epoch
+        ("train_loss", c_float),  # mean loss over the epoch's training samples
+        ("validation_loss", c_float),  # NaN without a validation set
+        ("validation_accuracy", c_float),  # NaN without a validation set, or when not a classifier
+    ]
+
+
+#: ``typedef int (*bp_progress_callback)(const bp_epoch_report *report, void *user_data)``
+bp_progress_callback = CFUNCTYPE(c_int, POINTER(bp_epoch_report), c_void_p)
+
+
+class bp_fit_options(Structure):
+    """The options of bp_fit() (``struct bp_fit_options``); fill with :func:`fit_options`."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("epochs", c_size_t),
+        ("batch_size", c_size_t),
+        ("learning_rate", c_float),
+        ("shuffle", c_int32),
+        ("seed", c_uint64),
+        ("validation_inputs", FLOAT_P),
+        ("validation_targets", FLOAT_P),
+        ("validation_count", c_size_t),
+        ("patience", c_size_t),
+        ("min_delta", c_float),
+        ("restore_best", c_int32),
+        ("target_loss", c_float),
+        ("progress", bp_progress_callback),
+        ("user_data", c_void_p),
+    ]
+
+
+REPORT_P = POINTER(bp_epoch_report)
+OPTIONS_P = POINTER(bp_fit_options)
 
 # name: (restype, argtypes) -- one entry per function of backprop.h, in header order.
 PROTOTYPES = {
@@ -55,13 +121,25 @@ PROTOTYPES = {
     "bp_parameter_count": (c_size_t, [c_void_p]),
     "bp_layer_count": (c_size_t, [c_void_p]),
     "bp_layer_size": (c_size_t, [c_void_p, c_size_t]),
+    "bp_set_threads": (c_int32, [c_void_p, c_size_t]),
+    "bp_thread_count": (c_size_t, [c_void_p]),
     "bp_forward": (c_int32, [c_void_p, FLOAT_P, c_size_t, FLOAT_P]),
+    "bp_predict": (c_int32, [c_void_p, FLOAT_P, c_size_t, FLOAT_P]),
     "bp_backward": (c_int32, [c_void_p, FLOAT_P, c_size_t, FLOAT_P]),
     "bp_update": (c_int32, [c_void_p, c_float]),
     "bp_train_step": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, c_float, FLOAT_P]),
+    "bp_set_option": (c_int32, [c_void_p, c_int32, c_double]),
+    "bp_get_option": (c_int32, [c_void_p, c_int32, DOUBLE_P]),
+    "bp_fit_options_init": (None, [OPTIONS_P]),
+    "bp_fit": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, OPTIONS_P, REPORT_P, c_size_t, SIZE_P]),
+    "bp_evaluate": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P, FLOAT_P]),
     "bp_get_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_set_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_get_gradients": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
+    "bp_save": (c_int32, [c_void_p, c_char_p]),
+    "bp_load": (c_int32, [c_char_p, HANDLE_P]),
+    "bp_save_to_buffer": (c_int32, [c_void_p, c_void_p, c_size_t, SIZE_P]),
+    "bp_load_from_buffer": (c_int32, [c_void_p, c_size_t, HANDLE_P]),
 }
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -123,6 +201,54 @@ if _loaded_abi != ABI_VERSION:
         f"backprop: {library_path} has ABI version {_loaded_abi}, this binding needs {ABI_VERSION}; "
         "reinstall the package or rebuild the library"
     )
+
+
+# The header's documented bp_fit_options defaults: (field, value).  Checked at import
+# together with struct_size, so that fields shifted by a layout mismatch are caught too.
+_FIT_DEFAULTS = (
+    ("epochs", 10),
+    ("batch_size", 32),
+    ("shuffle", 1),
+    ("seed", 0),
+    ("validation_count", 0),
+    ("patience", 0),
+    ("restore_best", 1),
+)
+
+
+def _check_fit_options_layout():
+    """ImportError unless bp_fit_options_init() agrees with our bp_fit_options mirror."""
+    size = ctypes.sizeof(bp_fit_options)
+    # Generous room, pre-filled with a marker: a library whose struct is larger than ours
+    # must not write past the buffer while we find out.
+    room = ctypes.create_string_buffer(b"\xa5" * (4 * size + 256))
+    lib.bp_fit_options_init(ctypes.cast(room, OPTIONS_P))
+    written = bp_fit_options.from_buffer(room)
+    if written.struct_size != size:
+        raise ImportError(
+            f"backprop: {library_path} says sizeof(bp_fit_options) is {written.struct_size} bytes, "
+            f"this binding's mirror of the struct is {size}; the binding and the library disagree about "
+            "backprop.h (reinstall the package or rebuild the library)"
+        )
+    wrong = [f"{name} = {getattr(written, name)} (expected {value})" for name, value in _FIT_DEFAULTS
+             if getattr(written, name) != value]
+    if abs(written.learning_rate - 0.01) > 1e-6 or written.progress or written.user_data:
+        wrong.append(f"learning_rate = {written.learning_rate} (expected 0.01), progress/user_data not NULL")
+    if wrong:
+        raise ImportError(
+            f"backprop: bp_fit_options_init() of {library_path} does not fill the fields where this binding "
+            "expects them: " + "; ".join(wrong)
+        )
+
+
+_check_fit_options_layout()
+
+
+def fit_options() -> bp_fit_options:
+    """A new bp_fit_options filled by bp_fit_options_init() (defaults and struct_size)."""
+    options = bp_fit_options()
+    lib.bp_fit_options_init(ctypes.byref(options))
+    return options
 
 
 def _decode(raw) -> str:

@@ -20,7 +20,24 @@ SizeOverflowError          6       ValueError
 NonFiniteError             7       ValueError
 StateError                 8       RuntimeError
 OutOfMemoryError           9       MemoryError
+DivergedError              10      FloatingPointError
+BufferTooSmallError        11      ValueError
+ModelIOError               12      OSError
+NotAModelError             13      ValueError
+UnsupportedVersionError    14      ValueError
+TruncatedModelError        15      ValueError
+ChecksumMismatchError      16      ValueError
+CorruptModelError          17      ValueError
 =========================  ======  ===========================
+
+:class:`DivergedError` is a :class:`FloatingPointError` (so also an
+:class:`ArithmeticError`): the loss or a gradient became NaN or infinite, typically
+a learning rate that is too large.  The parameters are those from before the step
+that diverged.  When raised by ``fit``, its ``.history`` holds the epochs completed
+before the divergence.  The four model-reading errors 14-17 and
+:class:`NotAModelError` are ValueErrors (the bytes are not a valid model);
+:class:`ModelIOError` is an :class:`OSError` (the operating system refused to read or
+write the file) whose ``.filename`` is the path when known.
 
 Problems the binding detects itself before calling C (a wrong shape, a
 non-numeric or complex dtype, NaN/Inf in an array, an empty array, an unknown
@@ -42,6 +59,14 @@ __all__ = [
     "NonFiniteError",
     "StateError",
     "OutOfMemoryError",
+    "DivergedError",
+    "BufferTooSmallError",
+    "ModelIOError",
+    "NotAModelError",
+    "UnsupportedVersionError",
+    "TruncatedModelError",
+    "ChecksumMismatchError",
+    "CorruptModelError",
     "BP_OK",
     "BP_ERROR_NULL_ARGUMENT",
     "BP_ERROR_INVALID_ARGUMENT",
@@ -52,6 +77,14 @@ __all__ = [
     "BP_ERROR_NON_FINITE",
     "BP_ERROR_STATE",
     "BP_ERROR_OUT_OF_MEMORY",
+    "BP_ERROR_DIVERGED",
+    "BP_ERROR_BUFFER_TOO_SMALL",
+    "BP_ERROR_IO",
+    "BP_ERROR_NOT_A_MODEL",
+    "BP_ERROR_UNSUPPORTED_VERSION",
+    "BP_ERROR_TRUNCATED",
+    "BP_ERROR_CHECKSUM_MISMATCH",
+    "BP_ERROR_CORRUPT_MODEL",
     "error_for_status",
 ]
 
@@ -65,6 +98,14 @@ BP_ERROR_SIZE_OVERFLOW = 6
 BP_ERROR_NON_FINITE = 7
 BP_ERROR_STATE = 8
 BP_ERROR_OUT_OF_MEMORY = 9
+BP_ERROR_DIVERGED = 10
+BP_ERROR_BUFFER_TOO_SMALL = 11
+BP_ERROR_IO = 12
+BP_ERROR_NOT_A_MODEL = 13
+BP_ERROR_UNSUPPORTED_VERSION = 14
+BP_ERROR_TRUNCATED = 15
+BP_ERROR_CHECKSUM_MISMATCH = 16
+BP_ERROR_CORRUPT_MODEL = 17
 
 
 class BackpropError(Exception):
@@ -89,10 +130,19 @@ class BackpropError(Exception):
         self.function = function
         prefix = f"{function}: " if function else ""
         text = self.message or f"status {self.status}"
-        super().__init__(f"{prefix}{text}")
+        self._text = f"{prefix}{text}"
+        super().__init__(self._text)
+
+    def __str__(self):
+        # Explicit, so that built-in bases with a __str__ of their own (OSError's
+        # "[Errno ...]" form) do not replace the message.
+        return self._text
 
     def __reduce__(self):  # keep exceptions picklable (multiprocessing etc.)
-        return (type(self), (self.status, self.message, self.function))
+        attributes = {k: v for k, v in self.__dict__.items() if k != "_text"}
+        if isinstance(self, OSError):
+            attributes["filename"] = self.filename  # a slot of OSError, not in __dict__
+        return (_rebuild, (type(self), self.status, self.message, self.function, attributes))
 
 
 class NullArgumentError(BackpropError, ValueError):
@@ -149,6 +199,69 @@ class OutOfMemoryError(BackpropError, MemoryError):
     STATUS = BP_ERROR_OUT_OF_MEMORY
 
 
+class DivergedError(BackpropError, FloatingPointError):
+    """BP_ERROR_DIVERGED: the loss or a gradient became NaN or infinite (a learning rate
+    too large, typically); the parameters are those from before the step.
+
+    ``.history`` (set by ``fit``): the history dict of the epochs completed before the
+    divergence, or None."""
+
+    STATUS = BP_ERROR_DIVERGED
+    history = None
+
+
+class BufferTooSmallError(BackpropError, ValueError):
+    """BP_ERROR_BUFFER_TOO_SMALL: a buffer is smaller than the model (not raised by this
+    binding, which sizes its buffers itself)."""
+
+    STATUS = BP_ERROR_BUFFER_TOO_SMALL
+
+
+class ModelIOError(BackpropError, OSError):
+    """BP_ERROR_IO: the operating system refused a file operation of save() or load()
+    (a missing file, a directory that does not exist, no permission...).  The message
+    names the path and the system's reason; ``.filename`` is the path."""
+
+    STATUS = BP_ERROR_IO
+
+
+class NotAModelError(BackpropError, ValueError):
+    """BP_ERROR_NOT_A_MODEL: the data does not start with the model magic (not a model file)."""
+
+    STATUS = BP_ERROR_NOT_A_MODEL
+
+
+class UnsupportedVersionError(BackpropError, ValueError):
+    """BP_ERROR_UNSUPPORTED_VERSION: a model format version this library cannot read."""
+
+    STATUS = BP_ERROR_UNSUPPORTED_VERSION
+
+
+class TruncatedModelError(BackpropError, ValueError):
+    """BP_ERROR_TRUNCATED: the model ends before its declared contents (a partial file)."""
+
+    STATUS = BP_ERROR_TRUNCATED
+
+
+class ChecksumMismatchError(BackpropError, ValueError):
+    """BP_ERROR_CHECKSUM_MISMATCH: the model's CRC-32 does not match; the bytes were damaged."""
+
+    STATUS = BP_ERROR_CHECKSUM_MISMATCH
+
+
+class CorruptModelError(BackpropError, ValueError):
+    """BP_ERROR_CORRUPT_MODEL: the checksum is valid but a field is impossible."""
+
+    STATUS = BP_ERROR_CORRUPT_MODEL
+
+
+def _rebuild(cls, status, message, function, attributes):
+    err = cls(status, message, function)
+    for name, value in attributes.items():
+        setattr(err, name, value)
+    return err
+
+
 _BY_STATUS = {
     cls.STATUS: cls
     for cls in (
@@ -161,6 +274,14 @@ _BY_STATUS = {
         NonFiniteError,
         StateError,
         OutOfMemoryError,
+        DivergedError,
+        BufferTooSmallError,
+        ModelIOError,
+        NotAModelError,
+        UnsupportedVersionError,
+        TruncatedModelError,
+        ChecksumMismatchError,
+        CorruptModelError,
     )
 }
 

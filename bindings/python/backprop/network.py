@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
+import numbers
 import os
+import struct
 import threading
-from ctypes import c_float, c_int32, c_size_t, c_void_p
+from ctypes import c_double, c_float, c_int32, c_size_t, c_void_p
 
 import numpy as np
 
 from . import _arrays, _lib
-from .errors import BP_ERROR_STATE, StateError
+from .errors import (
+    BP_ERROR_STATE,
+    BP_ERROR_UNSUPPORTED_VERSION,
+    ModelIOError,
+    StateError,
+    UnsupportedVersionError,
+    error_for_status,
+)
 
-__all__ = ["Network", "ACTIVATIONS", "LOSSES"]
+__all__ = ["Network", "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS"]
 
 #: Activation names and their BP_* codes (backprop.h).
 ACTIVATIONS = {
@@ -30,8 +40,39 @@ LOSSES = {
     "cross_entropy": 1,
 }
 
+#: Optimizer names and their BP_OPTIMIZER_* codes (backprop.h).
+OPTIMIZERS = {
+    "sgd": 0,
+    "momentum": 1,
+    "nesterov": 2,
+    "adam": 3,
+    "adamw": 4,
+    "rprop": 5,
+}
+
+#: Option names and their BP_OPTION_* keys (backprop.h), in the header's order.
+OPTIONS = {
+    "optimizer": 1,
+    "momentum": 2,
+    "beta1": 3,
+    "beta2": 4,
+    "epsilon": 5,
+    "weight_decay": 6,
+    "clip_norm": 7,
+    "rprop_increase": 8,
+    "rprop_decrease": 9,
+    "rprop_min_step": 10,
+    "rprop_max_step": 11,
+    "rprop_initial_step": 12,
+}
+
+_ACTIVATION_NAMES = {code: name for name, code in ACTIVATIONS.items()}
+_LOSS_NAMES = {code: name for name, code in LOSSES.items()}
+_OPTIMIZER_NAMES = {code: name for name, code in OPTIMIZERS.items()}
 _CLASSIFIER_OUTPUTS = ("softmax", "sigmoid")
 _UINT64_MAX = (1 << 64) - 1
+_MODEL_MAGIC = b"\x89BPM\r\n\x1a\n"
+_MODEL_VERSION = 1
 
 
 def _normalise_name(value, argument: str, valid: dict) -> str:
@@ -42,6 +83,81 @@ def _normalise_name(value, argument: str, valid: dict) -> str:
     if name not in valid:
         raise ValueError(f"{argument} is {value!r}; expected one of: {listing}")
     return name
+
+
+def _path_bytes(path) -> bytes:
+    """A path (str, bytes or os.PathLike) as the bytes bp_save()/bp_load() take."""
+    try:
+        raw = os.fsencode(os.fspath(path))
+    except TypeError:
+        raise ValueError(f"path is {path!r}; expected a str, bytes or os.PathLike") from None
+    if not raw:
+        raise ValueError("path is empty")
+    if b"\0" in raw:
+        raise ValueError(f"path {path!r} contains a NUL character")
+    return raw
+
+
+def _read_architecture(model: bytes):
+    """(layer sizes, activation names, loss name) from the start of a model the library
+    has just accepted (docs/format.md).  The C API has no getter for the activations or
+    the loss, so the binding reads them from the model's header."""
+    if model[:8] != _MODEL_MAGIC:
+        raise RuntimeError("the library accepted a model that does not start with the model magic")
+    (version,) = struct.unpack_from("<I", model, 8)
+    if version != _MODEL_VERSION:
+        raise UnsupportedVersionError(
+            BP_ERROR_UNSUPPORTED_VERSION,
+            f"the model has format version {version}; this binding reads the architecture of version "
+            f"{_MODEL_VERSION} only (update the backprop package)",
+        )
+    loss, count = struct.unpack_from("<II", model, 12)
+    sizes = struct.unpack_from(f"<{count}Q", model, 20)
+    acts = struct.unpack_from(f"<{count - 1}I", model, 20 + 8 * count)
+    return tuple(int(n) for n in sizes), tuple(_ACTIVATION_NAMES[a] for a in acts), _LOSS_NAMES[loss]
+
+
+class _SharedLock:
+    """A readers-writer lock: any number of shared holders, or one exclusive holder.
+
+    An exclusive holder takes ``_gate`` and then waits for the shared holders to leave;
+    shared holders pass through ``_gate`` only to register, so a waiting exclusive
+    holder keeps new shared holders out (no writer starvation).  Not reentrant.
+    """
+
+    __slots__ = ("_gate", "_idle", "_readers")
+
+    def __init__(self):
+        self._gate = threading.Lock()
+        self._idle = threading.Condition(threading.Lock())
+        self._readers = 0
+
+    def acquire(self) -> None:
+        self._gate.acquire()
+        # With the gate held no shared holder can arrive, only leave: a plain read is
+        # enough for the fast path.
+        if self._readers:
+            try:
+                with self._idle:
+                    while self._readers:
+                        self._idle.wait()
+            except BaseException:
+                self._gate.release()
+                raise
+
+    def release(self) -> None:
+        self._gate.release()
+
+    def acquire_shared(self) -> None:
+        with self._gate:
+            with self._idle:
+                self._readers += 1
+
+    def release_shared(self) -> None:
+        with self._idle:
+            self._readers -= 1
+            if not self._readers:
+                self._idle.notify_all()
 
 
 class Network:
@@ -68,6 +184,11 @@ class Network:
     Unknown activation or loss names raise ValueError naming the argument and listing
     the valid values; invalid architectures raise InvalidArchitectureError (a ValueError).
 
+    A network can also come from a model file or bytes: :meth:`load`,
+    :meth:`from_bytes` (the inverse of :meth:`save` and :meth:`to_bytes`).  Pickling
+    goes through the same model bytes, so it is exact: parameters, pending gradients,
+    optimizer, its hyperparameters and its state (Adam's moments...).
+
     Arrays
     ------
     Inputs ``X`` are ``(batch, n_0)`` arrays (a 1-D array of ``n_0`` values is one
@@ -85,17 +206,23 @@ class Network:
     ``close()`` (also called by ``with Network(...) as net:`` and by garbage
     collection) releases the library handle; any later call raises
     :class:`~backprop.StateError`.  The GIL is released while the library works, so
-    different networks can train in parallel threads.  A single Network must not be
-    shared between threads without your own lock: the binding serialises individual
-    calls, but a forward/backward/update sequence from two threads would interleave.
+    different networks can train in parallel threads.
+
+    On one network, :meth:`predict`, :meth:`predict_classes`, :meth:`evaluate` and
+    :meth:`score` may be called from several threads at the same time (bp_predict and
+    bp_evaluate only read the network; they run truly in parallel) as long as nothing
+    trains or changes it.  Every other call (training, setting parameters or options,
+    reading parameters, saving) takes the network exclusively: it waits for running
+    predictions to finish and holds new ones back until it is done, so a mix cannot
+    crash or see half-updated parameters.  That serialises single calls only: a
+    forward/backward/update sequence from two threads would still interleave, so guard
+    training from several threads with your own lock.
     """
 
     # ------------------------------------------------------------------ lifecycle
 
     def __init__(self, layers, activations=None, loss="mse", seed=0):
-        self._handle = None
-        self._lock = threading.Lock()
-        self._last_batch = None
+        self._init_state()
 
         if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__"):
             raise ValueError(f"layers is {layers!r}; expected a sequence of layer widths such as [784, 256, 10]")
@@ -136,11 +263,19 @@ class Network:
         _lib.check(status, "bp_create")
         if not handle:
             raise RuntimeError("bp_create returned BP_OK but no handle")  # contract violation
+        self._adopt(handle, tuple(sizes), tuple(acts), loss_name, seed)
 
+    def _init_state(self) -> None:
+        self._handle = None
+        self._lock = _SharedLock()
+        self._fit_thread = None  # thread id while bp_fit() runs (and may call back into Python)
+        self._last_batch = None
+
+    def _adopt(self, handle, sizes: tuple, acts: tuple, loss_name: str, seed) -> None:
         self._handle = handle
         self._destroy = _lib.lib.bp_destroy  # kept so __del__ works during interpreter shutdown
-        self._layers = tuple(sizes)
-        self._activations = tuple(acts)
+        self._layers = sizes
+        self._activations = acts
         self._loss = loss_name
         self._seed = seed
         self._parameter_count = int(_lib.lib.bp_parameter_count(handle))
@@ -152,12 +287,37 @@ class Network:
             offset += w + sizes[l]
         self._offsets = tuple(offsets)  # (weights start, biases start, end) per layer 1..L
 
+    @classmethod
+    def _from_handle(cls, handle, model=None, seed=None) -> "Network":
+        """A Network owning `handle` (a fresh one from bp_load*), with its architecture
+        read from `model` (the model bytes; taken from the handle when None)."""
+        try:
+            if model is None:
+                model = _encode(handle)
+            sizes, acts, loss = _read_architecture(model)
+            count = int(_lib.lib.bp_layer_count(handle))
+            if sizes != tuple(int(_lib.lib.bp_layer_size(handle, i)) for i in range(count)):
+                raise RuntimeError("the model's layer sizes differ from the loaded network's")
+        except BaseException:
+            _lib.lib.bp_destroy(handle)
+            raise
+        net = cls.__new__(cls)
+        net._init_state()
+        net._adopt(handle, sizes, acts, loss, seed)
+        return net
+
     def close(self) -> None:
-        """Release the library handle. Idempotent; later calls raise StateError."""
-        with self._lock:
+        """Release the library handle. Idempotent; later calls raise StateError.
+
+        Waits for calls running in other threads (predictions included) to finish."""
+        self._check_not_in_fit("close()")
+        self._lock.acquire()
+        try:
             handle, self._handle = self._handle, None
             if handle:
                 self._destroy(handle)
+        finally:
+            self._lock.release()
 
     @property
     def closed(self) -> bool:
@@ -182,20 +342,22 @@ class Network:
                 pass
 
     def __getstate__(self):
-        """Pickle support: architecture, seed and current parameters."""
-        return {
-            "layers": self._layers,
-            "activations": self._activations,
-            "loss": self._loss,
-            "seed": self._seed,
-            "parameters": self.parameters,
-        }
+        """Pickle support: the model bytes of :meth:`to_bytes` (exact, optimizer state
+        included) and the initialisation seed.  The thread count is not kept."""
+        return {"model": self.to_bytes(), "seed": self._seed}
 
     def __setstate__(self, state):
-        self.__init__(state["layers"], state["activations"], state["loss"], state["seed"])
-        self.parameters = state["parameters"]
+        self._init_state()
+        if "model" not in state:  # a pickle written by backprop < 0.2: architecture + parameters
+            self.__init__(state["layers"], state["activations"], state["loss"], state["seed"])
+            self.parameters = state["parameters"]
+            return
+        model = bytes(state["model"])
+        other = type(self)._from_handle(_decode(model), model, state.get("seed"))
+        handle, other._handle = other._handle, None  # move the handle over
+        self._adopt(handle, other._layers, other._activations, other._loss, other._seed)
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ locking
 
     def _closed_error(self) -> StateError:
         return StateError(BP_ERROR_STATE, "the network is closed", None)
@@ -206,16 +368,89 @@ class Network:
             raise self._closed_error()
         return handle
 
-    def _call(self, function: str, *args) -> None:
-        """Call a status-returning C function with the handle first, under the lock."""
+    def _in_fit_callback(self) -> bool:
+        """True on the thread running bp_fit() on this network (so: inside its callback)."""
+        return self._fit_thread is not None and self._fit_thread == threading.get_ident()
+
+    def _check_not_in_fit(self, what: str) -> None:
+        if self._in_fit_callback():
+            raise StateError(
+                BP_ERROR_STATE,
+                f"{what} cannot change the network from inside a fit() callback; return True from the "
+                "callback to stop training, and change the network after fit() returns",
+                None,
+            )
+
+    @contextlib.contextmanager
+    def _exclusive(self, mutates: bool = True):
+        """Hold the network exclusively; yields the handle.
+
+        Inside a fit() callback the thread already holds it (bp_fit() is running):
+        read-only calls (`mutates` False) go ahead, changes raise StateError."""
+        if self._in_fit_callback():
+            if mutates:
+                self._check_not_in_fit("this call")
+            yield self._require_open()
+            return
+        self._lock.acquire()
+        try:
+            yield self._require_open()
+        finally:
+            self._lock.release()
+
+    @contextlib.contextmanager
+    def _shared(self):
+        """Hold the network shared with other readers (bp_predict, bp_evaluate)."""
+        if self._in_fit_callback():
+            yield self._require_open()
+            return
+        self._lock.acquire_shared()
+        try:
+            yield self._require_open()
+        finally:
+            self._lock.release_shared()
+
+    @contextlib.contextmanager
+    def _fitting(self):
+        """Hold the network exclusively for bp_fit(), marking this thread so that its
+        progress callback can read the network (see _exclusive)."""
+        self._check_not_in_fit("fit()")
+        self._lock.acquire()
+        try:
+            handle = self._require_open()
+            self._fit_thread = threading.get_ident()
+            try:
+                yield handle
+            finally:
+                self._fit_thread = None
+                self._last_batch = None
+        finally:
+            self._lock.release()
+
+    def _call(self, function: str, *args, mutates: bool = True) -> None:
+        """Call a status-returning C function with the handle first, holding the network
+        exclusively (the fast path of _exclusive, for the per-step calls)."""
         fn = getattr(_lib.lib, function)
-        with self._lock:
+        if self._fit_thread is not None and self._in_fit_callback():
+            if mutates:
+                self._check_not_in_fit(function.replace("bp_", "", 1) + "()")
+            status = fn(self._require_open(), *args)
+            if status:
+                _lib.check(status, function)
+            return
+        lock = self._lock
+        lock.acquire()
+        try:
             handle = self._handle
             if not handle:
                 raise self._closed_error()
             status = fn(handle, *args)
             if status:
                 _lib.check(status, function)  # reads bp_last_error() on this thread, now
+        finally:
+            lock.release()
+
+    # ------------------------------------------------------------------ helpers
 
     def _targets(self, Y, batch, name="Y") -> np.ndarray:
         return _arrays.as_targets(Y, batch, self.output_size, self.is_classifier, self._activations[-1], name)
@@ -248,8 +483,9 @@ class Network:
         return self._loss
 
     @property
-    def seed(self) -> int:
-        """The initialisation seed."""
+    def seed(self):
+        """The initialisation seed; None for a network read by :meth:`load` or
+        :meth:`from_bytes` (model files do not record it)."""
         return self._seed
 
     @property
@@ -286,6 +522,29 @@ class Network:
             f"loss={self._loss!r}{state})"
         )
 
+    # ------------------------------------------------------------------ threads
+
+    @property
+    def threads(self) -> int:
+        """How many threads (the caller's included) training calls on this network may
+        use (bp_thread_count); by default the number of online cores.
+
+        Assign an int to change it (bp_set_threads): 0 restores the default; more than
+        256 raises InvalidArgumentError.  Large matrix products are split across the
+        threads, small ones stay on the calling thread, and results are bit-identical
+        for any count.  predict()/evaluate() always run on the calling thread (call them
+        from several threads for parallel inference).  Not saved in model files or
+        pickles: a loaded network starts with the default."""
+        with self._exclusive(mutates=False) as handle:
+            return int(_lib.lib.bp_thread_count(handle))
+
+    @threads.setter
+    def threads(self, count) -> None:
+        count = _arrays.as_int(count, "threads", minimum=0)
+        if count > _UINT64_MAX:
+            raise ValueError(f"threads is {count}; expected an integer in 0..256")
+        self._call("bp_set_threads", count)
+
     # ------------------------------------------------------------------ training primitives
 
     def forward(self, X) -> np.ndarray:
@@ -293,7 +552,8 @@ class Network:
 
         X is ``(batch, n_0)``; returns a new float32 array ``(batch, n_L)``.  A 1-D X of
         ``n_0`` values is one sample (a batch of 1) and gives a 1-D ``(n_L,)`` result.
-        The activations are kept for a following backward() with the same batch.
+        The activations are kept for a following backward() with the same batch; use
+        predict() for inference only.
         """
         X, single = self._inputs(X)
         batch = X.shape[0]
@@ -317,18 +577,21 @@ class Network:
         return float(loss.value)
 
     def update(self, learning_rate) -> None:
-        """Apply the gradients of the last backward(): W ← W − η ∂C/∂W (bp_update).
+        """Apply the gradients of the last backward() with the network's optimizer
+        (plain SGD by default: W ← W − η ∂C/∂W; see set_optimizer()) (bp_update).
 
         A negative learning rate raises InvalidArgumentError, NaN/Inf NonFiniteError
-        (both ValueErrors); a second update() without a new backward() raises StateError.
+        (both ValueErrors); a second update() without a new backward() raises StateError;
+        a NaN/infinite loss or gradient raises DivergedError and changes nothing.
         """
         lr = _arrays.as_real(learning_rate, "learning_rate")
         self._call("bp_update", lr)
         self._last_batch = None
 
     def train_step(self, X, Y, learning_rate) -> float:
-        """One SGD step on a mini-batch (forward, backward, update); return the loss
-        of the batch before the update (bp_train_step)."""
+        """One mini-batch step (forward, backward, update with the network's optimizer);
+        return the loss of the batch before the update (bp_train_step).  DivergedError
+        if the step diverged (the parameters are those from before it)."""
         X, _ = self._inputs(X)
         Y = self._targets(Y, X.shape[0])
         lr = _arrays.as_real(learning_rate, "learning_rate")
@@ -340,6 +603,130 @@ class Network:
         self._last_batch = None
         return float(loss.value)
 
+    # ------------------------------------------------------------------ optimizers and options
+
+    def set_optimizer(self, name, **hyperparameters) -> None:
+        """Choose the optimizer used by update(), train_step() and fit(), and optionally
+        some of its hyperparameters.
+
+        ``name``: ``"sgd"`` (the default), ``"momentum"``, ``"nesterov"``, ``"adam"``,
+        ``"adamw"`` or ``"rprop"`` (iRprop−, which ignores the learning rate).
+        ``hyperparameters``: any option of :attr:`options` except ``optimizer``, e.g.
+        ``net.set_optimizer("adam", beta1=0.8, weight_decay=1e-4)``.  The learning rate
+        is not an option: it is passed to fit()/train_step()/update().
+
+        Choosing a different optimizer starts its state afresh (moments, step sizes);
+        choosing the current one again keeps its state and only changes the given
+        hyperparameters.  All or nothing: if a value is refused (ValueError,
+        InvalidArgumentError, NonFiniteError), every option keeps its previous value.
+        """
+        code = self._optimizer_code(name)
+        values = {}
+        for key, value in hyperparameters.items():
+            option = _normalise_name(key, "hyperparameter", OPTIONS)
+            if option == "optimizer":
+                raise ValueError("set_optimizer() takes the optimizer as its first argument, not as optimizer=")
+            values[option] = _arrays.as_real(value, option)
+        with self._exclusive() as handle:
+            previous = self._read_options(handle)
+            try:
+                self._apply_options(handle, values)
+                self._set_option_raw(handle, "optimizer", float(code))
+            except BaseException:
+                # Back to the previous values.  The optimizer has not changed (it is set
+                # last), so its state is untouched.
+                try:
+                    self._apply_options(handle, {k: v for k, v in previous.items() if k != "optimizer"})
+                except Exception:  # pragma: no cover - the previous values were accepted before
+                    pass
+                raise
+
+    def set_option(self, name, value) -> None:
+        """Set one option (bp_set_option): ``"optimizer"`` (a name as for set_optimizer(),
+        or a BP_OPTIMIZER_* code) or a hyperparameter (a real number; see :attr:`options`
+        for names, ranges and defaults).
+
+        An unknown name raises ValueError; a value out of range InvalidArgumentError, NaN
+        or infinity NonFiniteError, an unknown optimizer code UnknownEnumError (all
+        ValueErrors).  Changing a hyperparameter keeps the optimizer's state."""
+        option = _normalise_name(name, "option", OPTIONS)
+        if option == "optimizer":
+            number = float(self._optimizer_code(value, allow_code=True))
+        else:
+            number = _arrays.as_real(value, option)
+        with self._exclusive() as handle:
+            self._set_option_raw(handle, option, number)
+
+    def get_option(self, name):
+        """The current value of one option (bp_get_option): the optimizer's name for
+        ``"optimizer"``, a float otherwise."""
+        option = _normalise_name(name, "option", OPTIONS)
+        with self._exclusive(mutates=False) as handle:
+            return self._get_option_raw(handle, option)
+
+    @property
+    def options(self) -> dict:
+        """Every option by name, in the header's order (bp_get_option)::
+
+            optimizer           "sgd" | "momentum" | "nesterov" | "adam" | "adamw" | "rprop"  ("sgd")
+            momentum            μ for momentum and Nesterov, [0, 1)          (0.9)
+            beta1, beta2        Adam's β1, β2, [0, 1)                         (0.9, 0.999)
+            epsilon             Adam's ε, > 0                                 (1e-8)
+            weight_decay        λ ≥ 0: L2 (g += λθ), decoupled for AdamW     (0)
+            clip_norm           max L2 norm of the whole gradient; 0 = off    (0)
+            rprop_increase      η+ > 1                                        (1.2)
+            rprop_decrease      η− in (0, 1)                                  (0.5)
+            rprop_min_step      Δmin > 0                                      (1e-6)
+            rprop_max_step      Δmax ≥ Δmin                                   (50)
+            rprop_initial_step  Δ0 in [Δmin, Δmax]                            (0.1)
+
+        A new dict each time; change options with set_option() or set_optimizer()."""
+        with self._exclusive(mutates=False) as handle:
+            return self._read_options(handle)
+
+    @staticmethod
+    def _optimizer_code(value, allow_code: bool = False) -> int:
+        if allow_code and isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+            return int(value)  # unknown codes: UnknownEnumError from the library
+        return OPTIMIZERS[_normalise_name(value, "optimizer", OPTIMIZERS)]
+
+    def _get_option_raw(self, handle, option: str):
+        value = c_double()
+        status = _lib.lib.bp_get_option(handle, OPTIONS[option], ctypes.byref(value))
+        if status:
+            _lib.check(status, "bp_get_option")
+        if option == "optimizer":
+            return _OPTIMIZER_NAMES.get(int(value.value), int(value.value))
+        return float(value.value)
+
+    def _read_options(self, handle) -> dict:
+        return {option: self._get_option_raw(handle, option) for option in OPTIONS}
+
+    def _set_option_raw(self, handle, option: str, value: float) -> None:
+        status = _lib.lib.bp_set_option(handle, OPTIONS[option], value)
+        if status:
+            _lib.check(status, "bp_set_option")
+
+    def _apply_options(self, handle, values: dict) -> None:
+        """Set several hyperparameters, in whatever order the library's range checks
+        allow (raising rprop_min_step above the current rprop_max_step needs the maximum
+        first, for example); raises the last refusal when no order works."""
+        pending = dict(values)
+        while pending:
+            failure = None
+            done = []
+            for option, value in pending.items():
+                try:
+                    self._set_option_raw(handle, option, value)
+                except ValueError as exc:  # InvalidArgumentError, NonFiniteError, UnknownEnumError
+                    failure = failure or exc
+                else:
+                    done.append(option)
+            if not done:
+                raise failure
+            for option in done:
+                del pending[option]
+
     # ------------------------------------------------------------------ parameters
 
     @property
@@ -348,10 +735,11 @@ class Network:
         for l = 1..L, W^l row-major (n_l × n_(l-1)), then b^l.
 
         Assigning an array of ``parameter_count`` finite values replaces them all
-        (bp_set_parameters; discards kept activations and pending gradients)."""
+        (bp_set_parameters; discards kept activations and pending gradients; the
+        optimizer's state is kept)."""
         self._require_open()
         out = np.empty(self._parameter_count, dtype=np.float32)
-        self._call("bp_get_parameters", _arrays.pointer(out), out.size)
+        self._call("bp_get_parameters", _arrays.pointer(out), out.size, mutates=False)
         return out
 
     @parameters.setter
@@ -374,7 +762,7 @@ class Network:
         any backward()."""
         self._require_open()
         out = np.empty(self._parameter_count, dtype=np.float32)
-        self._call("bp_get_gradients", _arrays.pointer(out), out.size)
+        self._call("bp_get_gradients", _arrays.pointer(out), out.size, mutates=False)
         return out
 
     def weights(self, l) -> np.ndarray:
@@ -418,22 +806,26 @@ class Network:
     # ------------------------------------------------------------------ inference
 
     def predict(self, X, batch_size=None) -> np.ndarray:
-        """The outputs for X (same shapes as forward()).
+        """The outputs for X (same shapes as forward()), for inference (bp_predict).
 
-        With ``batch_size``, X is run in chunks of that many rows, which keeps the
-        library's working memory small for large X.
+        Unlike forward(), nothing is kept for backward(), and several threads may
+        predict with the same network at once (see the class docstring).  With
+        ``batch_size``, X is run in chunks of that many rows, which keeps the library's
+        working memory (allocated per call) small for large X; all chunks see the same
+        parameters.
         """
-        if batch_size is None:
-            return self.forward(X)
-        batch_size = _arrays.as_int(batch_size, "batch_size", minimum=1)
         X, single = self._inputs(X)
-        out = np.empty((X.shape[0], self.output_size), dtype=np.float32)
-        for start in range(0, X.shape[0], batch_size):
-            chunk = X[start : start + batch_size]  # C-contiguous view: no copy
-            part = out[start : start + batch_size]
-            self._last_batch = None
-            self._call("bp_forward", _arrays.pointer(chunk), chunk.shape[0], _arrays.pointer(part))
-            self._last_batch = chunk.shape[0]
+        n = X.shape[0]
+        chunk = n if batch_size is None else _arrays.as_int(batch_size, "batch_size", minimum=1)
+        out = np.empty((n, self.output_size), dtype=np.float32)
+        predict = _lib.lib.bp_predict
+        with self._shared() as handle:
+            for start in range(0, n, chunk):
+                rows = X[start : start + chunk]  # C-contiguous views: no copy
+                part = out[start : start + chunk]
+                status = predict(handle, _arrays.pointer(rows), rows.shape[0], _arrays.pointer(part))
+                if status:
+                    _lib.check(status, "bp_predict")
         return out[0] if single else out
 
     def predict_classes(self, X, batch_size=None) -> np.ndarray:
@@ -441,6 +833,82 @@ class Network:
         a single output unit (sigmoid).  A 1-D X (one sample) gives a 0-d result."""
         out = self.predict(X, batch_size)
         return _classes(out, self)
+
+    def evaluate(self, X, Y):
+        """``(loss, accuracy)`` on a data set (bp_evaluate).
+
+        ``loss`` is the mean loss over the samples (the network's loss function, as
+        train_step() reports it).  ``accuracy`` is for classifiers: with a softmax or
+        multi-unit sigmoid output, the fraction of samples whose largest output is where
+        their target's largest value is; with one sigmoid unit, the fraction on the same
+        side of 0.5 as their target; ``None`` for other outputs.  Y may be integer class
+        labels for a classifier.  Reads the network only: thread-safe like predict().
+        """
+        X, _ = self._inputs(X)
+        Y = self._targets(Y, X.shape[0])
+        return self._evaluate_unchecked(X, Y)
+
+    def _evaluate_unchecked(self, X: np.ndarray, Y: np.ndarray):
+        loss = c_float()
+        accuracy = c_float()
+        with self._shared() as handle:
+            status = _lib.lib.bp_evaluate(
+                handle, _arrays.pointer(X), _arrays.pointer(Y), X.shape[0], ctypes.byref(loss), ctypes.byref(accuracy)
+            )
+            if status:
+                _lib.check(status, "bp_evaluate")
+        acc = float(accuracy.value)
+        return float(loss.value), (None if acc != acc else acc)
+
+    # ------------------------------------------------------------------ model files
+
+    def save(self, path) -> None:
+        """Save the network to the model file ``path`` (bp_save; the format is
+        docs/format.md): architecture, parameters, pending gradients, optimizer,
+        hyperparameters and optimizer state, so that :meth:`load` gives a network with
+        bit-identical outputs and continued training.  Atomic: on failure the previous
+        file at ``path`` is left intact.  ModelIOError (an OSError) when the system
+        refuses (a missing directory, no permission...)."""
+        raw = _path_bytes(path)
+        with self._exclusive(mutates=False) as handle:
+            status = _lib.lib.bp_save(handle, raw)
+            if status:
+                _raise(status, "bp_save", path)
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        """A new network from the model file ``path`` (bp_load).
+
+        Raises ModelIOError (an OSError: missing file, no permission...), or a
+        ValueError subclass when the file is not a valid model: NotAModelError,
+        UnsupportedVersionError, TruncatedModelError, ChecksumMismatchError,
+        CorruptModelError.  ``.seed`` of the result is None (not recorded in files)."""
+        raw = _path_bytes(path)
+        handle = c_void_p()
+        status = _lib.lib.bp_load(raw, ctypes.byref(handle))
+        if status:
+            _raise(status, "bp_load", path)
+        if not handle:
+            raise RuntimeError("bp_load returned BP_OK but no handle")  # contract violation
+        return cls._from_handle(handle)
+
+    def to_bytes(self) -> bytes:
+        """The model file's bytes (bp_save_to_buffer): what save() writes."""
+        with self._exclusive(mutates=False) as handle:
+            return _encode(handle)
+
+    @classmethod
+    def from_bytes(cls, data) -> "Network":
+        """A new network from model bytes (bytes, bytearray, memoryview...) written by
+        to_bytes() or save() (bp_load_from_buffer).  Raises the errors of load() but
+        ModelIOError."""
+        if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
+            try:
+                data = memoryview(data)
+            except TypeError:
+                raise ValueError(f"data is {type(data).__name__}; expected bytes-like model data") from None
+        model = bytes(data)
+        return cls._from_handle(_decode(model), model)
 
     # ------------------------------------------------------------------ fit / score
 
@@ -456,8 +924,12 @@ class Network:
         validation_data=None,
         callback=None,
         verbose=1,
+        patience=0,
+        min_delta=0.0,
+        restore_best=True,
+        target_loss=None,
     ) -> dict:
-        """Train with mini-batch SGD; return the history dict.
+        """Train with mini-batches (the library's bp_fit loop); return the history dict.
 
         See :func:`backprop.training.fit` for the details.
         """
@@ -475,21 +947,65 @@ class Network:
             validation_data=validation_data,
             callback=callback,
             verbose=verbose,
+            patience=patience,
+            min_delta=min_delta,
+            restore_best=restore_best,
+            target_loss=target_loss,
         )
 
-    def score(self, X, y, batch_size=4096) -> float:
-        """Accuracy for a classifier, mean loss for a regressor.
+    def score(self, X, y, batch_size=None) -> float:
+        """Accuracy for a classifier, mean loss for a regressor (from evaluate()).
 
         Classifier (softmax or sigmoid output): the fraction of samples whose
         predicted class (argmax, or output ≥ 0.5 for a single output) equals the
         true class (y as integer labels, or one-hot/probability rows whose argmax,
         or value ≥ 0.5, is taken).  Regressor (any other output activation, so MSE
-        loss): the mean over samples of ½‖a − y‖² (lower is better), computed in
-        float64 from the outputs.
+        loss): the mean over samples of ½‖a − y‖² (lower is better).  ``batch_size`` is
+        accepted for compatibility and ignored: the library evaluates in chunks of its
+        own.
         """
         from .training import score
 
         return score(self, X, y, batch_size=batch_size)
+
+
+def _raise(status: int, function: str, path=None):
+    """Raise the error of a failed call (on this thread, right after it); a ModelIOError
+    gets the path as its ``filename``."""
+    message = _lib.last_error() or _lib.status_string(status)
+    err = error_for_status(status, message, function)
+    if isinstance(err, ModelIOError) and path is not None:
+        err.filename = os.fspath(path)
+    raise err
+
+
+def _encode(handle) -> bytes:
+    """The model bytes of a handle (bp_save_to_buffer, sized first)."""
+    size = c_size_t()
+    status = _lib.lib.bp_save_to_buffer(handle, None, 0, ctypes.byref(size))
+    if status:
+        _raise(status, "bp_save_to_buffer")
+    buffer = bytearray(size.value)
+    view = (ctypes.c_char * len(buffer)).from_buffer(buffer)
+    written = c_size_t()
+    status = _lib.lib.bp_save_to_buffer(handle, view, len(buffer), ctypes.byref(written))
+    del view  # release the export of `buffer`
+    if status:
+        _raise(status, "bp_save_to_buffer")
+    if written.value != len(buffer):
+        raise RuntimeError(f"bp_save_to_buffer wrote {written.value} bytes after announcing {len(buffer)}")
+    return bytes(buffer)
+
+
+def _decode(model: bytes):
+    """A new handle from model bytes (bp_load_from_buffer); raises the model errors."""
+    handle = c_void_p()
+    status = _lib.lib.bp_load_from_buffer(model, len(model), ctypes.byref(handle))
+    if status:
+        _raise(status, "bp_load_from_buffer")
+    if not handle:
+        raise RuntimeError("bp_load_from_buffer returned BP_OK but no handle")  # contract violation
+    return handle
 
 
 def _classes(outputs: np.ndarray, net: "Network") -> np.ndarray:

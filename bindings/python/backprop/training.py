@@ -1,21 +1,28 @@
-"""Mini-batch training loop (fit), evaluation (score) and progress display."""
+"""Training on a data set (fit, over the library's bp_fit), evaluation (score) and the
+progress display."""
 
 from __future__ import annotations
 
+import ctypes
 import sys
 import time
 
 import numpy as np
 
-from . import _arrays
+from . import _arrays, _lib
+from .errors import DivergedError, error_for_status
 
 __all__ = ["fit", "score", "mean_loss"]
 
-_EVAL_BATCH = 4096  # rows per bp_forward() when evaluating large sets
+#: Epoch reports bp_fit() writes into its history array at most; the reports of longer
+#: runs come from the progress callback, which sees every epoch.
+_HISTORY_CAPACITY = 1 << 16
+_SIZE_MAX = (1 << 63) - 1  # the library reads size_t as a signed Swift Int
 
 
 def mean_loss(outputs: np.ndarray, targets: np.ndarray, loss: str, output_activation: str) -> float:
-    """Mean loss over the batch, in float64, from outputs a^L and targets y.
+    """Mean loss over the batch, in float64, from outputs a^L and targets y (a numpy
+    reference; fit and score use the library's bp_evaluate).
 
     MSE: ½‖a−y‖² per sample.  Cross-entropy: −Σ y ln a (softmax output) or
     −Σ [y ln a + (1−y) ln(1−a)] (sigmoid output); probabilities are clipped to
@@ -37,44 +44,15 @@ def mean_loss(outputs: np.ndarray, targets: np.ndarray, loss: str, output_activa
     return float(np.mean(per_sample))
 
 
-def _true_classes(net, y, batch: int) -> np.ndarray:
-    # Labels are one-hot encoded (and range-checked) by as_targets, then decoded again.
-    targets = _arrays.as_targets(y, batch, net.output_size, True, net.activations[-1], "y")
-    if targets.shape[1] == 1:
-        return (targets[:, 0] >= 0.5).astype(np.int64)
-    return np.argmax(targets, axis=1).astype(np.int64)
-
-
-def _evaluate(net, X: np.ndarray, Y: np.ndarray):
-    """(mean loss, accuracy or None) of prepared float32 X and targets Y."""
-    outputs = net.predict(X, batch_size=_EVAL_BATCH)
-    loss = mean_loss(outputs, Y, net.loss, net.activations[-1])
-    if not net.is_classifier:
-        return loss, None
-    if outputs.shape[1] == 1:
-        predicted = (outputs[:, 0] >= 0.5)
-        actual = Y[:, 0] >= 0.5
-    else:
-        predicted = np.argmax(outputs, axis=1)
-        actual = np.argmax(Y, axis=1)
-    return loss, float(np.mean(predicted == actual))
-
-
-def score(net, X, y, batch_size=_EVAL_BATCH) -> float:
-    """Accuracy (classifier) or mean ½‖a−y‖² loss (regressor); see Network.score."""
+def score(net, X, y, batch_size=None) -> float:
+    """Accuracy (classifier) or mean ½‖a−y‖² loss (regressor), both from
+    Network.evaluate() (bp_evaluate); see Network.score.  ``batch_size`` is ignored."""
     X, _ = _arrays.as_inputs(X, net.input_size, "X")
-    batch = X.shape[0]
+    Y = _arrays.as_targets(y, X.shape[0], net.output_size, net.is_classifier, net.activations[-1], "y")
+    loss, accuracy = net._evaluate_unchecked(X, Y)
     if net.is_classifier:
-        actual = _true_classes(net, y, batch)
-        outputs = net.predict(X, batch_size=batch_size)
-        if outputs.shape[1] == 1:
-            predicted = (outputs[:, 0] >= 0.5).astype(np.int64)
-        else:
-            predicted = np.argmax(outputs, axis=1)
-        return float(np.mean(predicted == actual))
-    Y = _arrays.as_targets(y, batch, net.output_size, False, net.activations[-1], "y")
-    outputs = net.predict(X, batch_size=batch_size)
-    return mean_loss(outputs, Y, net.loss, net.activations[-1])
+        return accuracy
+    return loss
 
 
 class _Progress:
@@ -140,6 +118,57 @@ class _Progress:
             self._line(*self.pending)
 
 
+def _seed(seed) -> int:
+    """The uint64 seed of bp_fit's shuffling: an int as it is, a fresh draw from
+    numpy's default RNG for None, a draw from a numpy Generator."""
+    if seed is None:
+        seed = np.random.default_rng()
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 1 << 64, dtype=np.uint64))
+    seed = _arrays.as_int(seed, "seed", minimum=0)
+    if seed >= 1 << 64:
+        raise ValueError(f"seed is {seed}; expected an integer in [0, 2**64), a numpy Generator or None")
+    return seed
+
+
+def _count(value, name: str, minimum: int) -> int:
+    value = _arrays.as_int(value, name, minimum=minimum)
+    if value > _SIZE_MAX:
+        raise ValueError(f"{name} is {value}; expected at most 2**63 - 1")
+    return value
+
+
+def _logs(report: tuple, validation: bool, classifier: bool) -> dict:
+    """The Python logs of one epoch report (epoch, train, val loss, val accuracy)."""
+    logs = {"loss": report[1]}
+    if validation:
+        logs["val_loss"] = report[2]
+        if classifier:
+            logs["val_accuracy"] = report[3]
+    return logs
+
+
+def _history(reports, validation: bool, classifier: bool) -> dict:
+    history = {"loss": []}
+    if validation:
+        history["val_loss"] = []
+        if classifier:
+            history["val_accuracy"] = []
+    for report in reports:
+        for key, value in _logs(report, validation, classifier).items():
+            history[key].append(value)
+    return history
+
+
+def _as_tuple(report) -> tuple:
+    return (
+        int(report.epoch),
+        float(report.train_loss),
+        float(report.validation_loss),
+        float(report.validation_accuracy),
+    )
+
+
 def fit(
     net,
     X,
@@ -152,53 +181,90 @@ def fit(
     validation_data=None,
     callback=None,
     verbose=1,
+    patience=0,
+    min_delta=0.0,
+    restore_best=True,
+    target_loss=None,
 ) -> dict:
-    """Train `net` with mini-batch stochastic gradient descent.
+    """Train `net` on a data set with the library's training loop (bp_fit).
+
+    Every epoch visits the samples in mini-batches, each a train_step with the network's
+    optimizer (see Network.set_optimizer; plain SGD by default).  The data is
+    converted to C-contiguous float32 once, up front (float32 C-contiguous arrays are
+    used without a copy), and the whole run happens in one library call, which
+    releases the GIL.
 
     Parameters
     ----------
     X : array (n, n_0)
-        Training inputs (float32 C-contiguous arrays are used without a copy; other
-        inputs are converted to float32 once, up front).
+        Training inputs.
     Y : array (n, n_L), or 1-D integer class labels (n,) for a classifier
         Targets; labels are one-hot encoded (0/1 for a single sigmoid output).
     epochs : int
-        Passes over the data (0 trains nothing).
+        Maximum number of passes over the data (0 trains nothing).
     batch_size : int
-        Samples per bp_train_step(); the last batch of an epoch may be smaller.
-        Larger than n means full-batch gradient descent.
+        Samples per step; the last batch of an epoch may be smaller.  Larger than n
+        means full-batch gradient descent.
     learning_rate : float
-        η, ≥ 0 (negative: InvalidArgumentError from the library, a ValueError).
+        η, finite and ≥ 0 (ignored by the rprop optimizer).
     shuffle : bool
-        Visit the samples in a new random order each epoch.
+        Visit the samples in a new order each epoch (the library's Fisher–Yates
+        shuffle driven by ``seed``); False visits them in order.
     seed : int, numpy.random.Generator or None
-        Seeds the shuffling (``numpy.random.default_rng(seed)``); ``None`` draws fresh
-        entropy, so pass an int for a reproducible run.
+        Seeds the shuffling: the same int gives the same network, bit for bit, for the
+        same starting network (and any thread count).  ``None`` (the default) draws a
+        seed from ``numpy.random.default_rng()``, so runs differ; a Generator gives one
+        draw from it.  Pass an int for a reproducible run.
     validation_data : (X_val, Y_val) or None
-        Evaluated after every epoch.
+        Evaluated after every epoch; its loss becomes the monitored loss.
     callback : callable(epoch, logs) or None
         Called after every epoch with the 0-based epoch and a dict of that epoch's
-        numbers; a truthy return value stops training after that epoch.
+        numbers (the keys of the history); a truthy return value stops training after
+        that epoch.  It runs on the calling thread while the library holds the network:
+        it may read the network (predict, evaluate, parameters, save, to_bytes...) but
+        not change it (StateError).  An exception it raises stops training after that
+        epoch and is raised again by fit, with the network consistent and usable.
     verbose : int
         0 silent; 1 (default) a progress display (tqdm if installed, else text lines
         on stderr) that appears only once the run has lasted 2 s; 2 a text line on
         stderr after every epoch.
+    patience : int
+        Early stopping: stop after this many epochs in a row without the monitored loss
+        improving on its best by more than ``min_delta``; 0 (default) turns it off.
+    min_delta : float
+        The improvement that counts, ≥ 0.
+    restore_best : bool
+        With early stopping (patience > 0), end with the parameters of the epoch with
+        the best monitored loss, however training ended.  The optimizer's state is that
+        of the last epoch.
+    target_loss : float or None
+        Stop as soon as the monitored loss is ≤ this (> 0); None turns it off.
+
+    The monitored loss is the validation loss with ``validation_data``, the epoch's
+    training loss otherwise.
 
     Returns
     -------
-    dict with one entry per completed epoch in each list:
-        ``"loss"``: mean training loss of the epoch (each batch's loss as reported by
-        the library before its update, weighted by batch size);
-        ``"val_loss"``: validation loss after the epoch (when validation_data is given;
-        computed in numpy from the outputs, see :func:`mean_loss`);
-        ``"val_accuracy"``: validation accuracy (when validation_data is given and the
-        network is a classifier: softmax or sigmoid output).
+    dict with one entry per epoch trained in each list (float32 values of the library,
+    as Python floats):
+        ``"loss"``: mean training loss of the epoch (each batch's loss before its
+        update, weighted by batch size);
+        ``"val_loss"``: validation loss after the epoch (only with validation_data);
+        ``"val_accuracy"``: validation accuracy (only with validation_data, and only
+        for classifiers: softmax or sigmoid output; see Network.evaluate).
+
+    Raises
+    ------
+    DivergedError
+        A step's loss or gradient was NaN or infinite (a learning rate too large,
+        typically).  Training stops with the parameters from before that step;
+        ``.history`` holds the epochs completed before it.
     """
     X, _ = _arrays.as_inputs(X, net.input_size, "X")
     n = X.shape[0]
     Y = _arrays.as_targets(Y, n, net.output_size, net.is_classifier, net.activations[-1], "Y")
-    epochs = _arrays.as_int(epochs, "epochs", minimum=0)
-    batch_size = _arrays.as_int(batch_size, "batch_size", minimum=1)
+    epochs = _count(epochs, "epochs", 0)
+    batch_size = _count(batch_size, "batch_size", 1)
     lr = _arrays.as_real(learning_rate, "learning_rate")
     if lr < 0 or not np.isfinite(lr):
         raise ValueError(f"learning_rate is {lr}; expected a finite number >= 0")
@@ -207,6 +273,15 @@ def fit(
     if isinstance(verbose, bool):
         verbose = int(verbose)
     verbose = _arrays.as_int(verbose, "verbose", minimum=0)
+    patience = _count(patience, "patience", 0)
+    min_delta = _arrays.as_real(min_delta, "min_delta")
+    if not (np.isfinite(min_delta) and min_delta >= 0):
+        raise ValueError(f"min_delta is {min_delta}; expected a finite number >= 0")
+    if target_loss is not None:
+        target_loss = _arrays.as_real(target_loss, "target_loss")
+        if not (np.isfinite(target_loss) and target_loss > 0):
+            raise ValueError(f"target_loss is {target_loss}; expected a finite number > 0, or None for no target")
+    seed = _seed(seed)
 
     Xv = Yv = None
     if validation_data is not None:
@@ -218,42 +293,83 @@ def fit(
         Yv = _arrays.as_targets(
             Yv_raw, Xv.shape[0], net.output_size, net.is_classifier, net.activations[-1], "validation_data[1]"
         )
+    validation = Xv is not None
+    classifier = net.is_classifier
 
     net._require_open()
-    rng = np.random.default_rng(seed)
-    batch_size = min(batch_size, n)
+    if epochs == 0:  # bp_fit() needs at least one epoch
+        return _history([], validation, classifier)
 
-    history = {"loss": []}
-    if Xv is not None:
-        history["val_loss"] = []
-        if net.is_classifier:
-            history["val_accuracy"] = []
-
+    reports = []  # every epoch's report, as seen by the progress callback
+    failure = []  # an exception raised by Python code during the callback
     progress = _Progress(verbose, epochs)
+
+    def on_epoch(report_p, _user_data):
+        # Runs inside bp_fit(): nothing may propagate into C.  Any exception (the
+        # user's callback, the progress display, KeyboardInterrupt...) stops training
+        # after this epoch and is raised again once bp_fit() has returned.
+        try:
+            report = _as_tuple(report_p.contents)
+            reports.append(report)
+            logs = _logs(report, validation, classifier)
+            progress.update(report[0] - 1, logs)
+            if callback is not None and callback(report[0] - 1, dict(logs)):
+                return 0
+            return 1
+        except BaseException as exc:  # noqa: B036 - re-raised after bp_fit() returns
+            failure.append(exc)
+            return 0
+
+    c_progress = _lib.bp_progress_callback(on_epoch)  # referenced until bp_fit() returns
+    options = _lib.fit_options()
+    options.epochs = epochs
+    options.batch_size = min(batch_size, n)
+    options.learning_rate = lr
+    options.shuffle = 1 if shuffle else 0
+    options.seed = seed
+    if validation:
+        options.validation_inputs = _arrays.pointer(Xv)
+        options.validation_targets = _arrays.pointer(Yv)
+        options.validation_count = Xv.shape[0]
+    options.patience = patience
+    options.min_delta = min_delta
+    options.restore_best = 1 if restore_best else 0
+    options.target_loss = target_loss if target_loss is not None else 0.0
+    options.progress = c_progress
+    options.user_data = None
+
+    capacity = min(epochs, _HISTORY_CAPACITY)
+    history_array = (_lib.bp_epoch_report * capacity)()
+    epochs_run = ctypes.c_size_t()
+    error = None
     try:
-        for epoch in range(epochs):
-            order = rng.permutation(n) if shuffle else None
-            total = 0.0
-            for start in range(0, n, batch_size):
-                if order is None:
-                    xb = X[start : start + batch_size]  # contiguous row slices: no copy
-                    yb = Y[start : start + batch_size]
-                else:
-                    idx = order[start : start + batch_size]
-                    xb = np.take(X, idx, axis=0)  # new C-contiguous float32 arrays
-                    yb = np.take(Y, idx, axis=0)
-                total += net._train_step_unchecked(xb, yb, lr) * xb.shape[0]
-            logs = {"loss": total / n}
-            if Xv is not None:
-                val_loss, val_acc = _evaluate(net, Xv, Yv)
-                logs["val_loss"] = val_loss
-                if val_acc is not None:
-                    logs["val_accuracy"] = val_acc
-            for key, value in logs.items():
-                history[key].append(value)
-            progress.update(epoch, logs)
-            if callback is not None and callback(epoch, dict(logs)):
-                break
+        with net._fitting() as handle:
+            status = _lib.lib.bp_fit(
+                handle,
+                _arrays.pointer(X),
+                _arrays.pointer(Y),
+                n,
+                ctypes.byref(options),
+                history_array,
+                capacity,
+                ctypes.byref(epochs_run),
+            )
+            if status:  # read bp_last_error() now, before any other library call here
+                error = error_for_status(status, _lib.last_error() or _lib.status_string(status), "bp_fit")
     finally:
         progress.close()
-    return history
+        del c_progress, options
+
+    if failure:
+        if error is not None:
+            raise failure[0] from error
+        raise failure[0]
+    if error is not None:
+        if isinstance(error, DivergedError):
+            error.history = _history(reports, validation, classifier)
+        raise error
+
+    run = int(epochs_run.value)
+    finished = [_as_tuple(history_array[i]) for i in range(min(run, capacity))]
+    finished += reports[capacity:run]  # beyond the array: from the callback
+    return _history(finished, validation, classifier)

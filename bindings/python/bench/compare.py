@@ -12,10 +12,13 @@ rates, numpy time / backprop time for the E1 latency).  PyTorch and JAX columns 
 when those packages are importable (never required).
 
 Processes.  The library runs in this process, with the environment as it is.  The
-numpy reference (and torch/jax) runs in a worker subprocess, one per thread count,
-started with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed together (they slow numpy on
-some machines and OpenBLAS reads them when it loads), with numpy's BLAS limited to the
-row's thread count by threadpoolctl.  Library and reference never run at the same time.
+numpy reference runs in a worker subprocess, one per thread count, started with
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed together (they slow numpy on some
+machines and OpenBLAS reads them when it loads), with numpy's BLAS limited to the row's
+thread count by threadpoolctl; the BLAS kernel it loaded is printed.  PyTorch/JAX run in
+a second worker of the same kind (torch.set_num_threads; XLA single-threaded for 1, its
+default pool otherwise), so a failure there only drops their columns.  Nothing runs at
+the same time as anything else.
 
 Checks before timing, for every implementation: outputs are finite (softmax rows sum to
 1), the loss goes down over 31 steps on one batch, and -- starting from the library's
@@ -538,9 +541,12 @@ class LibraryMLP:
     def __init__(self, backprop, spec, threads, set_threads):
         self.net = backprop.Network(spec["layers"], spec["acts"], loss=spec["loss"], seed=SEED)
         if set_threads is not None:
-            status = set_threads(self.net._handle, threads)
-            if status != 0:
-                raise RuntimeError(f"bp_set_threads({threads}) returned {status}")
+            if isinstance(getattr(type(self.net), "threads", None), property):
+                self.net.threads = threads  # the binding's own bp_set_threads wrapper
+            else:
+                status = set_threads(self.net._handle, threads)
+                if status != 0:
+                    raise RuntimeError(f"bp_set_threads({threads}) returned {status}")
 
     def forward(self, X):
         return self.net.forward(X)
@@ -734,13 +740,16 @@ def cell(s, mark=""):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workloads", default=",".join(ORDER))
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--seconds", type=float, default=None)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--no-frameworks", action="store_true")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     epilog="Run with BACKPROP_LIBRARY=/path/to/libbackprop.so to pick the library.")
+    parser.add_argument("--workloads", default=",".join(ORDER), help="subset of A,B,C,D,E1,E2 (default all)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per figure (default 5)")
+    parser.add_argument("--threads", default="1,2", help="thread counts of the A, B, C rows (default 1,2)")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="minimum time of one repeat for B-E (default 0.3, --quick 0.05)")
+    parser.add_argument("--quick", action="store_true",
+                        help="CI smoke run: A's epoch 6,016 samples, C's pool 1,024, short repeats")
+    parser.add_argument("--no-frameworks", action="store_true", help="skip the optional PyTorch/JAX columns")
     parser.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--worker-kind", default="numpy", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

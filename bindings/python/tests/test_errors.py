@@ -1,8 +1,12 @@
 """Bad input raises the documented exception, and never crashes the interpreter."""
 
 import ctypes
+import pickle
 import subprocess
 import sys
+
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -210,18 +214,82 @@ def test_error_classes_map_every_status():
         7: backprop.NonFiniteError,
         8: backprop.StateError,
         9: backprop.OutOfMemoryError,
+        10: backprop.DivergedError,
+        11: backprop.BufferTooSmallError,
+        12: backprop.ModelIOError,
+        13: backprop.NotAModelError,
+        14: backprop.UnsupportedVersionError,
+        15: backprop.TruncatedModelError,
+        16: backprop.ChecksumMismatchError,
+        17: backprop.CorruptModelError,
     }
+    also = {10: FloatingPointError, 11: ValueError, 12: OSError, 13: ValueError, 14: ValueError, 15: ValueError,
+            16: ValueError, 17: ValueError}
     for status, cls in expected.items():
         err = errors.error_for_status(status, "msg", "bp_x")
         assert type(err) is cls and isinstance(err, backprop.BackpropError)
-        assert err.status == status and err.message == "msg"
+        assert err.status == status and err.message == "msg" and str(err) == "bp_x: msg"
+        assert cls.STATUS == status and cls.__name__ in backprop.__all__
+        assert isinstance(err, also.get(status, Exception))
         assert _lib.status_string(status) not in ("", "unknown status")
+        copy = pickle.loads(pickle.dumps(err))
+        assert type(copy) is cls and str(copy) == str(err)
+    io = errors.error_for_status(12, "cannot open m.bpm: No such file or directory", "bp_load")
+    io.filename = "m.bpm"
+    assert str(io) == "bp_load: cannot open m.bpm: No such file or directory"  # not OSError's "[Errno None]" form
+    assert pickle.loads(pickle.dumps(io)).filename == "m.bpm"
+    assert _lib.status_string(18) == _lib.status_string(99)  # the first unknown one
     assert type(errors.error_for_status(99, "m")) is backprop.BackpropError
     assert _lib.status_string(99)  # "unknown status"
     assert _lib.status_string(0)
 
 
 # ---------------------------------------------------------------- the C contract through ctypes
+
+
+def test_fit_structs_mirror_the_header():
+    assert ctypes.sizeof(_lib.bp_fit_options) == _lib.fit_options().struct_size
+    if ctypes.sizeof(ctypes.c_void_p) == 8:  # LP64: the offsets of the header's fields
+        offsets = {name: getattr(_lib.bp_fit_options, name).offset for name, _ in _lib.bp_fit_options._fields_}
+        assert offsets == {
+            "struct_size": 0, "epochs": 8, "batch_size": 16, "learning_rate": 24, "shuffle": 28, "seed": 32,
+            "validation_inputs": 40, "validation_targets": 48, "validation_count": 56, "patience": 64,
+            "min_delta": 72, "restore_best": 76, "target_loss": 80, "progress": 88, "user_data": 96,
+        }
+        assert ctypes.sizeof(_lib.bp_fit_options) == 104 and ctypes.sizeof(_lib.bp_epoch_report) == 24
+    defaults = _lib.fit_options()
+    assert (defaults.epochs, defaults.batch_size, defaults.shuffle, defaults.seed, defaults.patience) == (10, 32, 1, 0, 0)
+    assert defaults.learning_rate == pytest.approx(0.01) and defaults.restore_best == 1
+    assert defaults.target_loss == 0 and defaults.min_delta == 0 and not defaults.progress
+
+
+def test_layout_check_catches_a_mismatched_struct(monkeypatch):
+    fields = list(_lib.bp_fit_options._fields_)
+
+    class Shorter(ctypes.Structure):  # the struct without its last field
+        _fields_ = fields[:-1]
+
+    monkeypatch.setattr(_lib, "bp_fit_options", Shorter)
+    with pytest.raises(ImportError, match=r"sizeof\(bp_fit_options\) is 104 bytes, this binding's mirror of the struct is 96"):
+        _lib._check_fit_options_layout()
+
+    class Swapped(ctypes.Structure):  # same size, two fields exchanged
+        _fields_ = [fields[0], fields[2], fields[1]] + fields[3:]
+
+    monkeypatch.setattr(_lib, "bp_fit_options", Swapped)
+    with pytest.raises(ImportError, match="epochs = 32 .expected 10.; batch_size = 10 .expected 32."):
+        _lib._check_fit_options_layout()
+    monkeypatch.undo()
+    _lib._check_fit_options_layout()  # the real mirror passes
+
+
+def test_every_header_function_is_declared():
+    header = (Path(__file__).resolve().parents[3] / "include" / "backprop.h").read_text()
+    declared = set(re.findall(r"^[a-z_ ]+?\**\s*(bp_[a-z_0-9]+)\(", header, flags=re.M))
+    assert declared and declared == set(_lib.PROTOTYPES)
+    for name in declared:
+        assert getattr(_lib.lib, name).argtypes is not None or name in ("bp_abi_version", "bp_version", "bp_last_error")
+
 
 
 def test_c_functions_reject_null_and_bad_counts():
@@ -376,6 +444,45 @@ assert lib.bp_get_gradients(net._handle, None, 0) != 0
 assert lib.bp_set_parameters(net._handle, None, 0) != 0
 assert lib.bp_forward(net._handle, ctypes.cast(ctypes.c_void_p(8), F), 0, None) == 2  # batch 0: nothing read
 lib.bp_destroy(None)
+""",
+    "NULL and bad sizes to the newer C functions": """
+h = net._handle
+X = np.ones((4, 3), np.float32); Y = np.array([[1, 0]] * 4, np.float32); out = np.empty((4, 2), np.float32)
+P = lambda a: a.ctypes.data_as(F)
+size = ctypes.c_size_t()
+assert lib.bp_save_to_buffer(h, None, 0, ctypes.byref(size)) == 0 and size.value > 100
+small = ctypes.create_string_buffer(10)
+written = ctypes.c_size_t()
+assert lib.bp_save_to_buffer(h, small, 10, ctypes.byref(written)) == 11  # BP_ERROR_BUFFER_TOO_SMALL
+assert written.value == size.value and "10" in _lib.last_error()
+assert lib.bp_save_to_buffer(h, small, 10, None) == 1
+assert lib.bp_save_to_buffer(None, None, 0, ctypes.byref(written)) == 1
+out_h = ctypes.c_void_p(1234)
+assert lib.bp_load_from_buffer(None, 10, ctypes.byref(out_h)) == 1 and not out_h.value
+assert lib.bp_load_from_buffer(b"x", 1, None) == 1
+assert lib.bp_save(h, None) == 1 and lib.bp_load(None, ctypes.byref(out_h)) == 1
+assert lib.bp_predict(h, P(X), 0, P(out)) == 2 and lib.bp_predict(h, P(X), 4, None) == 1
+assert lib.bp_predict(None, P(X), 4, P(out)) == 1
+assert lib.bp_predict(h, P(X), (1 << 64) - 1, P(out)) == 6
+assert lib.bp_evaluate(h, P(X), P(Y), 0, None, None) == 2 and lib.bp_evaluate(h, P(X), None, 4, None, None) == 1
+assert lib.bp_evaluate(h, P(X), P(Y), 4, None, None) == 0  # loss and accuracy may be NULL
+assert lib.bp_thread_count(None) == 0 and lib.bp_set_threads(None, 1) == 1 and lib.bp_set_threads(h, 257) == 2
+opts = _lib.fit_options()
+assert lib.bp_fit(h, P(X), P(Y), 4, None, None, 0, None) == 1
+opts.struct_size = 8
+assert lib.bp_fit(h, P(X), P(Y), 4, ctypes.byref(opts), None, 0, None) == 2 and "struct_size" in _lib.last_error()
+opts = _lib.fit_options(); opts.epochs = 0
+assert lib.bp_fit(h, P(X), P(Y), 4, ctypes.byref(opts), None, 0, None) == 2
+opts = _lib.fit_options(); opts.validation_count = 3  # and NULL validation arrays
+assert lib.bp_fit(h, P(X), P(Y), 4, ctypes.byref(opts), None, 0, None) == 1
+opts = _lib.fit_options(); opts.learning_rate = float("nan")
+assert lib.bp_fit(h, P(X), P(Y), 4, ctypes.byref(opts), None, 0, None) != 0
+opts = _lib.fit_options(); opts.epochs = 3
+run = ctypes.c_size_t()
+assert lib.bp_fit(h, P(X), P(Y), 4, ctypes.byref(opts), None, 0, ctypes.byref(run)) == 0 and run.value == 3
+hist = (_lib.bp_epoch_report * 1)()
+assert lib.bp_fit(h, P(X), P(Y), 4, ctypes.byref(opts), hist, 1, ctypes.byref(run)) == 0 and run.value == 3
+assert hist[0].epoch == 1  # only as many reports as the capacity
 """,
     "size_t overflow": """
 buf = (ctypes.c_float * 3)()

@@ -230,13 +230,61 @@ def test_context_manager_and_close():
     with pytest.raises(backprop.StateError):
         net.fit(np.zeros((2, 3)), [0, 1], epochs=1, verbose=0)
     with pytest.raises(backprop.StateError):
+        net.predict(np.zeros((1, 3)))
+    with pytest.raises(backprop.StateError):
+        net.evaluate(np.zeros((1, 3)), [0])
+    with pytest.raises(backprop.StateError):
         with net:
             pass
 
 
 def test_pickle_round_trip():
+    """Pickles carry the model bytes (to_bytes): exact, optimizer and its state included."""
     net = small(seed=9)
+    net.set_optimizer("nesterov", momentum=0.5)
     net.train_step(np.ones((2, 3)), [0, 1], 0.1)
     copy = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(copy.parameters, net.parameters)
     assert copy.layers == net.layers and copy.activations == net.activations and copy.loss == net.loss
+    assert copy.seed == 9 and copy.options == net.options
+    assert copy.to_bytes() == net.to_bytes()
+    assert copy.train_step(np.ones((2, 3)), [1, 0], 0.1) == net.train_step(np.ones((2, 3)), [1, 0], 0.1)
+    np.testing.assert_array_equal(copy.parameters, net.parameters)
+
+
+def test_predict_is_inference_only():
+    net = small()
+    X = np.random.default_rng(3).normal(size=(4, 3))
+    out = net.predict(X)
+    np.testing.assert_array_equal(out, net.forward(X))
+    net.predict(X[:2])  # keeps nothing: backward still uses the forward's batch of 4
+    assert np.isfinite(net.backward([0, 1, 1, 0]))
+    fresh = small()
+    fresh.predict(X)
+    with pytest.raises(backprop.StateError):
+        fresh.backward([0, 1, 1, 0])  # no forward yet
+
+
+def test_evaluate():
+    net = small()
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(50, 3))
+    y = rng.integers(0, 2, 50)
+    loss, accuracy = net.evaluate(X, y)
+    out = net.predict(X)
+    assert accuracy == pytest.approx(np.mean(np.argmax(out, axis=1) == y), abs=1e-6)
+    assert loss == pytest.approx(-np.mean(np.log(out[np.arange(50), y])), rel=1e-5)
+    assert net.evaluate(X, np.eye(2)[y]) == (loss, accuracy)
+    assert net.score(X, y) == accuracy
+    assert loss == pytest.approx(net.train_step(X, y, 0.0), rel=1e-6)  # the mean loss training reports
+    reg = backprop.Network([3, 4, 2], ["relu", "linear"], seed=0)
+    Y = rng.normal(size=(50, 2))
+    loss, accuracy = reg.evaluate(X, Y)
+    assert accuracy is None  # not a classifier
+    assert loss == pytest.approx(np.mean(0.5 * np.sum((reg.predict(X) - Y) ** 2, axis=1)), rel=1e-5)
+    assert reg.score(X, Y) == loss
+    sig = backprop.Network([3, 1], ["sigmoid"], loss="cross_entropy", seed=0)
+    labels = rng.integers(0, 2, 50)
+    assert sig.evaluate(X, labels)[1] == pytest.approx(np.mean(sig.predict_classes(X) == labels), abs=1e-6)
+    with pytest.raises(ValueError, match=r"Y has shape \(49,\)"):
+        net.evaluate(X, y[:49])

@@ -57,6 +57,42 @@ def test_create_destroy_and_train_do_not_leak():
     assert after_train - after_create <= 8 * MiB, f"10,000 train steps grew RSS by {(after_train - after_create) / MiB:.1f} MiB"
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
+def test_newer_calls_do_not_leak(tmp_path):
+    """Model bytes and files, fit with its ctypes callback, predict/evaluate, options."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 8)).astype(np.float32)
+    y = rng.integers(0, 4, 64)
+    net = backprop.Network([8, 16, 4], ["relu", "softmax"], loss="cross_entropy", seed=0)
+    net.set_optimizer("adam")
+    path = tmp_path / "m.bpm"
+
+    def churn(n):
+        for i in range(n):
+            copy = backprop.Network.from_bytes(net.to_bytes())
+            copy.fit(X, y, epochs=1, batch_size=16, verbose=0, callback=lambda e, logs: None, seed=i)
+            copy.predict(X)
+            copy.evaluate(X, y)
+            copy.set_option("beta1", 0.8)
+            copy.options
+            if i % 30 == 0:  # (save fsyncs: slow on some disks)
+                copy.save(path)
+                backprop.Network.load(path).close()
+                try:
+                    backprop.Network.from_bytes(b"not a model")
+                except backprop.NotAModelError:
+                    pass
+            if i % 2:
+                copy.close()
+            del copy
+
+    churn(300)  # warm-up
+    before = rss()
+    churn(3000)
+    after = rss()
+    assert after - before <= 8 * MiB, f"3,000 rounds grew RSS by {(after - before) / MiB:.1f} MiB"
+
+
 def _train(seed, X, Y, steps, out, key):
     net = backprop.Network([X.shape[1], 64, 32, Y.shape[1]], ["tanh", "relu", "softmax"], loss="cross_entropy", seed=seed)
     losses = []
@@ -92,7 +128,8 @@ def test_two_threads_train_two_networks():
 
 
 def test_shared_network_calls_are_serialised():
-    """Not a supported pattern (use your own lock), but must not crash."""
+    """Training one network from several threads is not a supported pattern (use your
+    own lock), but must not crash; predict may run in parallel with the others."""
     net = backprop.Network([10, 32, 2], ["relu", "softmax"], loss="cross_entropy", seed=0)
     X = np.random.default_rng(2).normal(size=(64, 10)).astype(np.float32)
     y = np.arange(64) % 2
