@@ -20,8 +20,15 @@
  *    after the call returns. Buffers are always owned by the caller, except the handle
  *    returned by bp_create(), which the caller releases with bp_destroy().
  *  - Thread-safety: different networks may be used from different threads at the same
- *    time. One network must not be used by two threads at once (guard it with a lock).
- *    The functions without a network argument are safe from any thread.
+ *    time. One network must not be used by two threads at once (guard it with a lock),
+ *    except bp_predict() and bp_evaluate(), which only read it. The functions without a
+ *    network argument are safe from any thread.
+ *  - fork(): use the library in a child only if the parent had not used it before the
+ *    fork (the Swift runtime's locks do not survive fork). With Python's multiprocessing,
+ *    use the "spawn" or "forkserver" start method.
+ *  - Results are bit-identical for a given seed, batch size and data on one machine, and
+ *    for any thread count. A sample's outputs may differ in the last bits between batch
+ *    sizes, since small and large batches use different matrix kernels.
  */
 #ifndef BACKPROP_H
 #define BACKPROP_H
@@ -63,7 +70,7 @@ typedef int32_t bp_status;
 #define BP_OK                          0
 #define BP_ERROR_NULL_ARGUMENT         1  /* a required pointer argument is NULL */
 #define BP_ERROR_INVALID_ARGUMENT      2  /* a value is out of its documented range (0 sizes, negative rates...) */
-#define BP_ERROR_UNKNOWN_ENUM          3  /* an activation or loss value that is not one of the BP_* constants */
+#define BP_ERROR_UNKNOWN_ENUM          3  /* an activation, loss, optimizer or option key that is not a BP_* constant */
 #define BP_ERROR_INVALID_ARCHITECTURE  4  /* softmax on a hidden layer, cross-entropy without sigmoid/softmax output */
 #define BP_ERROR_SIZE_MISMATCH         5  /* a count does not match the network (e.g. bp_parameter_count()) */
 #define BP_ERROR_SIZE_OVERFLOW         6  /* sizes whose product does not fit in size_t, or beyond the documented limits */
@@ -111,7 +118,9 @@ typedef struct bp_network bp_network;   /* opaque handle */
                                      σ'(z^L) is softmax's Jacobian and δ^L = J^T (a^L − y) */
 #define BP_LOSS_CROSS_ENTROPY  1  /* softmax output: C = −Σ_j y_j ln a_j;
                                      sigmoid output: C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)].
-                                     Both give δ^L = a^L − y, computed in that fused, stable form. */
+                                     Both give δ^L = a^L − y, computed in that fused, stable form
+                                     (for softmax this is the gradient when each target row sums to 1,
+                                     as one-hot rows do). */
 
 /* Limits checked by bp_create(). */
 #define BP_MAX_LAYER_COUNT  1024         /* layers, including the input layer */
@@ -155,6 +164,13 @@ size_t bp_layer_count(const bp_network *net);
  *  @return n_index, the width of layer `index` (0 is the input layer), or 0 when net is
  *          NULL or index >= bp_layer_count(net). */
 size_t bp_layer_size(const bp_network *net, size_t index);
+
+/*! bp_layer_activation(), bp_loss_function() :
+ *  @return the BP_* activation of layer `layer` (1 … bp_layer_count(net) − 1), and the
+ *          BP_LOSS_* loss of the network; -1 when net is NULL or layer is out of range.
+ *          With bp_layer_count() and bp_layer_size() they describe a loaded network. */
+int32_t bp_layer_activation(const bp_network *net, size_t layer);
+int32_t bp_loss_function(const bp_network *net);
 
 /*! bp_set_threads() :
  *  Sets how many threads (the caller's included) training calls on this network may use:
@@ -254,8 +270,9 @@ bp_status bp_train_step(bp_network *net, const float *inputs, const float *targe
  *
  *  Clipping scales the gradient before weight decay is added. Weight decay applies to all
  *  parameters, biases included (as PyTorch's weight_decay). Choosing another optimizer
- *  resets its state (moments, step sizes); changing a hyperparameter keeps it. The
- *  optimizer's state is saved in model files.
+ *  resets its state (moments, step sizes; RPROP's steps start at Δ0 then); changing a
+ *  hyperparameter keeps it. A step that BP_ERROR_DIVERGED refuses changes neither the
+ *  parameters nor the optimizer's state. The optimizer's state is saved in model files.
  **************************************************************************/
 #define BP_OPTIMIZER_SGD       0  /* θ ← θ − η g (the seed's rule) */
 #define BP_OPTIMIZER_MOMENTUM  1  /* v ← μ v + g; θ ← θ − η v */
@@ -307,7 +324,9 @@ typedef struct bp_epoch_report {
 typedef int (*bp_progress_callback)(const bp_epoch_report *report, void *user_data);
 
 typedef struct bp_fit_options {
-    size_t struct_size;            /* sizeof(bp_fit_options): set by bp_fit_options_init() */
+    size_t struct_size;            /* sizeof(bp_fit_options): set by bp_fit_options_init(). Fields are
+                                      only ever added at the end; a library accepts every size any
+                                      version of this header has had. */
     size_t epochs;                 /* ≥ 1; default 10 */
     size_t batch_size;             /* ≥ 1; default 32 */
     float learning_rate;           /* finite, ≥ 0; default 0.01 */
@@ -334,8 +353,9 @@ void bp_fit_options_init(bp_fit_options *options);
  *  bp_train_step()s, in an order shuffled by options->seed: the same seed gives the same
  *  network. The monitored loss is the validation loss when a validation set is given,
  *  the training loss otherwise; early stopping and the target loss watch it.
- *  @param history      if not NULL, receives up to history_capacity epoch reports.
- *  @param epochs_run   if not NULL, receives the number of epochs trained.
+ *  @param history      if not NULL, receives up to history_capacity epoch reports, written
+ *                      as epochs finish (also when training then fails).
+ *  @param epochs_run   if not NULL, receives the number of epochs completed.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (an option out of
  *          range, or struct_size unknown: call bp_fit_options_init()); BP_ERROR_SIZE_*;
  *          BP_ERROR_NON_FINITE (a NaN in the data: checked before training starts);

@@ -17,7 +17,7 @@ enum ModelFormat {
     static func encodedSize(of network: Network) -> Int {
         let layers = network.layerSizes.count
         let floats = network.gradientState == .none ? network.parameterCount : 2 * network.parameterCount
-        let optimizer = 4 + 4 + 12 * hyperparameters.count + 8 + 4 + 4 * network.optimizerState.arrayCount * network.parameterCount
+        let optimizer = 4 + 4 + 12 * hyperparameters.count + 8 + 4 + 4 * network.optimizerState.arrays.count * network.parameterCount
         return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + optimizer + 4
     }
 
@@ -46,8 +46,8 @@ enum ModelFormat {
             writer.u64(options[hyperparameter].bitPattern)
         }
         writer.u64(UInt64(state.step))
-        writer.u32(UInt32(state.arrayCount))
-        for array in [state.first, state.second].compactMap({ $0 }) {
+        writer.u32(UInt32(state.arrays.count))
+        for array in state.arrays {
             writer.floats(array, count: network.parameterCount)
         }
         writer.u32(CRC32.checksum(UnsafeRawBufferPointer(start: base, count: writer.offset)))
@@ -105,7 +105,7 @@ enum ModelFormat {
         network.restore(gradientState: state)
         let optimizerState = try OptimizerState(for: options, count: expectedCount)
         optimizerState.step = step
-        for (array, start) in zip([optimizerState.first, optimizerState.second].compactMap({ $0 }), stateArrays) {
+        for (array, start) in zip(optimizerState.arrays, stateArrays) {
             reader.copyFloats(at: start, count: expectedCount, into: array)
         }
         network.restore(options: options, state: optimizerState)
@@ -141,7 +141,7 @@ enum ModelFormat {
         let step = try reader.u64()
         guard step <= UInt64(Int.max) else { throw corrupt("the optimizer step count \(step) is impossible") }
         let arrayCount = Int(try reader.u32())
-        let expectedArrays = [Optimizer.sgd: 0, .momentum: 1, .nesterov: 1][options.optimizer] ?? 2
+        let expectedArrays = OptimizerState.arrayCount(of: options.optimizer)
         guard arrayCount == expectedArrays else {
             throw corrupt("the optimizer keeps \(expectedArrays) state arrays but the file has \(arrayCount)")
         }

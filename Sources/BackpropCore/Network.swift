@@ -351,6 +351,7 @@ public final class Network {
                 "training diverged: the update overflowed the parameters; they were left unchanged (try a smaller learning rate)")
         }
         swap(&parameters, &nextParameters)
+        optimizerState.commit(trainingOptions)
         gradientState = .applied
         forwardBatch = nil
     }

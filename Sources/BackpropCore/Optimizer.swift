@@ -72,43 +72,58 @@ public struct TrainingOptions: Sendable, Equatable {
 
 /// The per-parameter memory an optimizer keeps between steps, in the flat parameter
 /// layout: momentum's v; Adam's m and v; RPROP's previous gradient and step sizes Δ.
+/// A step writes its new state into a second set of arrays, adopted by `commit` only
+/// when the step is accepted, so a refused step leaves the optimizer as it was.
 final class OptimizerState {
     let count: Int
-    let first: UnsafeMutablePointer<Float>?
-    let second: UnsafeMutablePointer<Float>?
+    /// The current state arrays (empty for SGD).
+    private(set) var arrays: [UnsafeMutablePointer<Float>]
+    private var nextArrays: [UnsafeMutablePointer<Float>]
     /// Adam's t, the number of steps taken.
     var step = 0
 
     /// Zeroed state for `optimizer` (RPROP's Δ start at Δ₀).
     init(for options: TrainingOptions, count: Int) throws(BackpropError) {
         self.count = count
-        let buffers: Int
-        switch options.optimizer {
-        case .sgd: buffers = 0
-        case .momentum, .nesterov: buffers = 1
-        case .adam, .adamW, .rprop: buffers = 2
+        let arrayCount = Self.arrayCount(of: options.optimizer)
+        var buffers: [UnsafeMutablePointer<Float>] = []
+        for _ in 0 ..< 2 * arrayCount {
+            do throws(BackpropError) {
+                buffers.append(try Memory.allocateFloats(count, for: "the optimizer's state"))
+            } catch {
+                buffers.forEach(Memory.free)
+                throw error
+            }
         }
-        first = buffers >= 1 ? try Memory.allocateFloats(count, for: "the optimizer's state") : nil
-        do throws(BackpropError) {
-            second = buffers >= 2 ? try Memory.allocateFloats(count, for: "the optimizer's state") : nil
-        } catch {
-            first.map(Memory.free)
-            throw error
-        }
-        first?.initialize(repeating: 0, count: count)
-        second?.initialize(repeating: options.optimizer == .rprop ? Float(options.rpropInitialStep) : 0, count: count)
+        arrays = Array(buffers[0 ..< arrayCount])
+        nextArrays = Array(buffers[arrayCount...])
+        let initialStep = options.optimizer == .rprop ? Float(options.rpropInitialStep) : 0
+        for (index, array) in arrays.enumerated() { array.initialize(repeating: index == 1 ? initialStep : 0, count: count) }
     }
 
-    /// The number of state arrays (0, 1 or 2), for the model format.
-    var arrayCount: Int { second != nil ? 2 : first != nil ? 1 : 0 }
+    /// How many state arrays `optimizer` keeps (the model format records it).
+    static func arrayCount(of optimizer: Optimizer) -> Int {
+        switch optimizer {
+        case .sgd: return 0
+        case .momentum, .nesterov: return 1
+        case .adam, .adamW, .rprop: return 2
+        }
+    }
 
     deinit {
-        first.map(Memory.free)
-        second.map(Memory.free)
+        arrays.forEach(Memory.free)
+        nextArrays.forEach(Memory.free)
     }
 
-    /// One step on `count` parameters θ with gradients g, written to `next` so that the
-    /// caller can refuse a result that overflowed and keep θ as it was.
+    /// Adopts the state written by the last `apply`.
+    func commit(_ options: TrainingOptions) {
+        swap(&arrays, &nextArrays)
+        if options.optimizer == .adam || options.optimizer == .adamW { step += 1 }
+    }
+
+    /// One step on `count` parameters θ with gradients g, written to `next` (and the new
+    /// state to the spare arrays) so that the caller can refuse a result that overflowed
+    /// and keep everything as it was; `commit` adopts the state.
     func apply(
         _ options: TrainingOptions, learningRate eta: Float,
         parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>
@@ -122,44 +137,47 @@ final class OptimizerState {
         case .sgd:
             for i in 0 ..< count { next[i] = theta[i] - eta * (clip * g[i] + l2 * theta[i]) }
         case .momentum, .nesterov:
-            guard let v = first else { return }
+            let (v, vNext) = (arrays[0], nextArrays[0])
             let mu = Float(options.momentum)
             let nesterov = options.optimizer == .nesterov
             for i in 0 ..< count {
                 let gi = clip * g[i] + l2 * theta[i]
-                v[i] = mu * v[i] + gi
-                next[i] = theta[i] - eta * (nesterov ? gi + mu * v[i] : v[i])
+                vNext[i] = mu * v[i] + gi
+                next[i] = theta[i] - eta * (nesterov ? gi + mu * vNext[i] : vNext[i])
             }
         case .adam, .adamW:
-            guard let m = first, let v = second else { return }
-            step += 1
+            let (m, v, mNext, vNext) = (arrays[0], arrays[1], nextArrays[0], nextArrays[1])
+            let step = self.step + 1
             let beta1 = Float(options.beta1), beta2 = Float(options.beta2), epsilon = Float(options.epsilon)
             let correction1 = 1 - Float(pow(options.beta1, Double(step)))
             let correction2 = 1 - Float(pow(options.beta2, Double(step)))
             let decay = options.optimizer == .adamW ? 1 - eta * lambda : 1
             for i in 0 ..< count {
                 let gi = clip * g[i] + l2 * theta[i]
-                m[i] = beta1 * m[i] + (1 - beta1) * gi
-                v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
-                let mHat = m[i] / correction1
-                let vHat = v[i] / correction2
+                mNext[i] = beta1 * m[i] + (1 - beta1) * gi
+                vNext[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                let mHat = mNext[i] / correction1
+                let vHat = vNext[i] / correction2
                 next[i] = decay * theta[i] - eta * mHat / (vHat.squareRoot() + epsilon)
             }
         case .rprop:
-            guard let previous = first, let delta = second else { return }
+            let (previous, delta) = (arrays[0], arrays[1])
+            let (previousNext, deltaNext) = (nextArrays[0], nextArrays[1])
             let increase = Float(options.rpropIncrease), decrease = Float(options.rpropDecrease)
             let minStep = Float(options.rpropMinStep), maxStep = Float(options.rpropMaxStep)
             for i in 0 ..< count {
                 var gi = clip * g[i] + l2 * theta[i]
                 let agreement = gi * previous[i]
+                var step = delta[i]
                 if agreement > 0 {
-                    delta[i] = min(delta[i] * increase, maxStep)
+                    step = min(step * increase, maxStep)
                 } else if agreement < 0 {
-                    delta[i] = max(delta[i] * decrease, minStep)
+                    step = max(step * decrease, minStep)
                     gi = 0
                 }
-                next[i] = theta[i] - (gi > 0 ? delta[i] : gi < 0 ? -delta[i] : 0)
-                previous[i] = gi
+                deltaNext[i] = step
+                next[i] = theta[i] - (gi > 0 ? step : gi < 0 ? -step : 0)
+                previousNext[i] = gi
             }
         }
     }

@@ -32,15 +32,15 @@ public func bp_fit(
             network, c.validation_inputs, c.validation_targets, c.validation_count,
             names: ("options->validation_inputs", "options->validation_targets", "options->validation_count"))
         let capacity = try size(historyCapacity, "history_capacity")
-        let reports = try network.fit(data, validation: validation, options: try fitOptions(c)) { report in
-            guard let callback = c.progress else { return true }
+        // Reports are stored as epochs finish, so a run that ends in an error still
+        // leaves the history of the epochs it completed.
+        try network.fit(data, validation: validation, options: try fitOptions(c)) { report in
             var copy = cReport(report)
+            if let history, report.epoch <= capacity { history[report.epoch - 1] = copy }
+            epochsRun?.pointee = report.epoch
+            guard let callback = c.progress else { return true }
             return callback(&copy, c.user_data) != 0
         }
-        if let history {
-            for (index, report) in reports.prefix(capacity).enumerated() { history[index] = cReport(report) }
-        }
-        epochsRun?.pointee = reports.count
     }
 }
 

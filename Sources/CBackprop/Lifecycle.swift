@@ -77,3 +77,14 @@ public func bp_set_threads(_ net: OpaquePointer?, _ threads: Int) -> bp_status {
 public func bp_thread_count(_ net: OpaquePointer?) -> Int {
     Handle.peek(net)?.threadCount ?? 0
 }
+
+@_cdecl("bp_layer_activation")
+public func bp_layer_activation(_ net: OpaquePointer?, _ layer: Int) -> Int32 {
+    guard let activations = Handle.peek(net)?.activations, (1 ... activations.count).contains(layer) else { return -1 }
+    return activations[layer - 1].code
+}
+
+@_cdecl("bp_loss_function")
+public func bp_loss_function(_ net: OpaquePointer?) -> Int32 {
+    Handle.peek(net)?.loss.code ?? -1
+}

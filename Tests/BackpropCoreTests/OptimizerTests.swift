@@ -35,6 +35,27 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// An update whose result overflows is refused whole: parameters and the optimizer's
+    /// state (momentum's v) are as before, byte for byte in the model encoding.
+    func testARefusedStepChangesNeitherParametersNorOptimizerState() throws {
+        for optimizer in [Optimizer.sgd, .momentum, .nesterov] {
+            let network = try Network(layerSizes: [2, 3, 1], activations: [.tanh, .linear], loss: .meanSquaredError, seed: 2)
+            var options = TrainingOptions()
+            options.optimizer = optimizer
+            try network.setTrainingOptions(options)
+            try network.trainStep(inputs: [0.5, -0.5], targets: [1000], batch: 1, learningRate: 0.1)
+            try network.trainStep(inputs: [0.5, -0.5], targets: [1000], batch: 1, learningRate: 0.1)
+            _ = try network.forward([0.5, -0.5], batch: 1)
+            try network.backward([1000], batch: 1)
+            let before = network.encoded()
+            XCTAssertThrowsError(try network.update(learningRate: 3e38), "\(optimizer)") {
+                XCTAssertEqual(($0 as? BackpropError)?.kind, .diverged)
+            }
+            XCTAssertEqual(network.encoded(), before, "\(optimizer)")
+            XCTAssertNoThrow(try network.update(learningRate: 0.01), "a sane step still applies")
+        }
+    }
+
     private func checkAgainstRule(_ options: TrainingOptions, file: StaticString = #filePath, line: UInt = #line) throws {
         let network = try Network(layerSizes: [3, 4, 2], activations: [.tanh, .sigmoid], loss: .meanSquaredError, seed: 21)
         try network.setTrainingOptions(options)
