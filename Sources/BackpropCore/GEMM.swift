@@ -155,6 +155,8 @@ enum GEMM {
 
     /// Packs A[row ..< row+rows, column ..< column+columns] into panels of `mr` rows:
     /// panel p holds element (p·mr + i, kk) at `p·mr·columns + kk·mr + i`, zero-padded.
+    /// The inner loop runs along whichever dimension of A is contiguous (rows of δ^T are
+    /// columns of δ: walking them element by element would stride across cache lines).
     private static func packA(
         _ a: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int,
         into packed: UnsafeMutablePointer<Float>
@@ -163,13 +165,23 @@ enum GEMM {
         var i0 = 0
         while i0 < rows {
             let height = min(mr, rows - i0)
-            for i in 0 ..< mr {
-                guard i < height else {
-                    for kk in 0 ..< columns { panel[kk * mr + i] = 0 }
-                    continue
+            let origin = a.base + (row + i0) * a.rowStride + column * a.columnStride
+            if a.rowStride == 1 {
+                for kk in 0 ..< columns {
+                    let source = origin + kk * a.columnStride
+                    let target = panel + kk * mr
+                    for i in 0 ..< height { target[i] = source[i] }
+                    for i in height ..< mr { target[i] = 0 }
                 }
-                let source = a.base + (row + i0 + i) * a.rowStride + column * a.columnStride
-                for kk in 0 ..< columns { panel[kk * mr + i] = source[kk * a.columnStride] }
+            } else {
+                for i in 0 ..< mr {
+                    guard i < height else {
+                        for kk in 0 ..< columns { panel[kk * mr + i] = 0 }
+                        continue
+                    }
+                    let source = origin + i * a.rowStride
+                    for kk in 0 ..< columns { panel[kk * mr + i] = source[kk * a.columnStride] }
+                }
             }
             panel += mr * columns
             i0 += mr
