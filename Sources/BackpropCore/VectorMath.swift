@@ -87,10 +87,9 @@ enum VectorMath {
             i += 16
         }
         guard i < count else { return }
-        let bytes = (count - i) * 4
         var tail = V()
-        withUnsafeMutableBytes(of: &tail) { $0.baseAddress?.copyMemory(from: input + i * 4, byteCount: bytes) }
-        var result = f(tail)
-        withUnsafeBytes(of: &result) { if let base = $0.baseAddress { (output + i * 4).copyMemory(from: base, byteCount: bytes) } }
+        for lane in 0 ..< count - i { tail[lane] = source[i + lane] }
+        let result = f(tail)
+        for lane in 0 ..< count - i { target[i + lane] = result[lane] }
     }
 }
