@@ -418,8 +418,10 @@ bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
 /*! bp_save() :
  *  Saves the network to the file `path` (a NUL-terminated path), atomically: the model is
  *  written to a temporary file in the same directory, flushed with fsync(), renamed over
- *  `path`, and the directory is fsync'ed. On any failure the previous file at `path`, if
- *  any, is left intact and the temporary file is removed.
+ *  `path`, and the directory is fsync'ed. On any failure up to the rename, the previous
+ *  file at `path`, if any, is left intact and the temporary file is removed; if only the
+ *  final directory fsync fails, `path` holds the complete new model but the rename may
+ *  not survive a power loss, and BP_ERROR_IO says so.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_IO (bp_last_error() names the path and
  *          the system's reason); BP_ERROR_OUT_OF_MEMORY. */
 bp_status bp_save(const bp_network *net, const char *path);

@@ -14,6 +14,11 @@ struct BatchStorage {
         sizes.append(layerSizes[layerSizes.count - 1])
         sizes.append(deltaWidth)
         sizes.append(deltaWidth)
+        let (floats, overflow) = sizes.reduce(0, +).multipliedReportingOverflow(by: capacity)
+        guard !overflow else {
+            throw BackpropError(.sizeOverflow, "a batch of \(capacity) samples does not fit in memory")
+        }
+        try Memory.checkBudget(floats: floats, for: "a batch of \(capacity) samples")
         var buffers: [UnsafeMutablePointer<Float>] = []
         buffers.reserveCapacity(sizes.count)
         for width in sizes {

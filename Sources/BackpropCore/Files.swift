@@ -12,7 +12,8 @@ public enum Files {
     public static func withContents<Result>(
         of path: String, _ body: (UnsafeRawBufferPointer) throws(BackpropError) -> Result
     ) throws(BackpropError) -> Result {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking, so that a FIFO without a writer is refused below instead of hanging.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw failure("cannot open \(path)") }
         defer { close(descriptor) }
         var status = stat()
@@ -21,7 +22,7 @@ public enum Files {
             throw BackpropError(.io, "\(path) is not a regular file")
         }
         let size = Int(status.st_size)
-        guard size <= Memory.physicalMemory, let buffer = malloc(max(size, 1)) else {
+        guard size <= Memory.limit, let buffer = malloc(max(size, 1)) else {
             throw BackpropError(.outOfMemory, "cannot allocate \(size) bytes to read \(path)")
         }
         defer { free(buffer) }

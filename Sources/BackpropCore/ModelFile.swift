@@ -9,7 +9,7 @@ import Musl
 enum ModelFile {
     static func save(_ network: Network, to path: String) throws(BackpropError) {
         let size = ModelFormat.encodedSize(of: network)
-        guard size <= Memory.physicalMemory, let buffer = malloc(max(size, 1)) else {
+        guard size <= Memory.limit, let buffer = malloc(max(size, 1)) else {
             throw BackpropError(.outOfMemory, "cannot allocate \(size) bytes for the model")
         }
         defer { free(buffer) }

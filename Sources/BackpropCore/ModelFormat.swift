@@ -140,6 +140,10 @@ enum ModelFormat {
         }
         let step = try reader.u64()
         guard step <= UInt64(Int.max) else { throw corrupt("the optimizer step count \(step) is impossible") }
+        // A step count with no Adam to use it is impossible too.
+        guard step == 0 || options.optimizer == .adam || options.optimizer == .adamW else {
+            throw corrupt("a \(options.optimizer) optimizer has a step count of \(step)")
+        }
         let arrayCount = Int(try reader.u32())
         let expectedArrays = OptimizerState.arrayCount(of: options.optimizer)
         guard arrayCount == expectedArrays else {

@@ -65,15 +65,17 @@ public final class Network {
         self.activations = activations
         self.loss = loss
         parameterCount = layers[layers.count - 1].parameterEnd
-        parameters = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) parameters")
+        // Parameters, their next values and the gradients, checked together.
+        try Memory.checkBudget(floats: 3 * parameterCount, for: "a network of \(parameterCount) parameters")
+        parameters = try Memory.allocateFloats(parameterCount, for: "the parameters")
         do throws(BackpropError) {
-            nextParameters = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) parameters")
+            nextParameters = try Memory.allocateFloats(parameterCount, for: "the parameters")
         } catch {
             Memory.free(parameters)
             throw error
         }
         do throws(BackpropError) {
-            gradients = try Memory.allocateFloats(parameterCount, for: "\(parameterCount) gradients")
+            gradients = try Memory.allocateFloats(parameterCount, for: "the gradients")
         } catch {
             Memory.free(parameters)
             Memory.free(nextParameters)

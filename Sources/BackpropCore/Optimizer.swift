@@ -86,6 +86,7 @@ final class OptimizerState {
     init(for options: TrainingOptions, count: Int) throws(BackpropError) {
         self.count = count
         let arrayCount = Self.arrayCount(of: options.optimizer)
+        try Memory.checkBudget(floats: 2 * arrayCount * count, for: "the optimizer's state")
         var buffers: [UnsafeMutablePointer<Float>] = []
         for _ in 0 ..< 2 * arrayCount {
             do throws(BackpropError) {
@@ -115,10 +116,16 @@ final class OptimizerState {
         nextArrays.forEach(Memory.free)
     }
 
+    /// t + 1, staying at Int.max: a model file may carry any step count, and past 2^53
+    /// steps the bias corrections are exactly 1 anyway.
+    private static func saturatingSuccessor(of step: Int) -> Int {
+        step == Int.max ? step : step + 1
+    }
+
     /// Adopts the state written by the last `apply`.
     func commit(_ options: TrainingOptions) {
         swap(&arrays, &nextArrays)
-        if options.optimizer == .adam || options.optimizer == .adamW { step += 1 }
+        if options.optimizer == .adam || options.optimizer == .adamW { step = Self.saturatingSuccessor(of: step) }
     }
 
     /// One step on `count` parameters θ with gradients g, written to `next` (and the new
@@ -147,7 +154,7 @@ final class OptimizerState {
             }
         case .adam, .adamW:
             let (m, v, mNext, vNext) = (arrays[0], arrays[1], nextArrays[0], nextArrays[1])
-            let step = self.step + 1
+            let step = Self.saturatingSuccessor(of: self.step)
             let beta1 = Float(options.beta1), beta2 = Float(options.beta2), epsilon = Float(options.epsilon)
             let correction1 = 1 - Float(pow(options.beta1, Double(step)))
             let correction2 = 1 - Float(pow(options.beta2, Double(step)))
