@@ -686,6 +686,27 @@ class Worker:
 # ----------------------------------------------------------------------------- main
 
 
+def machine_busy_seconds():
+    """CPU seconds the whole machine spent busy (/proc/stat), or None when unknown."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and its waited-for children (the reference workers)."""
+    import resource
+
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        r = resource.getrusage(who)
+        total += r.ru_utime + r.ru_stime
+    return total
+
+
 def load_average() -> str:
     try:
         return " ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -865,6 +886,7 @@ def main(argv=None) -> int:
     frameworks_seen = []
     tmp = tempfile.TemporaryDirectory(prefix="bp-compare-")
     t_start = time.perf_counter()
+    busy_start, own_start = machine_busy_seconds(), own_cpu_seconds()
     try:
         for wid in wids:
             spec = spec_for(wid, args.quick)
@@ -920,6 +942,8 @@ def main(argv=None) -> int:
             if w is not None:
                 w.close()
         tmp.cleanup()
+    wall = time.perf_counter() - t_start
+    busy_end, own_end = machine_busy_seconds(), own_cpu_seconds()
 
     # ------------------------------------------------------------------ table
     headers = ["workload", "threads", "unit", "backprop", "numpy", "ratio"]
@@ -954,7 +978,12 @@ def main(argv=None) -> int:
     if "E1" in wids:
         print("# E1 here is a Python call through the binding (ctypes + argument checks); "
               "the C-API latency is scripts/bench E1")
-    print(f"# total time {time.perf_counter() - t_start:.0f} s")
+    if busy_start is not None and busy_end is not None:
+        others = max(0.0, (busy_end - busy_start) - (own_end - own_start))
+        print(f"# other processes used {others:.1f} CPU-s during the {wall:.0f} s run ({others / wall:.2f} cores on "
+              f"average)" + (": the figures are skewed, rerun on a quiet machine" if others / wall > 0.1 else ""))
+    else:
+        print(f"# total time {wall:.0f} s")
     return 0
 
 
