@@ -208,13 +208,18 @@ enum GEMM {
                     for j in width ..< nr { target[j] = 0 }
                 }
             } else {
-                for j in 0 ..< nr {
-                    guard j < width else {
-                        for kk in 0 ..< rows { panel[kk * nr + j] = 0 }
-                        continue
+                // B is a transpose: its columns are contiguous. Read a few of them side by
+                // side, so that reads stream and each panel row gets a run of writes; all
+                // 32 at once would put 32 streams 4 KiB apart into the same cache sets.
+                let group = 8
+                for j0 in stride(from: 0, to: nr, by: group) {
+                    let columns = max(0, min(group, width - j0))
+                    for kk in 0 ..< rows {
+                        let source = origin + j0 * b.columnStride + kk * b.rowStride
+                        let target = panel + kk * nr + j0
+                        for j in 0 ..< columns { target[j] = source[j * b.columnStride] }
+                        for j in columns ..< group { target[j] = 0 }
                     }
-                    let source = origin + j * b.columnStride
-                    for kk in 0 ..< rows { panel[kk * nr + j] = source[kk * b.rowStride] }
                 }
             }
             panel += nr * rows
