@@ -3,28 +3,38 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import Synchronization
 
 /// Worker threads created once and reused for every parallel product, so no thread is
 /// created per call. `run` hands part 0 to the calling thread and parts 1… to the
-/// workers, and returns when all are done. The work is a C function and a context
-/// pointer rather than a Swift closure, because a closure shared with other threads
-/// would need a heap-allocated context on every call.
+/// workers, and returns when all are done.
+///
+/// The products of one training step follow each other within microseconds, so workers
+/// spin for a short while after each part before they sleep on a condition variable:
+/// waking a sleeping thread costs several microseconds per product. The work is a C
+/// function and a context pointer rather than a Swift closure, because a closure shared
+/// with other threads would need a heap-allocated context on every call.
 final class ThreadPool: @unchecked Sendable {
     /// Threads taking part in `run`, the caller included: the number asked for, or fewer
     /// if the system refused to create more.
     private(set) var threadCount = 1
 
+    typealias Task = @convention(c) (UnsafeRawPointer, Int) -> Void
+
+    /// Polls of an atomic before a waiting thread goes to sleep: tens of microseconds.
+    private static let spinLimit = 50_000
+
+    private let generation = Atomic<Int>(0)
+    private let unfinished = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    // Written before `generation` is released, read after it is acquired.
+    private var task: Task?
+    private var context: UnsafeRawPointer?
+
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var workers: [pthread_t] = []
-    // Guarded by `lock`.
-    private var generation = 0
-    private var unfinished = 0
-    typealias Task = @convention(c) (UnsafeRawPointer, Int) -> Void
-    private var task: Task?
-    private var context: UnsafeRawPointer?
-    private var stopping = false
 
     init(threads: Int) {
         pthread_mutex_init(lock, nil)
@@ -38,10 +48,8 @@ final class ThreadPool: @unchecked Sendable {
     }
 
     deinit {
-        pthread_mutex_lock(lock)
-        stopping = true
-        pthread_cond_broadcast(wake)
-        pthread_mutex_unlock(lock)
+        stopping.store(true, ordering: .releasing)
+        broadcast(wake)
         for thread in workers { pthread_join(thread, nil) }
         pthread_cond_destroy(wake)
         pthread_cond_destroy(finished)
@@ -54,18 +62,38 @@ final class ThreadPool: @unchecked Sendable {
     /// Runs task(context, 0) … task(context, threadCount − 1) at once, part 0 on the
     /// calling thread. `context` must stay valid until `run` returns.
     func run(context: UnsafeRawPointer, _ task: Task) {
-        pthread_mutex_lock(lock)
         self.task = task
         self.context = context
-        unfinished = threadCount - 1
-        generation += 1
-        pthread_cond_broadcast(wake)
-        pthread_mutex_unlock(lock)
+        unfinished.store(threadCount - 1, ordering: .relaxed)
+        generation.add(1, ordering: .releasing)
+        broadcast(wake)
         task(context, 0)
+        wait(until: { $0.unfinished.load(ordering: .acquiring) == 0 }, on: finished)
+    }
+
+    private func work(index: Int) {
+        var seen = 0
+        while true {
+            wait(until: { $0.generation.load(ordering: .acquiring) != seen || $0.stopping.load(ordering: .acquiring) }, on: wake)
+            if stopping.load(ordering: .acquiring) { return }
+            seen = generation.load(ordering: .acquiring)
+            if let task, let context { task(context, index) }
+            if unfinished.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { broadcast(finished) }
+        }
+    }
+
+    /// Spins on `condition`, then sleeps on `signal` until it holds. Wakers change the
+    /// state before they broadcast under the lock, so no wake-up is lost.
+    private func wait(until condition: (ThreadPool) -> Bool, on signal: UnsafeMutablePointer<pthread_cond_t>) {
+        for _ in 0 ..< Self.spinLimit where condition(self) { return }
         pthread_mutex_lock(lock)
-        while unfinished > 0 { pthread_cond_wait(finished, lock) }
-        self.task = nil
-        self.context = nil
+        while !condition(self) { pthread_cond_wait(signal, lock) }
+        pthread_mutex_unlock(lock)
+    }
+
+    private func broadcast(_ signal: UnsafeMutablePointer<pthread_cond_t>) {
+        pthread_mutex_lock(lock)
+        pthread_cond_broadcast(signal)
         pthread_mutex_unlock(lock)
     }
 
@@ -85,23 +113,6 @@ final class ThreadPool: @unchecked Sendable {
             return nil
         }
         return thread
-    }
-
-    private func work(index: Int) {
-        var seen = 0
-        pthread_mutex_lock(lock)
-        while true {
-            while generation == seen && !stopping { pthread_cond_wait(wake, lock) }
-            if stopping { break }
-            seen = generation
-            let (body, argument) = (task, context)
-            pthread_mutex_unlock(lock)
-            if let body, let argument { body(argument, index) }
-            pthread_mutex_lock(lock)
-            unfinished -= 1
-            if unfinished == 0 { pthread_cond_signal(finished) }
-        }
-        pthread_mutex_unlock(lock)
     }
 
     private final class WorkerContext {
