@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../Tests/c/model_crc.h" /* crc32_of, fix_crc: the model format's CRC-32 */
+
 #define REQUIRE(cond, ...)                                                                                             \
     do {                                                                                                               \
         if (!(cond)) {                                                                                                 \
@@ -31,17 +33,6 @@
             abort();                                                                                                   \
         }                                                                                                              \
     } while (0)
-
-static uint32_t crc32_of(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc & 1u) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
 
 static int is_load_error(bp_status s)
 {
@@ -168,11 +159,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     load_one(size > 0 ? data : empty, size);
     if (size >= 12) {
         uint8_t *fixed = xmalloc(size);
-        uint32_t crc;
         memcpy(fixed, data, size);
-        crc = crc32_of(fixed, size - 4);
-        for (int i = 0; i < 4; i++)
-            fixed[size - 4 + (size_t)i] = (uint8_t)(crc >> (8 * i));
+        fix_crc(fixed, size);
         load_one(fixed, size);
         free(fixed);
     }

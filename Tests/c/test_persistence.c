@@ -30,26 +30,19 @@
  */
 #define _GNU_SOURCE /* RTLD_NEXT, mkdtemp */
 
-#include "backprop.h"
-
-#include <dirent.h>
 #include <dlfcn.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <float.h>
 #include <limits.h>
-#include <math.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
+
+/* The harness reports each check to the parent with the real write(), never through the
+ * interposer below (which a case may have armed to fail). */
+static ssize_t report_write(int fd, const void *buf, size_t count);
+#define HARNESS_REPORT_WRITE(fd, buf, n) report_write((fd), (buf), (n))
+#include "harness.h"
 
 /*-************************************************************************
  *  Interposed system calls
@@ -169,156 +162,18 @@ static void disarm(void)
     g_write_half_done = 0;
 }
 
-/*-************************************************************************
- *  Harness
- **************************************************************************/
-static int g_passed;
-static int g_failed;
-static const char *g_case = "main";
-static int g_report_fd = -1; /* write end of the pipe to the parent, in a forked case */
-
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
-static void check_at(int ok, const char *file, int line, const char *fmt, ...) PRINTF_LIKE(4, 5);
-static void check_at(int ok, const char *file, int line, const char *fmt, ...)
+static ssize_t report_write(int fd, const void *buf, size_t count)
 {
-    va_list ap;
-    if (g_report_fd >= 0) {
-        char c = ok ? 'p' : 'f';
-        resolve_real();
-        if (g_real_write(g_report_fd, &c, 1) != 1) /* never through the armed interposer */
-            g_report_fd = -1;
-    }
-    if (ok) {
-        g_passed++;
-        return;
-    }
-    g_failed++;
-    printf("FAIL %s:%d [%s]: ", file, line, g_case);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
+    resolve_real();
+    return g_real_write(fd, buf, count);
 }
 
-#define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-
-static const char *last_error(void)
-{
-    const char *e = bp_last_error();
-    return e != NULL ? e : "(NULL)";
-}
-
-static const char *status_name(bp_status s)
-{
-    static const char *names[] = {
-        "BP_OK", "BP_ERROR_NULL_ARGUMENT", "BP_ERROR_INVALID_ARGUMENT", "BP_ERROR_UNKNOWN_ENUM",
-        "BP_ERROR_INVALID_ARCHITECTURE", "BP_ERROR_SIZE_MISMATCH", "BP_ERROR_SIZE_OVERFLOW",
-        "BP_ERROR_NON_FINITE", "BP_ERROR_STATE", "BP_ERROR_OUT_OF_MEMORY", "BP_ERROR_DIVERGED",
-        "BP_ERROR_BUFFER_TOO_SMALL", "BP_ERROR_IO", "BP_ERROR_NOT_A_MODEL", "BP_ERROR_UNSUPPORTED_VERSION",
-        "BP_ERROR_TRUNCATED", "BP_ERROR_CHECKSUM_MISMATCH", "BP_ERROR_CORRUPT_MODEL"};
-    if (s >= 0 && (size_t)s < sizeof names / sizeof names[0])
-        return names[s];
-    return "(not a bp_status)";
-}
-
-/* Checks the status; for an expected failure also that bp_last_error() is not empty. */
-static bp_status expect_at(bp_status got, bp_status want, const char *file, int line, const char *call)
-{
-    check_at(got == want, file, line, "%s returned %s (%d), expected %s (%d); bp_last_error() = \"%s\"", call,
-             status_name(got), (int)got, status_name(want), (int)want, last_error());
-    if (want != BP_OK && got == want) {
-        const char *e = bp_last_error();
-        check_at(e != NULL && e[0] != '\0', file, line, "%s: bp_last_error() is empty after a failure", call);
-    }
-    return got;
-}
-#define EXPECT(call, want) expect_at((call), (want), __FILE__, __LINE__, #call)
-#define EXPECT_OK(call) expect_at((call), BP_OK, __FILE__, __LINE__, #call)
-
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes > 0 ? bytes : 1);
-    if (p == NULL) {
-        printf("test harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-static uint64_t g_rng = UINT64_C(0x9E3779B97F4A7C15);
-
-static void rng_seed(uint64_t s)
-{
-    g_rng = s ? s : UINT64_C(0x9E3779B97F4A7C15);
-}
-
-static double rng_unit(void)
-{
-    g_rng ^= g_rng >> 12;
-    g_rng ^= g_rng << 25;
-    g_rng ^= g_rng >> 27;
-    return (double)((g_rng * UINT64_C(0x2545F4914F6CDD1D)) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static float *random_floats(size_t n, double lo, double hi)
-{
-    float *p = xmalloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)(lo + (hi - lo) * rng_unit());
-    return p;
-}
-
-/* CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zlib's crc32(). */
-static uint32_t crc32_of(const unsigned char *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc & 1u) ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-    }
-    return crc ^ 0xFFFFFFFFu;
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-/* Rewrites the trailing CRC-32 so that it matches the bytes before it. */
-static void fix_crc(unsigned char *model, size_t size)
-{
-    put_u32(model + size - 4, crc32_of(model, size - 4));
-}
+/* EXPECT(call, status): the call returns that status (see expect_status_at in harness.h). */
+#define EXPECT(call, want) expect_status_at((call), (want), NULL, __FILE__, __LINE__, #call)
 
 /*-************************************************************************
  *  Networks and models
  **************************************************************************/
-typedef struct {
-    size_t layers;
-    size_t sizes[8];
-    int32_t acts[7];
-    int32_t loss;
-} net_desc;
-
 static const net_desc NET_SIGMOID = {3, {4, 8, 3}, {BP_SIGMOID, BP_SIGMOID}, BP_LOSS_MSE};
 static const net_desc NET_SOFTMAX = {4, {5, 16, 12, 4}, {BP_TANH, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY};
 static const net_desc NET_MIXED = {5, {3, 40, 33, 20, 2}, {BP_LEAKY_RELU, BP_LINEAR, BP_TANH, BP_SIGMOID}, BP_LOSS_MSE};
@@ -326,29 +181,15 @@ static const net_desc NET_LINEAR = {2, {2, 1}, {BP_LINEAR}, BP_LOSS_MSE};
 /* Wide enough that a batch of 64 takes the packed GEMM path. */
 static const net_desc NET_WIDE = {3, {64, 96, 10}, {BP_RELU, BP_SIGMOID}, BP_LOSS_CROSS_ENTROPY};
 
-static bp_network *create_at(const net_desc *d, uint64_t seed, const char *file, int line)
-{
-    bp_network *net = NULL;
-    expect_at(bp_create(d->sizes, d->layers, d->acts, d->loss, seed, &net), BP_OK, file, line, "bp_create");
-    check_at(net != NULL, file, line, "bp_create returned BP_OK but no handle");
-    return net;
-}
-#define CREATE(d, seed) create_at((d), (seed), __FILE__, __LINE__)
-
 static size_t in_size(const net_desc *d)
 {
     return d->sizes[0];
 }
 
-static size_t out_size(const net_desc *d)
-{
-    return d->sizes[d->layers - 1];
-}
-
 /* Targets the loss accepts: one-hot rows for softmax + cross-entropy, [0,1] otherwise. */
 static float *make_targets(const net_desc *d, size_t batch)
 {
-    size_t n = out_size(d);
+    size_t n = desc_output_size(d);
     float *y = xmalloc(batch * n * sizeof *y);
     for (size_t s = 0; s < batch; s++) {
         size_t hot = (size_t)(rng_unit() * (double)n);
@@ -393,22 +234,15 @@ static int params_equal_to(const bp_network *net, const float *expected, size_t 
     return same;
 }
 
-static int all_finite(const float *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(p[i]))
-            return 0;
-    return 1;
-}
-
 /* The model's bytes (malloc'd), through bp_save_to_buffer(). */
 static unsigned char *model_bytes_at(const bp_network *net, size_t *size, const char *file, int line)
 {
     size_t need = 0, written = 0;
     unsigned char *buf;
-    expect_at(bp_save_to_buffer(net, NULL, 0, &need), BP_OK, file, line, "bp_save_to_buffer(size query)");
+    expect_status_at(bp_save_to_buffer(net, NULL, 0, &need), BP_OK, NULL, file, line,
+                     "bp_save_to_buffer(size query)");
     buf = xmalloc(need);
-    expect_at(bp_save_to_buffer(net, buf, need, &written), BP_OK, file, line, "bp_save_to_buffer");
+    expect_status_at(bp_save_to_buffer(net, buf, need, &written), BP_OK, NULL, file, line, "bp_save_to_buffer");
     check_at(written == need, file, line, "bp_save_to_buffer wrote %zu bytes; the size query said %zu", written, need);
     *size = need;
     return buf;
@@ -490,28 +324,6 @@ static char *join(const char *dir, const char *name)
     char *p = xmalloc(n);
     snprintf(p, n, "%s/%s", dir, name);
     return p;
-}
-
-/* The names in dir other than . and .., one per line, sorted by readdir order; and their count. */
-static int list_dir(const char *dir, char *names, size_t cap)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int count = 0;
-    size_t used = 0;
-    if (cap > 0)
-        names[0] = '\0';
-    if (d == NULL)
-        return -1;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        count++;
-        if (used < cap)
-            used += (size_t)snprintf(names + used, cap - used, "%s%s", used ? " " : "", e->d_name);
-    }
-    closedir(d);
-    return count;
 }
 
 static void remove_tree(const char *dir)
@@ -613,11 +425,11 @@ static void check_identical(bp_network *a, bp_network *b, const net_desc *d, con
 
     /* Predictions (which leave the training state alone) must match. */
     x = random_floats(batch * in_size(d), -2.0, 2.0);
-    oa = xmalloc(batch * out_size(d) * sizeof *oa);
-    ob = xmalloc(batch * out_size(d) * sizeof *ob);
+    oa = xmalloc(batch * desc_output_size(d) * sizeof *oa);
+    ob = xmalloc(batch * desc_output_size(d) * sizeof *ob);
     EXPECT_OK(bp_predict(a, x, batch, oa));
     EXPECT_OK(bp_predict(b, x, batch, ob));
-    CHECK(memcmp(oa, ob, batch * out_size(d) * sizeof *oa) == 0, "%s: bp_predict outputs differ", how);
+    CHECK(memcmp(oa, ob, batch * desc_output_size(d) * sizeof *oa) == 0, "%s: bp_predict outputs differ", how);
 
     /* Continued training: 20 steps with the same data must stay bit-identical. */
     free(x);
@@ -636,7 +448,7 @@ static void check_identical(bp_network *a, bp_network *b, const net_desc *d, con
     /* Forward outputs after training. */
     EXPECT_OK(bp_forward(a, x, batch, oa));
     EXPECT_OK(bp_forward(b, x, batch, ob));
-    CHECK(memcmp(oa, ob, batch * out_size(d) * sizeof *oa) == 0, "%s: bp_forward outputs differ", how);
+    CHECK(memcmp(oa, ob, batch * desc_output_size(d) * sizeof *oa) == 0, "%s: bp_forward outputs differ", how);
     free(x);
     free(y);
     free(oa);
@@ -654,7 +466,7 @@ static const char *state_name(grad_state s)
 /* A network in the given gradient state, trained a few steps first. */
 static bp_network *trained(const net_desc *d, uint64_t seed, grad_state state)
 {
-    bp_network *net = CREATE(d, seed);
+    bp_network *net = CREATE_DESC(d, seed);
     size_t batch = 6;
     float *x = random_floats(batch * in_size(d), -1.0, 1.0), *y = make_targets(d, batch);
     if (net == NULL)
@@ -726,7 +538,7 @@ static void case_round_trip_file(void)
     }
     /* Saving over an existing file replaces it. */
     {
-        bp_network *a = CREATE(&NET_SIGMOID, 1), *c = CREATE(&NET_SOFTMAX, 2), *b = NULL;
+        bp_network *a = CREATE_DESC(&NET_SIGMOID, 1), *c = CREATE_DESC(&NET_SOFTMAX, 2), *b = NULL;
         EXPECT_OK(bp_save(a, path));
         EXPECT_OK(bp_save(c, path));
         EXPECT_OK(bp_load(path, &b));
@@ -745,7 +557,7 @@ static void case_relative_and_odd_paths(void)
 {
     char *dir = make_temp_dir();
     char cwd[PATH_MAX];
-    bp_network *a = CREATE(&NET_SIGMOID, 3), *b = NULL;
+    bp_network *a = CREATE_DESC(&NET_SIGMOID, 3), *b = NULL;
     char names[512];
     CHECK(getcwd(cwd, sizeof cwd) != NULL, "getcwd");
     CHECK(chdir(dir) == 0, "chdir(%s)", dir);
@@ -778,7 +590,7 @@ static void case_pending_gradients(void)
         const net_desc *d = descs[i];
         size_t batch = 64;
         float *x = random_floats(batch * in_size(d), -1.0, 1.0), *y = make_targets(d, batch);
-        bp_network *a = CREATE(d, 99 + i), *b = NULL, *c = NULL;
+        bp_network *a = CREATE_DESC(d, 99 + i), *b = NULL, *c = NULL;
         unsigned char *bytes;
         size_t size = 0;
         rng_seed(300 + i);
@@ -821,7 +633,7 @@ static void case_pending_gradients(void)
 
 static void case_save_to_buffer(void)
 {
-    bp_network *net = CREATE(&NET_MIXED, 5);
+    bp_network *net = CREATE_DESC(&NET_MIXED, 5);
     size_t need = 0, written = 0, again = 0;
     unsigned char *buf, *first;
     EXPECT_OK(bp_save_to_buffer(net, NULL, 0, &need));
@@ -888,7 +700,7 @@ static void case_load_arguments(void)
     EXPECT(bp_load("/nonexistent/x.bpm", NULL), BP_ERROR_NULL_ARGUMENT);
     EXPECT(bp_save(NULL, "/tmp/never-written.bpm"), BP_ERROR_NULL_ARGUMENT);
     {
-        bp_network *a = CREATE(&NET_LINEAR, 1);
+        bp_network *a = CREATE_DESC(&NET_LINEAR, 1);
         EXPECT(bp_save(a, NULL), BP_ERROR_NULL_ARGUMENT);
         bp_destroy(a);
     }
@@ -925,7 +737,7 @@ static void case_load_magic(void)
 
 static void case_load_version(void)
 {
-    bp_network *net = CREATE(&NET_SIGMOID, 1);
+    bp_network *net = CREATE_DESC(&NET_SIGMOID, 1);
     size_t size = 0;
     unsigned char *model = MODEL_BYTES(net, &size);
     uint32_t current = get_u32(model + 8);
@@ -1147,7 +959,7 @@ static void case_load_corrupt_fields(void)
     /* Cross-entropy with a linear output layer (an architecture bp_create refuses). */
     {
         net_desc lin = {3, {2, 3, 2}, {BP_TANH, BP_LINEAR}, BP_LOSS_MSE};
-        bp_network *n2 = CREATE(&lin, 3);
+        bp_network *n2 = CREATE_DESC(&lin, 3);
         model = MODEL_BYTES(n2, &size);
         EXPECT_PATCHED(model, size, 12, 4, BP_LOSS_CROSS_ENTROPY, BP_ERROR_CORRUPT_MODEL,
                        "cross-entropy with a linear output");
@@ -1266,7 +1078,7 @@ static void case_round_trip_optimizers(void)
     for (int32_t opt = BP_OPTIMIZER_SGD; opt <= BP_OPTIMIZER_RPROP; opt++) {
         for (int st = STATE_FRESH; st <= STATE_APPLIED; st++) {
             const net_desc *d = opt % 2 ? &NET_SOFTMAX : &NET_WIDE;
-            bp_network *a = CREATE(d, 31 + (uint64_t)opt), *b = NULL, *b2 = NULL, *c = NULL;
+            bp_network *a = CREATE_DESC(d, 31 + (uint64_t)opt), *b = NULL, *b2 = NULL, *c = NULL;
             size_t batch = 8, size = 0;
             float *x, *y;
             unsigned char *bytes;
@@ -1354,7 +1166,7 @@ static void case_load_corrupt_optimizer(void)
     const net_desc *d = &NET_SIGMOID;
     size_t L = d->layers;
     for (int32_t opt = BP_OPTIMIZER_SGD; opt <= BP_OPTIMIZER_RPROP; opt++) {
-        bp_network *net = CREATE(d, 41), *back = NULL;
+        bp_network *net = CREATE_DESC(d, 41), *back = NULL;
         size_t size = 0, pcount = bp_parameter_count(net), o, k, step_at, arrays_at;
         unsigned char *model;
         char what[128];
@@ -1470,7 +1282,7 @@ static void case_options_extreme_values(void)
     /* A ReLU layer with dead units gives exact zero gradients (Adam's 0 / (0 + ε)). */
     const net_desc d = {3, {3, 6, 2}, {BP_RELU, BP_LINEAR}, BP_LOSS_MSE};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        bp_network *net = CREATE(&d, 51);
+        bp_network *net = CREATE_DESC(&d, 51);
         size_t n = bp_parameter_count(net), batch = 4;
         float *x, *y;
         bp_status s;
@@ -1538,7 +1350,7 @@ static void case_fit_checkpoint_and_divergence(void)
     const net_desc *d = &NET_SOFTMAX;
     char *dir = make_temp_dir();
     char *path = join(dir, "checkpoint.bpm");
-    bp_network *net = CREATE(d, 61), *back = NULL;
+    bp_network *net = CREATE_DESC(d, 61), *back = NULL;
     size_t count = 50, n = bp_parameter_count(net), epochs_run = 0;
     float *x, *y;
     bp_fit_options options;
@@ -1572,7 +1384,7 @@ static void case_fit_checkpoint_and_divergence(void)
      * the diverging step, never BP_OK with non-finite parameters. */
     {
         const net_desc lin = {3, {3, 5, 1}, {BP_LINEAR, BP_LINEAR}, BP_LOSS_MSE};
-        bp_network *l = CREATE(&lin, 62);
+        bp_network *l = CREATE_DESC(&lin, 62);
         size_t ln = bp_parameter_count(l);
         float *lx = random_floats(20 * 3, 0.5, 2.0), *ly = random_floats(20, 3.0, 5.0), *p;
         bp_status s;
@@ -1694,7 +1506,7 @@ static void case_interposition_works(void)
     char *dir = make_temp_dir();
     printf("  info  library %s, ABI %u\n", bp_version() ? bp_version() : "(NULL)", (unsigned)bp_abi_version());
     char *path = join(dir, "probe.bpm");
-    bp_network *net = CREATE(&NET_SIGMOID, 1);
+    bp_network *net = CREATE_DESC(&NET_SIGMOID, 1);
     long w0, f0, r0;
     disarm();
     w0 = g_write_calls;
@@ -1807,7 +1619,7 @@ static void case_atomic_save_faults(void)
     {
         char *dir = make_temp_dir();
         char *path = join(dir, "probe.bpm");
-        bp_network *net = CREATE(&NET_LINEAR, 1);
+        bp_network *net = CREATE_DESC(&NET_LINEAR, 1);
         long w0 = g_write_calls, f0 = g_fsync_calls;
         disarm();
         g_interposed = bp_save(net, path) == BP_OK && g_write_calls > w0 && g_fsync_calls > f0;
@@ -1866,7 +1678,7 @@ static void case_save_directory_fsync_fails(void)
      * with no temporary file left. */
     char *dir = make_temp_dir();
     char *path = join(dir, "model.bpm");
-    bp_network *a = CREATE(&NET_SIGMOID, 1), *b = CREATE(&NET_SIGMOID, 2), *back = NULL;
+    bp_network *a = CREATE_DESC(&NET_SIGMOID, 1), *b = CREATE_DESC(&NET_SIGMOID, 2), *back = NULL;
     char names[512];
     bp_status s;
     EXPECT_OK(bp_save(a, path));
@@ -1892,7 +1704,7 @@ static void case_save_io_errors(void)
     char *sub = join(dir, "subdir");
     char *nodir = join(dir, "no/such/dir/model.bpm");
     char *trailing = join(dir, "subdir/");
-    bp_network *net = CREATE(&NET_SIGMOID, 1);
+    bp_network *net = CREATE_DESC(&NET_SIGMOID, 1);
     char names[512];
     CHECK(mkdir(sub, 0755) == 0, "mkdir");
     EXPECT(bp_save(net, nodir), BP_ERROR_IO);
@@ -1940,7 +1752,7 @@ static void case_diverged_overflowing_inputs(void)
 {
     /* Linear output, MSE: inputs of 1e30 give outputs ~1e30 and a loss of ~1e60 = inf. */
     const net_desc d = {3, {4, 6, 2}, {BP_LINEAR, BP_LINEAR}, BP_LOSS_MSE};
-    bp_network *net = CREATE(&d, 21);
+    bp_network *net = CREATE_DESC(&d, 21);
     size_t n = bp_parameter_count(net), batch = 5;
     float *x = random_floats(batch * 4, 1e29, 3e30), *y = random_floats(batch * 2, 0.0, 1.0);
     float *before = get_params(net, NULL), loss = 0.0f;
@@ -1983,7 +1795,7 @@ static void case_diverged_huge_learning_rate(void)
     const net_desc d = {3, {3, 5, 1}, {BP_LINEAR, BP_LINEAR}, BP_LOSS_MSE};
     const float rates[] = {1e30f, 1e38f, FLT_MAX};
     for (size_t r = 0; r < 3; r++) {
-        bp_network *net = CREATE(&d, 23);
+        bp_network *net = CREATE_DESC(&d, 23);
         size_t n = bp_parameter_count(net), batch = 4;
         float *x, *y;
         int diverged = 0, nonfinite_ok = 0;
@@ -2040,7 +1852,7 @@ static void case_diverged_nan_from_softmax(void)
     /* Softmax + cross-entropy with extreme logits: the library's fused, stable δ must either
      * train normally or report divergence; never NaN parameters. */
     const net_desc d = {2, {3, 4}, {BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY};
-    bp_network *net = CREATE(&d, 25);
+    bp_network *net = CREATE_DESC(&d, 25);
     size_t n = bp_parameter_count(net), batch = 3;
     float x[9] = {1e20f, -1e20f, 3e19f, -2e20f, 5e19f, 1e18f, 3e38f, -3e38f, 3e38f};
     float y[12] = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1};
@@ -2223,11 +2035,6 @@ static void case_absurd_batches(void)
 /*-************************************************************************
  *  Runner
  **************************************************************************/
-typedef struct {
-    const char *name;
-    void (*fn)(void);
-} test_case;
-
 static const test_case CASES[] = {
     {"round_trip_buffer", case_round_trip_buffer},
     {"round_trip_file", case_round_trip_file},
@@ -2261,95 +2068,18 @@ static const test_case CASES[] = {
     {"absurd_batches", case_absurd_batches},
 };
 
-#define CASE_TIMEOUT_SECONDS 600
-#define MEMCHECK_ERROR_EXITCODE 99 /* valgrind --error-exitcode=99, ASAN_OPTIONS=exitcode=99 */
-
-static void run_case(const test_case *tc, int fork_cases, const char *only)
+static void banner(void)
 {
-    int before_pass = g_passed, before_fail = g_failed;
-    g_case = tc->name;
-    if (only != NULL && strcmp(only, tc->name) != 0)
-        return;
-    if (!fork_cases) {
-        tc->fn();
-    } else {
-        int fds[2], status = 0;
-        char buf[256];
-        ssize_t r;
-        pid_t pid;
-        fflush(stdout);
-        fflush(stderr);
-        if (pipe(fds) != 0) {
-            CHECK(0, "pipe() failed");
-            return;
-        }
-        pid = fork();
-        if (pid < 0) {
-            close(fds[0]);
-            close(fds[1]);
-            CHECK(0, "fork() failed");
-            return;
-        }
-        if (pid == 0) {
-            close(fds[0]);
-            g_report_fd = fds[1];
-            alarm(CASE_TIMEOUT_SECONDS);
-            tc->fn();
-            close(fds[1]);
-            fflush(stdout);
-            exit(0);
-        }
-        close(fds[1]);
-        while ((r = read(fds[0], buf, sizeof buf)) != 0) {
-            if (r < 0) {
-                if (errno == EINTR)
-                    continue;
-                break;
-            }
-            for (ssize_t i = 0; i < r; i++) {
-                if (buf[i] == 'p')
-                    g_passed++;
-                else
-                    g_failed++;
-            }
-        }
-        close(fds[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        if (WIFSIGNALED(status)) {
-            CHECK(0, "the case crashed: signal %d (%s)%s", WTERMSIG(status), strsignal(WTERMSIG(status)),
-                  WTERMSIG(status) == SIGALRM ? ", timed out" : "");
-        } else if (WIFEXITED(status) && WEXITSTATUS(status) == MEMCHECK_ERROR_EXITCODE) {
-            CHECK(0, "the memory checker reported errors or leaks in this case (see its report above)");
-        } else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            CHECK(0, "the case exited abnormally (status %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        }
-    }
-    if (g_failed == before_fail)
-        printf("  ok    %-28s %d checks\n", tc->name, g_passed - before_pass);
-    else
-        printf("  FAIL  %-28s %d of %d checks failed\n", tc->name, g_failed - before_fail,
-               (g_passed - before_pass) + (g_failed - before_fail));
-    fflush(stdout);
-}
-
-int main(int argc, char **argv)
-{
-    const char *nofork = getenv("BP_TEST_NO_FORK");
-    int fork_cases = !(nofork != NULL && nofork[0] != '\0' && strcmp(nofork, "0") != 0);
-    const char *only = argc > 1 ? argv[1] : NULL;
-
-    setvbuf(stdout, NULL, _IOLBF, 0);
     resolve_real();
     /* The parent never calls the library: the header allows using it in a fork()ed child
      * only if the parent had not used it (the Swift runtime's locks do not survive fork). */
     printf("libbackprop persistence and robustness tests (header %s)\n", BP_VERSION_STRING);
+}
 
-    for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-        run_case(&CASES[i], fork_cases, only);
-    g_case = "main";
-    if (only != NULL && g_passed + g_failed == 0)
-        CHECK(0, "no case is named \"%s\"", only);
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+int main(int argc, char **argv)
+{
+    /* fork() only, no exec: valgrind (--trace-children=no) checks every case's process. */
+    static const harness_suite suite = {"test_persistence", CASES, sizeof CASES / sizeof CASES[0], 28, 600, 0,
+                                        banner};
+    return harness_main(&suite, argc, argv);
 }

@@ -37,19 +37,9 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
     return *out ? 0 : ENOMEM;
 }
 
-static int passed, failed;
-
-#define CHECK(condition, ...)                                              \
-    do {                                                                   \
-        if (condition) {                                                   \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                    \
-            printf(__VA_ARGS__);                                           \
-            printf("\n");                                                  \
-        }                                                                  \
-    } while (0)
+/* CHECK and the counters (Tests/c/harness.h): a check allocates nothing (printf only on
+ * a failure), and none runs while allocations are counted. */
+#include "harness.h"
 
 static unsigned long long state = 42;
 
@@ -137,6 +127,5 @@ int main(void) {
     steady_state_allocates_nothing(1);
     steady_state_allocates_nothing(2);
     training_a_stays_within_data_plus_16_mib();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return harness_finish();
 }

@@ -26,75 +26,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "backprop.h"
-
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-/*-************************************************************************
- *  Harness (thread-safe)
- **************************************************************************/
-static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static int g_passed;
-static int g_failed;
-
-#if defined(__GNUC__)
-#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
-#else
-#define PRINTF_LIKE(f, a)
-#endif
-
-static void check_at(int ok, const char *file, int line, const char *fmt, ...) PRINTF_LIKE(4, 5);
-static void check_at(int ok, const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    pthread_mutex_lock(&g_lock);
-    if (ok) {
-        g_passed++;
-    } else {
-        g_failed++;
-        printf("FAIL %s:%d: ", file, line);
-        va_start(ap, fmt);
-        vprintf(fmt, ap);
-        va_end(ap);
-        printf("\n");
-        fflush(stdout);
-    }
-    pthread_mutex_unlock(&g_lock);
-}
-
-#define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-
-static void *xmalloc(size_t bytes)
-{
-    void *p = malloc(bytes > 0 ? bytes : 1);
-    if (p == NULL) {
-        printf("test harness: out of memory\n");
-        exit(2);
-    }
-    return p;
-}
-
-/* xorshift64*, one state per user: no shared generator between threads. */
-static double rng_unit(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return (double)((*s * UINT64_C(0x2545F4914F6CDD1D)) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-static float *random_floats(uint64_t *s, size_t n, double lo, double hi)
-{
-    float *p = xmalloc(n * sizeof *p);
-    for (size_t i = 0; i < n; i++)
-        p[i] = (float)(lo + (hi - lo) * rng_unit(s));
-    return p;
-}
+#include "harness.h" /* CHECK is thread-safe */
 
 static long env_long(const char *name, long fallback)
 {
@@ -236,9 +168,9 @@ static void *train_thread(void *arg)
     }
     for (long step = 0; step < job->steps && job->ok; step++) {
         for (size_t i = 0; i < sp->batch * in; i++)
-            x[i] = (float)(2.0 * rng_unit(&rng) - 1.0);
+            x[i] = (float)(2.0 * rng_next(&rng) - 1.0);
         for (size_t i = 0; i < sp->batch * out; i++)
-            y[i] = (float)rng_unit(&rng);
+            y[i] = (float)rng_next(&rng);
         if (step % 3 == 0) {
             if (bp_train_step(net, x, y, sp->batch, 0.05f, NULL) != BP_OK)
                 job->ok = 0;
@@ -321,7 +253,7 @@ int main(void)
         goto done;
     {
         size_t batch = 32;
-        float *x = random_floats(&rng, batch * 64, -1.0, 1.0), *y = xmalloc(batch * 10 * sizeof *y);
+        float *x = random_floats_from(&rng, batch * 64, -1.0, 1.0), *y = xmalloc(batch * 10 * sizeof *y);
         for (size_t s = 0; s < batch; s++)
             for (size_t j = 0; j < 10; j++)
                 y[s * 10 + j] = j == s % 10 ? 1.0f : 0.0f;
@@ -341,7 +273,7 @@ int main(void)
         job->rounds = rounds;
         for (size_t k = 0; k < BATCHES_PER_THREAD; k++) {
             size_t batch = BATCH_SIZES[k];
-            job->inputs[k] = random_floats(&rng, batch * 64, -3.0, 3.0);
+            job->inputs[k] = random_floats_from(&rng, batch * 64, -3.0, 3.0);
             job->expected[k] = xmalloc(batch * 10 * sizeof(float));
             CHECK(bp_predict(shared, job->inputs[k], batch, job->expected[k]) == BP_OK, "reference bp_predict");
             if (batch == 300) {
@@ -437,6 +369,5 @@ int main(void)
 
 done:
     bp_destroy(shared);
-    printf("%d passed, %d failed\n", g_passed, g_failed);
-    return g_failed == 0 ? 0 : 1;
+    return harness_finish();
 }

@@ -13,6 +13,7 @@ from ctypes import c_double, c_float, c_int32, c_size_t, c_void_p
 import numpy as np
 
 from . import _arrays, _lib
+from . import training as _training
 from .errors import (
     BP_ERROR_STATE,
     BP_ERROR_UNSUPPORTED_VERSION,
@@ -912,46 +913,10 @@ class Network:
 
     # ------------------------------------------------------------------ fit / score
 
-    def fit(
-        self,
-        X,
-        Y,
-        epochs=10,
-        batch_size=32,
-        learning_rate=0.1,
-        shuffle=True,
-        seed=None,
-        validation_data=None,
-        callback=None,
-        verbose=1,
-        patience=0,
-        min_delta=0.0,
-        restore_best=True,
-        target_loss=None,
-    ) -> dict:
-        """Train with mini-batches (the library's bp_fit loop); return the history dict.
-
-        See :func:`backprop.training.fit` for the details.
-        """
-        from .training import fit
-
-        return fit(
-            self,
-            X,
-            Y,
-            epochs=epochs,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            shuffle=shuffle,
-            seed=seed,
-            validation_data=validation_data,
-            callback=callback,
-            verbose=verbose,
-            patience=patience,
-            min_delta=min_delta,
-            restore_best=restore_best,
-            target_loss=target_loss,
-        )
+    # Train with mini-batches (the library's bp_fit loop); return the history dict.  The
+    # one definition is backprop.training.fit, whose first parameter (`net`) is this
+    # network: same signature, defaults and documentation.
+    fit = _training.fit
 
     def score(self, X, y, batch_size=None) -> float:
         """Accuracy for a classifier, mean loss for a regressor (from evaluate()).
@@ -964,9 +929,7 @@ class Network:
         accepted for compatibility and ignored: the library evaluates in chunks of its
         own.
         """
-        from .training import score
-
-        return score(self, X, y, batch_size=batch_size)
+        return _training.score(self, X, y, batch_size=batch_size)
 
 
 def _raise(status: int, function: str, path=None):
