@@ -229,7 +229,8 @@ bp_status bp_backward(bp_network *net, const float *targets, size_t batch, float
 /*! bp_update() :
  *  Applies the gradients of the last bp_backward(): W ← W − η ∂C/∂W, b ← b − η ∂C/∂b
  *  with η = learning_rate. Each gradient is applied once: a second bp_update() needs a new
- *  bp_forward() and bp_backward(). A learning rate of 0 is allowed and changes nothing.
+ *  bp_forward() and bp_backward(). A learning rate of 0 is allowed: with SGD it leaves the
+ *  parameters as they are (momentum and Adam still advance their state; RPROP ignores η).
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_NON_FINITE (learning_rate is NaN or
  *          infinite); BP_ERROR_INVALID_ARGUMENT (learning_rate < 0); BP_ERROR_STATE (no
  *          gradients waiting to be applied); BP_ERROR_DIVERGED (the loss or a gradient of
@@ -243,7 +244,9 @@ bp_status bp_update(bp_network *net, float learning_rate);
  *  batch x bp_output_size(net) floats; loss (may be NULL) receives the mean loss of the
  *  batch before the update. All arguments are validated before anything changes.
  *  @return BP_OK or any status of the three functions it combines; on BP_ERROR_DIVERGED
- *          the parameters are those from before the step. */
+ *          the parameters and optimizer state are those from before the step, while the
+ *          step's gradients stay readable with bp_get_gradients() (bp_update() refuses
+ *          them again if they are not finite). */
 bp_status bp_train_step(bp_network *net, const float *inputs, const float *targets,
                         size_t batch, float learning_rate, float *loss);
 

@@ -7,7 +7,7 @@ enum DirectGEMM {
 
     /// Whether `GEMM.multiply` should come here rather than pack.
     static func isPreferred(m: Int, n: Int, k: Int) -> Bool {
-        min(m, k) <= 4 || m * n * k <= 32 * 1024
+        min(m, k) <= 4 || GEMMThreads.multiplyAdds(m, n, k) <= 32 * 1024
     }
 
     /// Same contract as `GEMM.multiply`.

@@ -39,20 +39,14 @@ public enum Files {
 
     /// Replaces the file at `path` with `bytes` atomically: they go to a temporary file in
     /// the same directory, which is fsync'ed and renamed over `path`, and then the
-    /// directory is fsync'ed. A crash or error at any point leaves the old file intact and
-    /// no temporary file behind.
+    /// directory is fsync'ed. An error at any point before the rename leaves the old file
+    /// intact and removes the temporary file (a crash may leave the temporary behind, never
+    /// a half-written `path`).
     public static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String) throws(BackpropError) {
-        var template = Array("\(path).XXXXXX".utf8CString)
-        let descriptor = mkstemp(&template)
-        guard descriptor >= 0 else { throw failure("cannot create a temporary file beside \(path)") }
-        let temporary = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let (temporary, descriptor) = try createTemporary(besides: path)
         var isOpen = true
         do throws(BackpropError) {
             try writeAll(bytes, to: descriptor, named: temporary)
-            // mkstemp creates the file readable by its owner only; give it the usual mode.
-            let mask = umask(0)
-            umask(mask)
-            guard fchmod(descriptor, 0o666 & ~mask) == 0 else { throw failure("cannot set the mode of \(temporary)") }
             guard fsync(descriptor) == 0 else { throw failure("cannot flush \(temporary) to disk") }
             isOpen = false
             guard close(descriptor) == 0 else { throw failure("cannot close \(temporary)") }
@@ -63,6 +57,22 @@ public enum Files {
             throw error
         }
         try syncDirectory(of: path)
+    }
+
+    /// A new file beside `path`, created exclusively with the usual mode (0666 less the
+    /// umask, which is left alone: changing it would race with the host's other threads)
+    /// and closed on exec.
+    private static func createTemporary(besides path: String) throws(BackpropError) -> (String, Int32) {
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        var generator = SplitMix64(seed: UInt64(bitPattern: Int64(clock.tv_nsec) ^ Int64(clock.tv_sec) << 30) ^ UInt64(getpid()) << 40)
+        for _ in 0 ..< 32 {
+            let temporary = "\(path).\(String(generator.next() >> 16, radix: 36)).tmp"
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if descriptor >= 0 { return (temporary, descriptor) }
+            guard errno == EEXIST else { throw failure("cannot create a temporary file beside \(path)") }
+        }
+        throw BackpropError(.io, "cannot create a temporary file beside \(path): every name tried exists")
     }
 
     /// The directory part of `path` ("." when it has none).

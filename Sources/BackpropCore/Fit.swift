@@ -36,6 +36,27 @@ public struct EpochReport: Sendable, Equatable {
     public let validationAccuracy: Float
 }
 
+/// How a `fit` ended.
+public struct FitSummary: Sendable, Equatable {
+    public enum Stop: Sendable, Equatable {
+        /// All the epochs asked for ran.
+        case completed
+        /// The progress callback returned false.
+        case callback
+        /// The monitored loss reached the target loss.
+        case targetLoss
+        /// The monitored loss stopped improving for `patience` epochs.
+        case earlyStopping
+    }
+
+    public let epochs: Int
+    public let stop: Stop
+    /// The epoch with the lowest monitored loss (0 if none was finite).
+    public let bestEpoch: Int
+    /// Whether the parameters were set back to those of `bestEpoch`.
+    public let restoredBest: Bool
+}
+
 /// A data set: `count` rows of inputs and of targets, row-major.
 public struct DataSet {
     public let inputs: UnsafeBufferPointer<Float>
@@ -57,7 +78,14 @@ extension Network {
     /// network only, like `predict`.
     public func evaluate(_ data: DataSet) throws(BackpropError) -> (loss: Float, accuracy: Float) {
         let (x, y) = try validated(data)
-        let chunk = min(data.count, 256)
+        return try evaluate(x, y, count: data.count)
+    }
+
+    /// `evaluate` on inputs and targets already validated.
+    private func evaluate(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) throws(BackpropError)
+        -> (loss: Float, accuracy: Float)
+    {
+        let chunk = min(count, 256)
         let scratch = try InferenceScratch(network: self, batch: chunk)
         defer { scratch.free() }
         let outputs = try Memory.allocateFloats(2 * chunk * outputSize, for: "evaluation outputs")
@@ -66,8 +94,8 @@ extension Network {
         let output = layers[layers.count - 1]
         var totalCost: Double = 0
         var correct = 0
-        for start in stride(from: 0, to: data.count, by: chunk) {
-            let rows = min(chunk, data.count - start)
+        for start in stride(from: 0, to: count, by: chunk) {
+            let rows = min(chunk, count - start)
             let targets = y + start * outputSize
             infer(x + start * inputSize, batch: rows, into: outputs, z: z, scratch: scratch)
             totalCost += Double(rows) * loss.meanCost(
@@ -77,22 +105,23 @@ extension Network {
             }
         }
         let isClassifier = output.activation == .softmax || output.activation == .sigmoid
-        return (Float(totalCost / Double(data.count)), isClassifier ? Float(correct) / Float(data.count) : .nan)
+        return (Float(totalCost / Double(count)), isClassifier ? Float(correct) / Float(count) : .nan)
     }
 
     /// Trains on `data` for `options.epochs` epochs of mini-batch steps, evaluating on
     /// `validation` after each epoch and calling `progress` with the epoch's report;
-    /// `progress` returning false stops training after that epoch. Returns the history.
-    /// Deterministic for a given seed. Every input is validated before the first step;
-    /// a step that diverges ends training with `.diverged`, its parameters untouched.
+    /// `progress` returning false stops training after that epoch. Deterministic for a
+    /// given seed. Every input is validated before the first step; a step that diverges
+    /// ends training with `.diverged`, its parameters untouched. The reports go to
+    /// `progress` only, so a run of any length needs no memory per epoch.
     @discardableResult
     public func fit(
         _ data: DataSet, validation: DataSet? = nil, options: FitOptions,
         progress: (EpochReport) -> Bool = { _ in true }
-    ) throws(BackpropError) -> [EpochReport] {
+    ) throws(BackpropError) -> FitSummary {
         try validate(options)
         let (x, y) = try validated(data)
-        if let validation { _ = try validated(validation) }
+        let held = try validation.map { (set) throws(BackpropError) in (try validated(set), set.count) }
         let batch = min(options.batchSize, data.count)
         let xBatch = try Memory.allocateFloats(batch * inputSize, for: "a training batch")
         defer { Memory.free(xBatch) }
@@ -102,13 +131,17 @@ extension Network {
         let best = keepsBest ? try Memory.allocateFloats(parameterCount, for: "the best parameters") : nil
         defer { best.map(Memory.free) }
 
+        let order = try Memory.allocate(Int.self, count: data.count, for: "the sample order")
+        defer { Memory.free(order) }
+        for index in 0 ..< data.count { order[index] = index }
+
         var generator = SplitMix64(seed: options.seed)
-        var order = Array(0 ..< data.count)
-        var history: [EpochReport] = []
         var bestLoss = Float.infinity
         var bestEpoch = 0
+        var epochs = 0
+        var stop = FitSummary.Stop.completed
         for epoch in 1 ... options.epochs {
-            if options.shuffle { shuffle(&order, with: &generator) }
+            if options.shuffle { shuffle(order, count: data.count, with: &generator) }
             var total: Double = 0
             for start in stride(from: 0, to: data.count, by: batch) {
                 let rows = min(batch, data.count - start)
@@ -117,32 +150,33 @@ extension Network {
                     (xBatch + slot * inputSize).update(from: x + row * inputSize, count: inputSize)
                     (yBatch + slot * outputSize).update(from: y + row * outputSize, count: outputSize)
                 }
-                try propagateForward(xBatch, batch: rows)
-                let cost = propagateBackward(yBatch, batch: rows)
-                try checkConvergence()
-                try applyUpdate(learningRate: options.learningRate)
-                total += Double(cost) * Double(rows)
+                total += Double(try step(xBatch, yBatch, batch: rows, learningRate: options.learningRate)) * Double(rows)
             }
-            let evaluation = try validation.map { (set) throws(BackpropError) in try evaluate(set) }
+            epochs = epoch
+            let evaluation = try held.map { (set) throws(BackpropError) in try evaluate(set.0.0, set.0.1, count: set.1) }
             let report = EpochReport(
                 epoch: epoch, trainLoss: Float(total / Double(data.count)),
                 validationLoss: evaluation?.loss ?? .nan, validationAccuracy: evaluation?.accuracy ?? .nan)
-            history.append(report)
-            let monitored = validation == nil ? report.trainLoss : report.validationLoss
+            let monitored = held == nil ? report.trainLoss : report.validationLoss
             if monitored < bestLoss - options.minDelta {
                 bestLoss = monitored
                 bestEpoch = epoch
                 best?.update(from: parameters, count: parameterCount)
             }
-            let keepGoing = progress(report)
-            let reachedTarget = options.targetLoss.map { monitored <= $0 } ?? false
-            let stalled = options.patience > 0 && epoch - bestEpoch >= options.patience
-            if !keepGoing || reachedTarget || stalled { break }
+            if !progress(report) {
+                stop = .callback
+            } else if let target = options.targetLoss, monitored <= target {
+                stop = .targetLoss
+            } else if options.patience > 0 && epoch - bestEpoch >= options.patience {
+                stop = .earlyStopping
+            }
+            if stop != .completed { break }
         }
-        if let best, bestEpoch > 0, bestEpoch != history.count {
+        let restoresBest = best != nil && bestEpoch > 0 && bestEpoch != epochs
+        if let best, restoresBest {
             try setParameters(UnsafeBufferPointer(start: best, count: parameterCount))
         }
-        return history
+        return FitSummary(epochs: epochs, stop: stop, bestEpoch: bestEpoch, restoredBest: restoresBest)
     }
 
     private func validate(_ options: FitOptions) throws(BackpropError) {
@@ -185,9 +219,11 @@ extension Network {
         return predicted == expected
     }
 
-    private func shuffle(_ order: inout [Int], with generator: inout SplitMix64) {
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
+    /// Fisher–Yates.
+    private func shuffle(_ order: UnsafeMutablePointer<Int>, count: Int, with generator: inout SplitMix64) {
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            let j = Int(generator.next() % UInt64(i + 1))
+            (order[i], order[j]) = (order[j], order[i])
         }
     }
 }

@@ -58,6 +58,18 @@ struct GEMMThreads {
     /// Products with fewer multiply-adds than this stay on one thread: below it, waking
     /// the workers costs more than the split saves.
     static let minimumWork = 1 << 21
+
+    /// Whether an m × n × k product is split across `parts` threads (by bands of columns).
+    static func splits(m: Int, n: Int, k: Int, parts: Int) -> Bool {
+        parts > 1 && n >= parts * GEMM.nr && multiplyAdds(m, n, k) >= minimumWork
+    }
+
+    /// m·n·k, saturating instead of overflowing.
+    static func multiplyAdds(_ m: Int, _ n: Int, _ k: Int) -> Int {
+        let (mn, first) = m.multipliedReportingOverflow(by: n)
+        let (mnk, second) = mn.multipliedReportingOverflow(by: k)
+        return first || second ? Int.max : mnk
+    }
 }
 
 /// Cache-blocked, register-blocked single-precision matrix multiply in the BLIS layout:
@@ -90,7 +102,7 @@ enum GEMM {
             return
         }
         let parts = threads?.pool.threadCount ?? 1
-        guard let threads, parts > 1, m * n * k >= GEMMThreads.minimumWork, n >= parts * nr else {
+        guard let threads, GEMMThreads.splits(m: m, n: n, k: k, parts: parts) else {
             packedMultiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc, workspace: workspace)
             return
         }
@@ -212,13 +224,13 @@ enum GEMM {
                 // side, so that reads stream and each panel row gets a run of writes; all
                 // 32 at once would put 32 streams 4 KiB apart into the same cache sets.
                 let group = 8
-                for j0 in stride(from: 0, to: nr, by: group) {
-                    let columns = max(0, min(group, width - j0))
+                for first in stride(from: 0, to: nr, by: group) {
+                    let present = max(0, min(group, width - first))
                     for kk in 0 ..< rows {
-                        let source = origin + j0 * b.columnStride + kk * b.rowStride
-                        let target = panel + kk * nr + j0
-                        for j in 0 ..< columns { target[j] = source[j * b.columnStride] }
-                        for j in columns ..< group { target[j] = 0 }
+                        let source = origin + first * b.columnStride + kk * b.rowStride
+                        let target = panel + kk * nr + first
+                        for j in 0 ..< present { target[j] = source[j * b.columnStride] }
+                        for j in present ..< group { target[j] = 0 }
                     }
                 }
             }

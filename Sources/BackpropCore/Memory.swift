@@ -17,27 +17,38 @@ enum Memory {
     static func allocateFloats(_ count: Int, for purpose: String) throws(BackpropError)
         -> UnsafeMutablePointer<Float>
     {
-        try checkBudget(floats: count, for: purpose)
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        try allocate(Float.self, count: count, for: purpose)
+    }
+
+    /// `count` uninitialized values of a trivial type, with the same budget as floats.
+    static func allocate<Element>(_ type: Element.Type, count: Int, for purpose: String) throws(BackpropError)
+        -> UnsafeMutablePointer<Element>
+    {
+        try checkBudget(count, of: type, for: purpose)
+        let bytes = max(count, 1) * MemoryLayout<Element>.stride
         var raw: UnsafeMutableRawPointer?
         guard posix_memalign(&raw, alignment, bytes) == 0, let raw else {
             throw BackpropError(.outOfMemory, "could not allocate \(bytes) bytes for \(purpose)")
         }
-        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        return raw.bindMemory(to: type, capacity: max(count, 1))
     }
 
     /// Refuses `count` floats that exceed the memory this process may use: checked for a
     /// whole group of buffers before any of them is allocated, since buffers that each fit
     /// can still exceed it together.
     static func checkBudget(floats count: Int, for purpose: String) throws(BackpropError) {
-        let (bytes, overflow) = max(count, 0).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        try checkBudget(count, of: Float.self, for: purpose)
+    }
+
+    private static func checkBudget<Element>(_ count: Int, of type: Element.Type, for purpose: String) throws(BackpropError) {
+        let (bytes, overflow) = max(count, 0).multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
         guard !overflow, bytes <= limit else {
             throw BackpropError(.outOfMemory,
                 "\(purpose) would need \(overflow ? "more than \(Int.max)" : "\(bytes)") bytes, more than the \(limit >> 20) MiB of memory available to this process")
         }
     }
 
-    static func free(_ pointer: UnsafeMutablePointer<Float>) {
+    static func free<Element>(_ pointer: UnsafeMutablePointer<Element>) {
         #if canImport(Glibc)
         Glibc.free(pointer)
         #else

@@ -108,6 +108,9 @@ enum ModelFormat {
         for (array, start) in zip(optimizerState.arrays, stateArrays) {
             reader.copyFloats(at: start, count: expectedCount, into: array)
         }
+        guard optimizerState.isPlausible(for: options) else {
+            throw corrupt("the \(options.optimizer) optimizer's state holds impossible values")
+        }
         network.restore(options: options, state: optimizerState)
         return network
     }

@@ -50,21 +50,28 @@ extension Network {
         try withDataSet(inputs, targets) { (data) throws(BackpropError) in try evaluate(data) }
     }
 
-    /// `fit` on row-major arrays; `validation` holds (inputs, targets) arrays.
+    /// `fit` on row-major arrays; `validation` holds (inputs, targets) arrays. Returns the
+    /// report of every epoch.
     @discardableResult
     public func fit(
         inputs: [Float], targets: [Float], validation: (inputs: [Float], targets: [Float])? = nil,
         options: FitOptions, progress: (EpochReport) -> Bool = { _ in true }
     ) throws(BackpropError) -> [EpochReport] {
+        var history: [EpochReport] = []
         try withDataSet(inputs, targets) { (data) throws(BackpropError) in
-            guard let validation else { return try fit(data, options: options, progress: progress) }
-            return try withDataSet(validation.inputs, validation.targets) { (held) throws(BackpropError) in
-                try fit(data, validation: held, options: options, progress: progress)
+            guard let validation else {
+                try fit(data, options: options) { history.append($0); return progress($0) }
+                return
+            }
+            try withDataSet(validation.inputs, validation.targets) { (held) throws(BackpropError) in
+                try fit(data, validation: held, options: options) { history.append($0); return progress($0) }
             }
         }
+        return history
     }
 
     /// The arrays as a `DataSet` whose count is taken from the inputs.
+    @discardableResult
     private func withDataSet<Result>(
         _ inputs: [Float], _ targets: [Float], _ body: (DataSet) throws(BackpropError) -> Result
     ) throws(BackpropError) -> Result {

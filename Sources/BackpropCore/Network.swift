@@ -15,7 +15,8 @@ import Musl
 /// Data is row-major, one sample per row. All parameters live in one flat buffer (for
 /// l = 1…L: W^l row-major, then b^l); the gradients use the same layout.
 ///
-/// A network is not thread-safe: use one from one thread at a time.
+/// Use a network from one thread at a time, except `predict` and `evaluate`, which only
+/// read it and may run on many threads at once while nothing changes it.
 public final class Network {
     public static let maxLayerCount = 1024
     public static let maxLayerSize = 1 << 24
@@ -65,6 +66,7 @@ public final class Network {
         self.activations = activations
         self.loss = loss
         parameterCount = layers[layers.count - 1].parameterEnd
+        optimizerState = try OptimizerState(for: trainingOptions, count: parameterCount)
         // Parameters, their next values and the gradients, checked together.
         try Memory.checkBudget(floats: 3 * parameterCount, for: "a network of \(parameterCount) parameters")
         parameters = try Memory.allocateFloats(parameterCount, for: "the parameters")
@@ -89,7 +91,6 @@ public final class Network {
             Memory.free(gradients)
             throw error
         }
-        optimizerState = try OptimizerState(for: trainingOptions, count: parameterCount)
         gradients.initialize(repeating: 0, count: parameterCount)
         initializeParameters(seed: seed)
     }
@@ -148,7 +149,7 @@ public final class Network {
             throw BackpropError(.state,
                 "the gradients of the last backward pass were already applied; call forward and backward again")
         case .pending:
-            try checkConvergence()
+            try refuseDivergentStep()
             try applyUpdate(learningRate: eta)
         }
     }
@@ -163,9 +164,16 @@ public final class Network {
         try validate(learningRate: eta)
         let x = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
+        return try step(x, y, batch: batch, learningRate: eta)
+    }
+
+    /// Forward, backward and update on validated data; returns the batch's loss.
+    func step(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float) throws(BackpropError)
+        -> Float
+    {
         try propagateForward(x, batch: batch)
         let cost = propagateBackward(y, batch: batch)
-        try checkConvergence()
+        try refuseDivergentStep()
         try applyUpdate(learningRate: eta)
         return cost
     }
@@ -376,10 +384,14 @@ public final class Network {
 
     /// Refuses to apply a step whose loss or gradients are NaN or infinite, which would
     /// destroy every parameter they touch.
-    func checkConvergence() throws(BackpropError) {
-        guard lastLoss.isFinite, VectorKernels.allFinite(gradients, count: parameterCount) else {
+    func refuseDivergentStep() throws(BackpropError) {
+        guard lastLoss.isFinite else {
             throw BackpropError(.diverged,
-                "training diverged: the loss is \(lastLoss) and the gradients are not all finite; the parameters were left unchanged (try a smaller learning rate)")
+                "training diverged: the loss is \(lastLoss); the parameters were left unchanged (try a smaller learning rate)")
+        }
+        guard VectorKernels.allFinite(gradients, count: parameterCount) else {
+            throw BackpropError(.diverged,
+                "training diverged: a gradient is NaN or infinite; the parameters were left unchanged (try a smaller learning rate)")
         }
     }
 
@@ -415,10 +427,7 @@ public final class Network {
 
     public static let maxThreadCount = 256
 
-    static let onlineCores: Int = {
-        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return cores > 0 ? min(cores, 64) : 1
-    }()
+    static let onlineCores = min(ThreadPool.onlineCores, maxThreadCount)
 
     /// Sets how many threads a training step may use; 0 restores the default, the number
     /// of online cores. Large products are split across them; results are the same for
@@ -436,8 +445,12 @@ public final class Network {
     /// `batch`-sample step is large enough to split. Without memory or threads the network
     /// simply stays on one thread.
     private func startThreadsIfWorthwhile(batch: Int) {
-        guard threads == nil, threadCount > 1,
-              layers.contains(where: { batch * $0.width * $0.inputWidth >= GEMMThreads.minimumWork }) else { return }
+        // The three products of each layer: forward, weight gradient, hidden delta.
+        guard threads == nil, layers.contains(where: { layer in
+            GEMMThreads.splits(m: batch, n: layer.width, k: layer.inputWidth, parts: threadCount)
+                || GEMMThreads.splits(m: layer.width, n: layer.inputWidth, k: batch, parts: threadCount)
+                || GEMMThreads.splits(m: batch, n: layer.inputWidth, k: layer.width, parts: threadCount)
+        }) else { return }
         let pool = ThreadPool(threads: threadCount)
         var workspaces = [workspace]
         for _ in 1 ..< pool.threadCount {

@@ -49,24 +49,31 @@ public struct TrainingOptions: Sendable, Equatable {
 
     public init() {}
 
+    /// Ranges are checked on the float32 values the update uses: β = 0.99999999 is below 1
+    /// as a double but rounds to 1 as a float, which would make Adam divide by zero.
     func validate() throws(BackpropError) {
-        try Self.check(momentum, "momentum", (0 ..< 1).contains(momentum), "in [0, 1)")
-        try Self.check(beta1, "beta1", (0 ..< 1).contains(beta1), "in [0, 1)")
-        try Self.check(beta2, "beta2", (0 ..< 1).contains(beta2), "in [0, 1)")
-        try Self.check(epsilon, "epsilon", epsilon > 0, "> 0")
-        try Self.check(weightDecay, "weight decay", weightDecay >= 0, "≥ 0")
-        try Self.check(clipNorm, "clip norm", clipNorm >= 0, "≥ 0 (0 turns clipping off)")
-        try Self.check(rpropIncrease, "RPROP increase factor", rpropIncrease > 1, "> 1")
-        try Self.check(rpropDecrease, "RPROP decrease factor", rpropDecrease > 0 && rpropDecrease < 1, "in (0, 1)")
-        try Self.check(rpropMinStep, "RPROP minimum step", rpropMinStep > 0, "> 0")
-        try Self.check(rpropMaxStep, "RPROP maximum step", rpropMaxStep >= rpropMinStep, "≥ the minimum step")
-        try Self.check(rpropInitialStep, "RPROP initial step",
-                       rpropInitialStep >= rpropMinStep && rpropInitialStep <= rpropMaxStep, "between the minimum and maximum steps")
+        try Self.check(momentum, "momentum", "in [0, 1)") { $0 >= 0 && $0 < 1 }
+        try Self.check(beta1, "beta1", "in [0, 1)") { $0 >= 0 && $0 < 1 }
+        try Self.check(beta2, "beta2", "in [0, 1)") { $0 >= 0 && $0 < 1 }
+        try Self.check(epsilon, "epsilon", "> 0 as a float (at least 1.4e-45)") { $0 > 0 }
+        try Self.check(weightDecay, "weight decay", "≥ 0") { $0 >= 0 }
+        try Self.check(clipNorm, "clip norm", "≥ 0 (0 turns clipping off)") { $0 >= 0 }
+        try Self.check(rpropIncrease, "RPROP increase factor", "> 1") { $0 > 1 }
+        try Self.check(rpropDecrease, "RPROP decrease factor", "in (0, 1)") { $0 > 0 && $0 < 1 }
+        try Self.check(rpropMinStep, "RPROP minimum step", "> 0") { $0 > 0 }
+        try Self.check(rpropMaxStep, "RPROP maximum step", "≥ the minimum step") { $0 >= Float(rpropMinStep) }
+        try Self.check(rpropInitialStep, "RPROP initial step", "between the minimum and maximum steps") {
+            $0 >= Float(rpropMinStep) && $0 <= Float(rpropMaxStep)
+        }
     }
 
-    private static func check(_ value: Double, _ name: String, _ valid: Bool, _ expected: String) throws(BackpropError) {
-        guard value.isFinite else { throw BackpropError(.nonFinite, "\(name) is \(value); it must be finite") }
-        guard valid else { throw BackpropError(.invalidArgument, "\(name) is \(value); it must be \(expected)") }
+    private static func check(
+        _ value: Double, _ name: String, _ expected: String, _ isValid: (Float) -> Bool
+    ) throws(BackpropError) {
+        guard Float(value).isFinite else {
+            throw BackpropError(.nonFinite, "\(name) is \(value); it must be finite as a float")
+        }
+        guard isValid(Float(value)) else { throw BackpropError(.invalidArgument, "\(name) is \(value); it must be \(expected)") }
     }
 }
 
@@ -116,6 +123,21 @@ final class OptimizerState {
         nextArrays.forEach(Memory.free)
     }
 
+    /// Whether the state could have come from training with `options`: finite, Adam's
+    /// second moments ≥ 0, RPROP's steps > 0 (not bounded by Δmax, which may have been
+    /// lowered since). Checked on loading.
+    func isPlausible(for options: TrainingOptions) -> Bool {
+        guard arrays.allSatisfy({ VectorKernels.allFinite($0, count: count) }) else { return false }
+        switch options.optimizer {
+        case .adam, .adamW:
+            return (0 ..< count).allSatisfy { arrays[1][$0] >= 0 }
+        case .rprop:
+            return (0 ..< count).allSatisfy { arrays[1][$0] > 0 }
+        case .sgd, .momentum, .nesterov:
+            return true
+        }
+    }
+
     /// t + 1, staying at Int.max: a model file may carry any step count, and past 2^53
     /// steps the bias corrections are exactly 1 anyway.
     private static func saturatingSuccessor(of step: Int) -> Int {
@@ -156,8 +178,8 @@ final class OptimizerState {
             let (m, v, mNext, vNext) = (arrays[0], arrays[1], nextArrays[0], nextArrays[1])
             let step = Self.saturatingSuccessor(of: self.step)
             let beta1 = Float(options.beta1), beta2 = Float(options.beta2), epsilon = Float(options.epsilon)
-            let correction1 = 1 - Float(pow(options.beta1, Double(step)))
-            let correction2 = 1 - Float(pow(options.beta2, Double(step)))
+            let correction1 = Float(1 - pow(Double(beta1), Double(step)))
+            let correction2 = Float(1 - pow(Double(beta2), Double(step)))
             let decay = options.optimizer == .adamW ? 1 - eta * lambda : 1
             for i in 0 ..< count {
                 let gi = clip * g[i] + l2 * theta[i]

@@ -21,8 +21,14 @@ final class ThreadPool: @unchecked Sendable {
 
     typealias Task = @convention(c) (UnsafeRawPointer, Int) -> Void
 
-    /// Polls of an atomic before a waiting thread goes to sleep: tens of microseconds.
-    private static let spinLimit = 50_000
+    /// Polls of an atomic before a waiting thread goes to sleep: tens of microseconds, or
+    /// almost none when there are more threads than cores to run them.
+    private let spinLimit: Int
+
+    static let onlineCores: Int = {
+        let cores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return cores > 0 ? cores : 1
+    }()
 
     private let generation = Atomic<Int>(0)
     private let unfinished = Atomic<Int>(0)
@@ -37,6 +43,7 @@ final class ThreadPool: @unchecked Sendable {
     private var workers: [pthread_t] = []
 
     init(threads: Int) {
+        spinLimit = threads <= Self.onlineCores ? 50_000 : 100
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(finished, nil)
@@ -85,7 +92,7 @@ final class ThreadPool: @unchecked Sendable {
     /// Spins on `condition`, then sleeps on `signal` until it holds. Wakers change the
     /// state before they broadcast under the lock, so no wake-up is lost.
     private func wait(until condition: (ThreadPool) -> Bool, on signal: UnsafeMutablePointer<pthread_cond_t>) {
-        for _ in 0 ..< Self.spinLimit where condition(self) { return }
+        for _ in 0 ..< spinLimit where condition(self) { return }
         pthread_mutex_lock(lock)
         while !condition(self) { pthread_cond_wait(signal, lock) }
         pthread_mutex_unlock(lock)

@@ -15,7 +15,7 @@ private func description(of status: bp_status) -> StaticString {
     case BP_OK: return "success"
     case BP_ERROR_NULL_ARGUMENT: return "a required pointer argument is NULL"
     case BP_ERROR_INVALID_ARGUMENT: return "an argument is out of its valid range"
-    case BP_ERROR_UNKNOWN_ENUM: return "unknown activation or loss value"
+    case BP_ERROR_UNKNOWN_ENUM: return "unknown activation, loss, optimizer or option key"
     case BP_ERROR_INVALID_ARCHITECTURE: return "unsupported combination of layers, activations and loss"
     case BP_ERROR_SIZE_MISMATCH: return "a count does not match the network"
     case BP_ERROR_SIZE_OVERFLOW: return "sizes too large"

@@ -22,11 +22,14 @@ public func bp_fit(
     entryPoint {
         epochsRun?.pointee = 0
         let network = try Handle.network(net)
-        let c = try required(options, "options").pointee
-        guard c.struct_size == MemoryLayout<bp_fit_options>.size else {
+        // struct_size first: it says how much of the struct the caller has.
+        let pointer = try required(options, "options")
+        let structSize = UnsafeRawPointer(pointer).load(as: Int.self)
+        guard structSize == MemoryLayout<bp_fit_options>.size else {
             throw Failure(BP_ERROR_INVALID_ARGUMENT,
-                "options->struct_size is \(c.struct_size); expected \(MemoryLayout<bp_fit_options>.size) (call bp_fit_options_init())")
+                "options->struct_size is \(UInt(bitPattern: structSize)); expected \(MemoryLayout<bp_fit_options>.size) (call bp_fit_options_init())")
         }
+        let c = pointer.pointee
         let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"))
         let validation = c.validation_count == 0 ? nil : try dataSet(
             network, c.validation_inputs, c.validation_targets, c.validation_count,
@@ -65,6 +68,9 @@ private func dataSet(
     let x = try required(inputs, names.0)
     let y = try required(targets, names.1)
     let rows = try size(count, names.2)
+    guard rows > 0 else {
+        throw Failure(BP_ERROR_INVALID_ARGUMENT, "\(names.2) is 0; the data set needs at least one sample")
+    }
     return DataSet(
         inputs: UnsafeBufferPointer(start: x, count: try network.inputCount(batch: rows)),
         targets: UnsafeBufferPointer(start: y, count: try network.outputCount(batch: rows)), count: rows)
@@ -80,7 +86,8 @@ private func fitOptions(_ c: bp_fit_options) throws -> FitOptions {
     options.patience = try size(c.patience, "options->patience")
     options.minDelta = c.min_delta
     options.restoreBest = c.restore_best != 0
-    options.targetLoss = c.target_loss > 0 ? c.target_loss : nil
+    // NaN is passed on, for the core to refuse as non-finite.
+    options.targetLoss = c.target_loss > 0 || c.target_loss.isNaN ? c.target_loss : nil
     return options
 }
 

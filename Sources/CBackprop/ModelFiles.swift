@@ -28,7 +28,8 @@ public func bp_save_to_buffer(
         let written = try required(written, "written")
         written.pointee = network.encodedSize
         guard let buffer else { return }
-        try network.encode(into: UnsafeMutableRawBufferPointer(start: buffer, count: try size(capacity, "capacity")))
+        // A capacity beyond Int.max is simply large enough.
+        try network.encode(into: UnsafeMutableRawBufferPointer(start: buffer, count: capacity < 0 ? Int.max : capacity))
     }
 }
 

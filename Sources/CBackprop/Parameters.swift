@@ -14,8 +14,7 @@ public func bp_get_parameters(_ net: OpaquePointer?, _ out: UnsafeMutablePointer
 public func bp_set_parameters(_ net: OpaquePointer?, _ values: UnsafePointer<Float>?, _ count: Int) -> bp_status {
     entryPoint {
         let network = try Handle.network(net)
-        let buffer = try floats(UnsafeMutablePointer(mutating: values), count, "in")
-        try network.setParameters(UnsafeBufferPointer(buffer))
+        try network.setParameters(UnsafeBufferPointer(start: try required(values, "in"), count: try size(count, "count")))
     }
 }
 

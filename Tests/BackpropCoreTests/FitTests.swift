@@ -74,6 +74,33 @@ final class FitTests: XCTestCase {
         XCTAssertEqual(net.parameterArray(), snapshots[best])
     }
 
+    /// The summary says why training ended and whether the best epoch was restored.
+    func testTheSummaryNamesTheReasonTrainingStopped() throws {
+        let net = try network()
+        try data.inputs.withUnsafeBufferPointer { (x) throws(BackpropError) in
+            try targets.withUnsafeBufferPointer { (y) throws(BackpropError) in
+                let set = DataSet(inputs: x, targets: y, count: data.count)
+                var options = FitOptions()
+                options.epochs = 3
+                XCTAssertEqual(try net.fit(set, options: options).stop, .completed)
+                XCTAssertEqual(try net.fit(set, options: options) { $0.epoch < 2 }.stop, .callback)
+                options.epochs = 1000
+                options.targetLoss = 10
+                let target = try net.fit(set, options: options)
+                XCTAssertEqual([target.epochs, target.bestEpoch], [1, 1])
+                XCTAssertEqual(target.stop, .targetLoss)
+                XCTAssertFalse(target.restoredBest)
+                options.targetLoss = nil
+                options.learningRate = 3
+                options.patience = 2
+                let summary = try net.fit(set, validation: set, options: options)
+                XCTAssertEqual(summary.stop, .earlyStopping)
+                XCTAssertEqual(summary.epochs - summary.bestEpoch, 2)
+                XCTAssertTrue(summary.restoredBest)
+            }
+        }
+    }
+
     func testBadOptionsAndDataAreRefusedBeforeTraining() throws {
         let net = try network()
         let before = net.parameterArray()

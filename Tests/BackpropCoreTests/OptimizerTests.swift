@@ -27,7 +27,9 @@ final class OptimizerTests: XCTestCase {
     func testOutOfRangeOptionsAreRefusedAndChangeNothing() throws {
         let network = try Network(layerSizes: [2, 2], activations: [.linear], loss: .meanSquaredError, seed: 0)
         for (hyperparameter, value) in [(TrainingOptions.Hyperparameter.momentum, 1.0), (.beta2, -0.1), (.epsilon, 0),
-                                        (.weightDecay, -1), (.rpropDecrease, 1.5), (.clipNorm, .nan)] {
+                                        (.weightDecay, -1), (.rpropDecrease, 1.5), (.clipNorm, .nan),
+                                        // below 1 or above 0 as doubles, but not as the floats the update uses
+                                        (.beta1, 0.99999999), (.epsilon, 1e-50), (.weightDecay, 1e39)] {
             var options = network.trainingOptions
             options[hyperparameter] = value
             XCTAssertThrowsError(try network.setTrainingOptions(options), "\(hyperparameter) = \(value)")
@@ -90,8 +92,9 @@ final class OptimizerTests: XCTestCase {
                 case .adam, .adamW:
                     first[i] = beta1 * first[i] + (1 - beta1) * gi
                     second[i] = beta2 * second[i] + (1 - beta2) * gi * gi
-                    let mHat = first[i] / (1 - R(pow(options.beta1, Double(step))))
-                    let vHat = second[i] / (1 - R(pow(options.beta2, Double(step))))
+                    // The bias corrections 1 − β^t in float64, then rounded once.
+                    let mHat = first[i] / R(1 - pow(Double(beta1), Double(step)))
+                    let vHat = second[i] / R(1 - pow(Double(beta2), Double(step)))
                     if options.optimizer == .adamW { theta[i] -= eta * lambda * theta[i] }
                     theta[i] -= eta * mHat / (vHat.squareRoot() + epsilon)
                 case .rprop:
