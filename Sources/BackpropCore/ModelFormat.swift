@@ -79,7 +79,7 @@ enum ModelFormat {
         for _ in 1 ..< layerCount { activationCodes.append(try reader.u32()) }
         let stateCode = try reader.u32()
         guard let state = gradientState(code: stateCode) else {
-            throw corrupt("the gradient state is \(stateCode); expected 0, 1 or 2")
+            throw corrupt("the gradient state is \(stateCode); expected 0 to 3")
         }
         let parameterCount = try reader.u64()
         let expectedCount = zip(sizes.dropFirst(), sizes).reduce(0) { $0 + $1.0 * $1.1 + $1.0 }
@@ -198,6 +198,7 @@ enum ModelFormat {
         case .none: return 0
         case .pending: return 1
         case .applied: return 2
+        case .diverged: return 3
         }
     }
 
@@ -206,6 +207,7 @@ enum ModelFormat {
         case 0: return Network.GradientState.none
         case 1: return .pending
         case 2: return .applied
+        case 3: return .diverged
         default: return nil
         }
     }

@@ -51,11 +51,11 @@ public final class Network {
     /// The batch of the activations kept for `backward`, if they match the parameters.
     private var forwardBatch: Int?
     private(set) var gradientState = GradientState.none
-    /// The loss of the last `backward`, checked with the gradients before an update.
-    private var lastLoss: Float = 0
 
     enum GradientState {
         case none, pending, applied
+        /// From a backward pass whose loss was NaN or infinite: readable, never applied.
+        case diverged
     }
 
     /// Creates a network with weights drawn from `seed` (see `Layer.initialWeightLimit`)
@@ -148,7 +148,7 @@ public final class Network {
         case .applied:
             throw BackpropError(.state,
                 "the gradients of the last backward pass were already applied; call forward and backward again")
-        case .pending:
+        case .pending, .diverged:
             try refuseDivergentStep()
             try applyUpdate(learningRate: eta)
         }
@@ -306,8 +306,7 @@ public final class Network {
                 swap(&delta, &spare)
             }
         }
-        gradientState = .pending
-        lastLoss = cost
+        gradientState = cost.isFinite ? .pending : .diverged
         return cost
     }
 
@@ -385,9 +384,9 @@ public final class Network {
     /// Refuses to apply a step whose loss or gradients are NaN or infinite, which would
     /// destroy every parameter they touch.
     func refuseDivergentStep() throws(BackpropError) {
-        guard lastLoss.isFinite else {
+        guard gradientState != .diverged else {
             throw BackpropError(.diverged,
-                "training diverged: the loss is \(lastLoss); the parameters were left unchanged (try a smaller learning rate)")
+                "training diverged: the loss of the last backward pass is not finite; the parameters were left unchanged (try a smaller learning rate)")
         }
         guard VectorKernels.allFinite(gradients, count: parameterCount) else {
             throw BackpropError(.diverged,
@@ -398,7 +397,6 @@ public final class Network {
     /// Sets the gradient state of a network decoded from a model file.
     func restore(gradientState state: GradientState) {
         gradientState = state
-        lastLoss = 0
     }
 
     // MARK: Set-up and validation

@@ -32,6 +32,23 @@ final class PersistenceTests: XCTestCase {
         }
     }
 
+    /// A backward pass whose loss overflows while its gradients stay finite (MSE of a linear
+    /// output 1e20 away) is refused by update, also after a save and load.
+    func testGradientsOfADivergedLossStayRefusedAcrossSaveAndLoad() throws {
+        let network = try Network(layerSizes: [1, 1], activations: [.linear], loss: .meanSquaredError, seed: 0)
+        _ = try network.forward([1], batch: 1)
+        let loss = try network.backward([1e20], batch: 1)
+        XCTAssertEqual(loss, .infinity)
+        XCTAssertTrue(try network.gradientArray().allSatisfy(\.isFinite))
+        let copy = try network.encoded().withUnsafeBytes { (bytes) throws(BackpropError) in try Network.decode(bytes) }
+        for candidate in [network, copy] {
+            XCTAssertThrowsError(try candidate.update(learningRate: 1e-30)) {
+                XCTAssertEqual(($0 as? BackpropError)?.kind, .diverged)
+            }
+        }
+        XCTAssertEqual(copy.parameterArray(), network.parameterArray())
+    }
+
     func testEveryDamagedByteIsDetected() throws {
         let bytes = try trainedNetwork(.adam).encoded()
         for index in bytes.indices {

@@ -904,7 +904,7 @@ static void case_load_corrupt_fields(void)
     EXPECT_PATCHED(model, size, 16, 4, 0, BP_ERROR_CORRUPT_MODEL, "layer count 0");
     EXPECT_PATCHED(model, size, 16, 4, 1025, BP_ERROR_CORRUPT_MODEL, "layer count 1025");
     EXPECT_PATCHED(model, size, 16, 4, 0xFFFFFFFFu, BP_ERROR_CORRUPT_MODEL, "layer count 2^32-1");
-    EXPECT_PATCHED(model, size, off_state(L), 4, 3, BP_ERROR_CORRUPT_MODEL, "gradient state 3");
+    EXPECT_PATCHED(model, size, off_state(L), 4, 4, BP_ERROR_CORRUPT_MODEL, "gradient state 4");
     EXPECT_PATCHED(model, size, off_count(L), 8, pcount + 1, BP_ERROR_CORRUPT_MODEL, "parameter count P+1");
     EXPECT_PATCHED(model, size, off_count(L), 8, UINT64_MAX, BP_ERROR_CORRUPT_MODEL, "parameter count 2^64-1");
     EXPECT_PATCHED(model, size, 12, 4, 7, BP_ERROR_CORRUPT_MODEL, "loss code 7");
