@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// A multilayer perceptron trained with the backpropagation algorithm:
 ///
 ///     z^l = W^l a^(l-1) + b^l,  a^l = σ_l(z^l)                        weightedInput
