@@ -17,7 +17,7 @@ enum DirectGEMM {
     ) {
         if b.columnStride == 1 {
             rowCombinations(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
-        } else if b.rowStride == 1 && a.columnStride == 1 {
+        } else if b.rowStride == 1 && a.columnStride == 1 && k >= 16 {
             dotProducts(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
         } else {
             elementwise(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
