@@ -9,9 +9,8 @@ import Synchronization
 /// created per call. `run` hands part 0 to the calling thread and parts 1… to the
 /// workers, and returns when all are done.
 ///
-/// The products of one training step follow each other within microseconds, so workers
-/// spin for a short while after each part before they sleep on a condition variable:
-/// waking a sleeping thread costs several microseconds per product. The work is a C
+/// The products of one training step follow each other closely, so workers spin for a
+/// while after each part before they sleep on a condition variable. The work is a C
 /// function and a context pointer rather than a Swift closure, because a closure shared
 /// with other threads would need a heap-allocated context on every call.
 final class ThreadPool: @unchecked Sendable {
@@ -21,8 +20,10 @@ final class ThreadPool: @unchecked Sendable {
 
     typealias Task = @convention(c) (UnsafeRawPointer, Int) -> Void
 
-    /// Polls of an atomic before a waiting thread goes to sleep: tens of microseconds, or
-    /// almost none when there are more threads than cores to run them.
+    /// Polls of an atomic before a waiting thread goes to sleep: about a millisecond, long
+    /// enough to bridge the serial work between the products of a training step (waking a
+    /// sleeping thread costs microseconds, and far more on a virtual machine whose idle
+    /// vCPU was halted), or almost none when there are more threads than cores.
     private let spinLimit: Int
 
     static let onlineCores: Int = {
@@ -43,7 +44,7 @@ final class ThreadPool: @unchecked Sendable {
     private var workers: [pthread_t] = []
 
     init(threads: Int) {
-        spinLimit = threads <= Self.onlineCores ? 50_000 : 100
+        spinLimit = threads <= Self.onlineCores ? 1_000_000 : 100
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(finished, nil)
