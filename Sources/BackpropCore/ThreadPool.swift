@@ -93,7 +93,11 @@ final class ThreadPool: @unchecked Sendable {
     /// Spins on `condition`, then sleeps on `signal` until it holds. Wakers change the
     /// state before they broadcast under the lock, so no wake-up is lost.
     private func wait(until condition: (ThreadPool) -> Bool, on signal: UnsafeMutablePointer<pthread_cond_t>) {
-        for _ in 0 ..< spinLimit where condition(self) { return }
+        for poll in 0 ..< spinLimit {
+            if condition(self) { return }
+            // Let a thread that shares this core (when the scheduler puts them together) run.
+            if poll % 1024 == 1023 { sched_yield() }
+        }
         pthread_mutex_lock(lock)
         while !condition(self) { pthread_cond_wait(signal, lock) }
         pthread_mutex_unlock(lock)
