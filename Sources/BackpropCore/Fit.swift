@@ -123,8 +123,6 @@ extension Network {
         let (x, y) = try validated(data)
         let held = try validation.map { (set) throws(BackpropError) in (try validated(set), set.count) }
         let batch = min(options.batchSize, data.count)
-        let xBatch = try Memory.allocateFloats(batch * inputSize, for: "a training batch")
-        defer { Memory.free(xBatch) }
         let yBatch = try Memory.allocateFloats(batch * outputSize, for: "a training batch")
         defer { Memory.free(yBatch) }
         let keepsBest = options.patience > 0 && options.restoreBest
@@ -134,6 +132,10 @@ extension Network {
         let order = try Memory.allocate(Int.self, count: data.count, for: "the sample order")
         defer { Memory.free(order) }
         for index in 0 ..< data.count { order[index] = index }
+        // Samples are gathered straight into the network's a^0, so each is copied once.
+        // Reserved last: once it may have replaced the kept activations, nothing throws
+        // before the first forward pass.
+        let xBatch = try inputBuffer(batch: batch)
 
         var generator = SplitMix64(seed: options.seed)
         var bestLoss = Float.infinity

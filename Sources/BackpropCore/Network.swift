@@ -274,7 +274,10 @@ public final class Network {
     /// Fails only before anything changed (when a larger batch cannot get memory).
     func propagateForward(_ inputs: UnsafePointer<Float>, batch: Int) throws(BackpropError) {
         let storage = try reserveStorage(batch: batch)
-        storage.activations[0].update(from: inputs, count: batch * inputSize)
+        // a^0 is a copy (the caller's buffer is not kept), unless the caller filled it in place.
+        if inputs != UnsafePointer(storage.activations[0]) {
+            storage.activations[0].update(from: inputs, count: batch * inputSize)
+        }
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
             let z = index == layers.count - 1 ? storage.outputZ : a
@@ -406,11 +409,18 @@ public final class Network {
         }
     }
 
+    /// The buffer that holds a^0 for batches of up to `batch` samples, for a caller that
+    /// gathers its inputs straight into it instead of into a buffer of its own.
+    func inputBuffer(batch: Int) throws(BackpropError) -> UnsafeMutablePointer<Float> {
+        try reserveStorage(batch: batch).activations[0]
+    }
+
     private func reserveStorage(batch: Int) throws(BackpropError) -> BatchStorage {
         if let storage, storage.capacity >= batch { return storage }
         let grown = try BatchStorage(layerSizes: layerSizes, capacity: batch)
         storage?.free()
         storage = grown
+        forwardBatch = nil  // the kept activations went with the old buffers
         startThreadsIfWorthwhile(batch: batch)
         return grown
     }
