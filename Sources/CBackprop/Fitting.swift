@@ -71,9 +71,7 @@ private func dataSet(
     guard rows > 0 else {
         throw Failure(BP_ERROR_INVALID_ARGUMENT, "\(names.2) is 0; the data set needs at least one sample")
     }
-    return DataSet(
-        inputs: UnsafeBufferPointer(start: x, count: try network.inputCount(batch: rows)),
-        targets: UnsafeBufferPointer(start: y, count: try network.outputCount(batch: rows)), count: rows)
+    return DataSet(inputs: try network.inputRows(x, batch: rows), targets: try network.targetRows(y, batch: rows), count: rows)
 }
 
 private func fitOptions(_ c: bp_fit_options) throws -> FitOptions {

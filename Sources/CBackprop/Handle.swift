@@ -24,3 +24,19 @@ enum Handle {
         Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle)).release()
     }
 }
+
+/// A caller's rows as the core's buffers, sized from the network and the batch (the core
+/// then checks the values; the caller vouches for the length).
+extension Network {
+    func inputRows(_ pointer: UnsafePointer<Float>, batch: Int) throws(BackpropError) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: pointer, count: try inputCount(batch: batch))
+    }
+
+    func targetRows(_ pointer: UnsafePointer<Float>, batch: Int) throws(BackpropError) -> UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: pointer, count: try outputCount(batch: batch))
+    }
+
+    func outputRows(_ pointer: UnsafeMutablePointer<Float>, batch: Int) throws(BackpropError) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: pointer, count: try outputCount(batch: batch))
+    }
+}

@@ -9,8 +9,8 @@ public func bp_forward(
         let network = try Handle.network(net)
         let x = try required(inputs, "inputs")
         let batch = try size(batch, "batch")
-        let a = try outputs.map { UnsafeMutableBufferPointer(start: $0, count: try network.outputCount(batch: batch)) }
-        try network.forward(UnsafeBufferPointer(start: x, count: try network.inputCount(batch: batch)), batch: batch, outputs: a)
+        let a = try outputs.map { try network.outputRows($0, batch: batch) }
+        try network.forward(try network.inputRows(x, batch: batch), batch: batch, outputs: a)
     }
 }
 
@@ -23,9 +23,7 @@ public func bp_predict(
         let x = try required(inputs, "inputs")
         let a = try required(outputs, "outputs")
         let batch = try size(batch, "batch")
-        try network.predict(
-            UnsafeBufferPointer(start: x, count: try network.inputCount(batch: batch)), batch: batch,
-            outputs: UnsafeMutableBufferPointer(start: a, count: try network.outputCount(batch: batch)))
+        try network.predict(try network.inputRows(x, batch: batch), batch: batch, outputs: try network.outputRows(a, batch: batch))
     }
 }
 
@@ -37,7 +35,7 @@ public func bp_backward(
         let network = try Handle.network(net)
         let y = try required(targets, "targets")
         let batch = try size(batch, "batch")
-        let cost = try network.backward(UnsafeBufferPointer(start: y, count: try network.outputCount(batch: batch)), batch: batch)
+        let cost = try network.backward(try network.targetRows(y, batch: batch), batch: batch)
         loss?.pointee = cost
     }
 }
@@ -60,8 +58,7 @@ public func bp_train_step(
         let y = try required(targets, "targets")
         let batch = try size(batch, "batch")
         let cost = try network.trainStep(
-            inputs: UnsafeBufferPointer(start: x, count: try network.inputCount(batch: batch)),
-            targets: UnsafeBufferPointer(start: y, count: try network.outputCount(batch: batch)),
+            inputs: try network.inputRows(x, batch: batch), targets: try network.targetRows(y, batch: batch),
             batch: batch, learningRate: learningRate)
         loss?.pointee = cost
     }
