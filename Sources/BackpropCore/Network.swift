@@ -313,6 +313,12 @@ public final class Network {
         workspace: GEMMWorkspace?, threads: GEMMThreads?
     ) {
         VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
+        guard batch > 1 else {
+            MatrixVector.product(
+                parameters + layer.weightOffset, rows: layer.width, columns: layer.inputWidth, rowStride: layer.inputWidth,
+                x: a, alpha: 1, accumulate: true, into: z)
+            return
+        }
         GEMM.multiply(
             m: batch, n: layer.width, k: layer.inputWidth, alpha: 1,
             .rowMajor(a, width: layer.inputWidth),
@@ -325,16 +331,28 @@ public final class Network {
         _ layer: Layer, delta: UnsafePointer<Float>, below: Layer, a: UnsafePointer<Float>,
         batch: Int, into result: UnsafeMutablePointer<Float>
     ) {
-        GEMM.multiply(
-            m: batch, n: layer.inputWidth, k: layer.width, alpha: 1,
-            .rowMajor(delta, width: layer.width),
-            .rowMajor(parameters + layer.weightOffset, width: layer.inputWidth),
-            accumulate: false, into: result, ldc: layer.inputWidth, workspace: workspace, threads: threads)
+        if batch == 1 {
+            MatrixVector.transposedProduct(
+                parameters + layer.weightOffset, rows: layer.width, columns: layer.inputWidth, rowStride: layer.inputWidth,
+                v: delta, vStride: 1, alpha: 1, accumulate: false, into: result)
+        } else {
+            GEMM.multiply(
+                m: batch, n: layer.inputWidth, k: layer.width, alpha: 1,
+                .rowMajor(delta, width: layer.width),
+                .rowMajor(parameters + layer.weightOffset, width: layer.inputWidth),
+                accumulate: false, into: result, ldc: layer.inputWidth, workspace: workspace, threads: threads)
+        }
         below.activation.multiplyByDerivative(result, a: a, count: batch * layer.inputWidth)
     }
 
     /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l.
     private func weightGradient(_ layer: Layer, delta: UnsafePointer<Float>, below a: UnsafePointer<Float>, batch: Int) {
+        guard batch > 1 else {
+            MatrixVector.outerProduct(delta, rows: layer.width, a, columns: layer.inputWidth, alpha: 1,
+                                      into: gradients + layer.weightOffset)
+            (gradients + layer.biasOffset).update(from: delta, count: layer.width)
+            return
+        }
         let scale = 1 / Float(batch)
         GEMM.multiply(
             m: layer.width, n: layer.inputWidth, k: batch, alpha: scale,

@@ -1,0 +1,125 @@
+/// The products of one sample's step, each a matrix and a vector: z = W x (+ b), r = W^T v
+/// and G = α v x^T. A batch of one calls them directly, since for a tiny network the
+/// dispatch of a general product costs more than its arithmetic; `DirectGEMM` applies
+/// them row by row. Index arithmetic runs on pointers, so no loop carries overflow checks.
+enum MatrixVector {
+    typealias V = SIMD16<Float>
+
+    /// y_r = α (W_r · x) [+ y_r] for the `rows` rows of W, each `columns` contiguous floats,
+    /// `rowStride` apart; x holds `columns` contiguous floats.
+    @inline(__always)
+    static func product(
+        _ w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
+        x: UnsafePointer<Float>, alpha: Float, accumulate: Bool, into y: UnsafeMutablePointer<Float>
+    ) {
+        var r = 0
+        if columns >= 16 {
+            while r + 4 <= rows {
+                let dots = dot4(x, w + r * rowStride, stride: rowStride, count: columns)
+                for lane in 0 ..< 4 { y[r + lane] = (accumulate ? y[r + lane] : 0) + alpha * dots[lane] }
+                r += 4
+            }
+        }
+        while r < rows {
+            let dot = dot(x, w + r * rowStride, count: columns)
+            y[r] = (accumulate ? y[r] : 0) + alpha * dot
+            r += 1
+        }
+    }
+
+    /// y = α Σ_r v_r W_r [+ y], i.e. α W^T v: the `rows` rows of W (each `columns`
+    /// contiguous floats, `rowStride` apart) weighted by v's elements, `vStride` apart.
+    @inline(__always)
+    static func transposedProduct(
+        _ w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
+        v: UnsafePointer<Float>, vStride: Int, alpha: Float, accumulate: Bool, into y: UnsafeMutablePointer<Float>
+    ) {
+        if accumulate {
+            axpy(alpha * v[0], w, into: y, count: columns)
+        } else {
+            scale(w, by: alpha * v[0], into: y, count: columns)
+        }
+        var row = w, element = v
+        for _ in 1 ..< max(rows, 1) {
+            row += rowStride
+            element += vStride
+            axpy(alpha * element.pointee, row, into: y, count: columns)
+        }
+    }
+
+    /// G = α v x^T (`rows` × `columns`, row-major): row r of G is α v_r x.
+    @inline(__always)
+    static func outerProduct(
+        _ v: UnsafePointer<Float>, rows: Int, _ x: UnsafePointer<Float>, columns: Int, alpha: Float,
+        into g: UnsafeMutablePointer<Float>
+    ) {
+        var row = g
+        for r in 0 ..< rows {
+            scale(x, by: alpha * v[r], into: row, count: columns)
+            row += columns
+        }
+    }
+
+    /// y ← y + s·x over `count` floats.
+    @inline(__always)
+    private static func axpy(_ s: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0 ..< count { y[j] = y[j].addingProduct(s, x[j]) }
+    }
+
+    /// y = s·x over `count` floats.
+    @inline(__always)
+    private static func scale(_ x: UnsafePointer<Float>, by s: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
+        for j in 0 ..< count { y[j] = s * x[j] }
+    }
+
+    /// x · y over `count` contiguous floats each.
+    @inline(__always)
+    private static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        guard count >= 16 else { return tail(x, y, from: 0, count: count, sum: 0) }
+        var acc = V()
+        var i = 0
+        let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+        while i + 16 <= count {
+            acc.addProduct(rx.loadUnaligned(fromByteOffset: i * 4, as: V.self), ry.loadUnaligned(fromByteOffset: i * 4, as: V.self))
+            i += 16
+        }
+        return tail(x, y, from: i, count: count, sum: VectorMath.sum(acc))
+    }
+
+    /// x · y_0 … x · y_3 where y_r starts at y + r·stride, each `count` contiguous floats:
+    /// four independent FMA chains hide the latency, and x is loaded once for all four.
+    /// Never inlined: inside some callers LLVM's SLP vectoriser re-packed the accumulators
+    /// into shuffles that ran 1.4 to 10 times slower.
+    @inline(never)
+    private static func dot4(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, stride: Int, count: Int) -> SIMD4<Float> {
+        var acc0 = V(), acc1 = V(), acc2 = V(), acc3 = V()
+        let rx = UnsafeRawPointer(x)
+        let r0 = UnsafeRawPointer(y), r1 = UnsafeRawPointer(y + stride)
+        let r2 = UnsafeRawPointer(y + 2 * stride), r3 = UnsafeRawPointer(y + 3 * stride)
+        var i = 0
+        while i + 16 <= count {
+            let offset = i * 4
+            let v = rx.loadUnaligned(fromByteOffset: offset, as: V.self)
+            acc0.addProduct(v, r0.loadUnaligned(fromByteOffset: offset, as: V.self))
+            acc1.addProduct(v, r1.loadUnaligned(fromByteOffset: offset, as: V.self))
+            acc2.addProduct(v, r2.loadUnaligned(fromByteOffset: offset, as: V.self))
+            acc3.addProduct(v, r3.loadUnaligned(fromByteOffset: offset, as: V.self))
+            i += 16
+        }
+        return SIMD4(
+            tail(x, y, from: i, count: count, sum: VectorMath.sum(acc0)),
+            tail(x, y + stride, from: i, count: count, sum: VectorMath.sum(acc1)),
+            tail(x, y + 2 * stride, from: i, count: count, sum: VectorMath.sum(acc2)),
+            tail(x, y + 3 * stride, from: i, count: count, sum: VectorMath.sum(acc3)))
+    }
+
+    /// sum + x[i] y[i] + … for the last i ..< count, one element at a time.
+    @inline(__always)
+    private static func tail(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, from start: Int, count: Int, sum: Float)
+        -> Float
+    {
+        var sum = sum
+        for i in start ..< count { sum = sum.addingProduct(x[i], y[i]) }
+        return sum
+    }
+}
