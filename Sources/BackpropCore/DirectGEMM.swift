@@ -43,7 +43,7 @@ enum DirectGEMM {
         for i in 0 ..< m {
             MatrixVector.product(
                 b.base, rows: n, columns: k, rowStride: b.columnStride, x: a.base + i * a.rowStride,
-                alpha: alpha, accumulate: accumulate, into: c + i * ldc)
+                alpha: alpha, adding: accumulate ? UnsafePointer(c + i * ldc) : nil, into: c + i * ldc)
         }
     }
 

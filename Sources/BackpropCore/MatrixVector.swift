@@ -5,24 +5,25 @@
 enum MatrixVector {
     typealias V = SIMD16<Float>
 
-    /// y_r = α (W_r · x) [+ y_r] for the `rows` rows of W, each `columns` contiguous floats,
-    /// `rowStride` apart; x holds `columns` contiguous floats.
+    /// y_r = c_r + α (W_r · x) for the `rows` rows of W, each `columns` contiguous floats,
+    /// `rowStride` apart; x holds `columns` contiguous floats, and c (which may be y, or nil
+    /// for zeros) `rows`.
     @inline(__always)
     static func product(
         _ w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
-        x: UnsafePointer<Float>, alpha: Float, accumulate: Bool, into y: UnsafeMutablePointer<Float>
+        x: UnsafePointer<Float>, alpha: Float, adding c: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>
     ) {
         var r = 0
         if columns >= 16 {
             while r + 4 <= rows {
                 let dots = dot4(x, w + r * rowStride, stride: rowStride, count: columns)
-                for lane in 0 ..< 4 { y[r + lane] = (accumulate ? y[r + lane] : 0) + alpha * dots[lane] }
+                for lane in 0 ..< 4 { y[r + lane] = (c?[r + lane] ?? 0) + alpha * dots[lane] }
                 r += 4
             }
         }
         while r < rows {
             let dot = dot(x, w + r * rowStride, count: columns)
-            y[r] = (accumulate ? y[r] : 0) + alpha * dot
+            y[r] = (c?[r] ?? 0) + alpha * dot
             r += 1
         }
     }

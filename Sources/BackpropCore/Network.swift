@@ -289,22 +289,30 @@ public final class Network {
 
     func propagateBackward(_ targets: UnsafePointer<Float>, batch: Int) -> Float {
         guard let storage else { return .nan }
-        let output = layers[layers.count - 1]
-        var delta = storage.deltas.0
-        var spare = storage.deltas.1
+        let top = layers.count - 1
+        let output = layers[top]
         let cost = loss.outputDelta(
             z: storage.outputZ, a: storage.activations[layers.count], y: targets,
-            rows: batch, width: output.width, activation: output.activation, delta: delta)
+            rows: batch, width: output.width, activation: output.activation,
+            delta: deltaBuffer(top, batch: batch, storage: storage))
         for index in layers.indices.reversed() {
             let below = storage.activations[index]
+            let delta = deltaBuffer(index, batch: batch, storage: storage)
             weightGradient(layers[index], delta: delta, below: below, batch: batch)
             if index > 0 {
-                hiddenDelta(layers[index], delta: delta, below: layers[index - 1], a: below, batch: batch, into: spare)
-                swap(&delta, &spare)
+                hiddenDelta(layers[index], delta: delta, below: layers[index - 1], a: below, batch: batch,
+                            into: deltaBuffer(index - 1, batch: batch, storage: storage))
             }
         }
         gradientState = cost.isFinite ? .pending : .diverged
         return cost
+    }
+
+    /// Where δ^l of layers[index] is kept. For a single sample ∂C/∂b^l = δ^l, so δ^l is
+    /// computed straight into its bias gradient; a batch alternates between two buffers.
+    private func deltaBuffer(_ index: Int, batch: Int, storage: BatchStorage) -> UnsafeMutablePointer<Float> {
+        if batch == 1 { return gradients + layers[index].biasOffset }
+        return index % 2 == 0 ? storage.deltas.0 : storage.deltas.1
     }
 
     /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T.
@@ -312,13 +320,13 @@ public final class Network {
         _ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>,
         workspace: GEMMWorkspace?, threads: GEMMThreads?
     ) {
-        VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
         guard batch > 1 else {
             MatrixVector.product(
                 parameters + layer.weightOffset, rows: layer.width, columns: layer.inputWidth, rowStride: layer.inputWidth,
-                x: a, alpha: 1, accumulate: true, into: z)
+                x: a, alpha: 1, adding: parameters + layer.biasOffset, into: z)
             return
         }
+        VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
         GEMM.multiply(
             m: batch, n: layer.width, k: layer.inputWidth, alpha: 1,
             .rowMajor(a, width: layer.inputWidth),
@@ -347,10 +355,9 @@ public final class Network {
 
     /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l.
     private func weightGradient(_ layer: Layer, delta: UnsafePointer<Float>, below a: UnsafePointer<Float>, batch: Int) {
-        guard batch > 1 else {
+        guard batch > 1 else {  // ∂C/∂b^l = δ^l is already in place (see deltaBuffer)
             MatrixVector.outerProduct(delta, rows: layer.width, a, columns: layer.inputWidth, alpha: 1,
                                       into: gradients + layer.weightOffset)
-            (gradients + layer.biasOffset).update(from: delta, count: layer.width)
             return
         }
         let scale = 1 / Float(batch)

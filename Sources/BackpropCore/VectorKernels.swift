@@ -6,7 +6,6 @@ enum VectorKernels {
     /// Whether every value is finite: x · 0 is 0 for finite x and NaN for NaN or ±∞, so one
     /// vector sum decides without a branch per element.
     static func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
-        guard count >= 16 else { return sumOfZeros(x, from: 0, count: count).isFinite }
         var acc = V()
         var i = 0
         let raw = UnsafeRawPointer(x)
@@ -14,15 +13,12 @@ enum VectorKernels {
             acc += raw.loadUnaligned(fromByteOffset: i * 4, as: V.self) * 0
             i += 16
         }
-        return (VectorMath.sum(acc) + sumOfZeros(x, from: i, count: count)).isFinite
-    }
-
-    /// Σ x[i] · 0 over start ..< count: 0 when those values are finite, NaN otherwise.
-    @inline(__always)
-    private static func sumOfZeros(_ x: UnsafePointer<Float>, from start: Int, count: Int) -> Float {
-        var sum: Float = 0
-        for i in start ..< count { sum += x[i] * 0 }
-        return sum
+        var tail: Float = 0
+        while i < count {
+            tail += x[i] * 0
+            i += 1
+        }
+        return (VectorMath.sum(acc) + tail).isFinite
     }
 
     /// z ← y − η x (the update W ← W − η ∂C/∂W over the flat parameter buffer).
