@@ -143,7 +143,6 @@ public final class Network {
             throw BackpropError(.state,
                 "the gradients of the last backward pass were already applied; call forward and backward again")
         case .pending, .diverged:
-            try refuseDivergentStep()
             try applyUpdate(learningRate: eta)
         }
     }
@@ -167,7 +166,6 @@ public final class Network {
     {
         try propagateForward(x, batch: batch)
         let cost = propagateBackward(y, batch: batch)
-        try refuseDivergentStep()
         try applyUpdate(learningRate: eta)
         return cost
     }
@@ -373,11 +371,20 @@ public final class Network {
     /// W ← W − η ∂C/∂W, b ← b − η ∂C/∂b: the seed's w − (η/m) Σ_x ∂C_x/∂w, with the 1/m
     /// already folded into the stored gradients; or the step of the optimizer chosen in
     /// `trainingOptions`. The step is written beside θ and adopted only if every new value
-    /// is finite, so an update that overflows leaves the parameters as they were.
+    /// is finite, so a step from a divergent backward pass, or one that overflows, leaves
+    /// the parameters as they were.
     func applyUpdate(learningRate eta: Float) throws(BackpropError) {
-        optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients,
-                             into: nextParameters)
-        guard VectorKernels.allFinite(nextParameters, count: parameterCount) else {
+        guard gradientState != .diverged else {
+            throw BackpropError(.diverged,
+                "training diverged: the loss of the last backward pass is not finite; the parameters were left unchanged (try a smaller learning rate)")
+        }
+        // A NaN or infinite gradient makes its new parameter NaN or infinite under every
+        // optimizer but iRprop−, which steps by the gradient's sign and would hide it.
+        if trainingOptions.optimizer == .rprop { try refuseNonFiniteGradients() }
+        let finite = optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients,
+                                          into: nextParameters)
+        guard finite else {
+            try refuseNonFiniteGradients()
             throw BackpropError(.diverged,
                 "training diverged: the update overflowed the parameters; they were left unchanged (try a smaller learning rate)")
         }
@@ -403,13 +410,9 @@ public final class Network {
         optimizerState = state
     }
 
-    /// Refuses to apply a step whose loss or gradients are NaN or infinite, which would
-    /// destroy every parameter they touch.
-    func refuseDivergentStep() throws(BackpropError) {
-        guard gradientState != .diverged else {
-            throw BackpropError(.diverged,
-                "training diverged: the loss of the last backward pass is not finite; the parameters were left unchanged (try a smaller learning rate)")
-        }
+    /// Refuses gradients that are NaN or infinite, which would destroy every parameter
+    /// they touch.
+    private func refuseNonFiniteGradients() throws(BackpropError) {
         guard VectorKernels.allFinite(gradients, count: parameterCount) else {
             throw BackpropError(.diverged,
                 "training diverged: a gradient is NaN or infinite; the parameters were left unchanged (try a smaller learning rate)")

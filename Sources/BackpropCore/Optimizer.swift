@@ -152,17 +152,29 @@ final class OptimizerState {
 
     /// One step on `count` parameters θ with gradients g, written to `next` (and the new
     /// state to the spare arrays) so that the caller can refuse a result that overflowed
-    /// and keep everything as it was; `commit` adopts the state.
+    /// and keep everything as it was; `commit` adopts the state. Returns whether every
+    /// new parameter is finite (plain SGD finds out in the same pass).
     func apply(
         _ options: TrainingOptions, learningRate eta: Float,
         parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>
-    ) {
+    ) -> Bool {
         let clip = clipScale(options, gradients: g)
         let lambda = Float(options.weightDecay)
         let l2: Float = options.optimizer == .adamW ? 0 : lambda
+        if options.optimizer == .sgd && clip == 1 && l2 == 0 {
+            return VectorKernels.subtractScaled(g, scale: eta, from: theta, into: next, count: count)
+        }
+        update(options, learningRate: eta, clip: clip, l2: l2, parameters: theta, gradients: g, into: next)
+        return VectorKernels.allFinite(next, count: count)
+    }
+
+    /// Every optimizer but plain SGD, element by element.
+    private func update(
+        _ options: TrainingOptions, learningRate eta: Float, clip: Float, l2: Float,
+        parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>
+    ) {
+        let lambda = Float(options.weightDecay)
         switch options.optimizer {
-        case .sgd where clip == 1 && l2 == 0:
-            VectorKernels.subtractScaled(g, scale: eta, from: theta, into: next, count: count)
         case .sgd:
             for i in 0 ..< count { next[i] = theta[i] - eta * (clip * g[i] + l2 * theta[i]) }
         case .momentum, .nesterov:

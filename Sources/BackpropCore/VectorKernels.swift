@@ -21,26 +21,32 @@ enum VectorKernels {
         return (VectorMath.sum(acc) + tail).isFinite
     }
 
-    /// z ← y − η x (the update W ← W − η ∂C/∂W over the flat parameter buffer).
+    /// z ← y − η x (the update W ← W − η ∂C/∂W over the flat parameter buffer); returns
+    /// whether every z is finite, checked in the same pass as in `allFinite`.
     static func subtractScaled(
         _ x: UnsafePointer<Float>, scale eta: Float, from y: UnsafePointer<Float>, into z: UnsafeMutablePointer<Float>,
         count: Int
-    ) {
+    ) -> Bool {
         let rx = UnsafeRawPointer(x)
         let ry = UnsafeRawPointer(y)
         let rz = UnsafeMutableRawPointer(z)
         let negEta = V(repeating: -eta)
+        var zeros = V()
         var i = 0
         while i + 16 <= count {
             let value = ry.loadUnaligned(fromByteOffset: i * 4, as: V.self)
                 .addingProduct(negEta, rx.loadUnaligned(fromByteOffset: i * 4, as: V.self))
             rz.storeBytes(of: value, toByteOffset: i * 4, as: V.self)
+            zeros += value * V()
             i += 16
         }
+        var tail: Float = 0
         while i < count {
             z[i] = y[i] - eta * x[i]
+            tail += z[i] * 0
             i += 1
         }
+        return (VectorMath.sum(zeros) + tail).isFinite
     }
 
     /// Writes `vector` (width floats) into each of `rows` rows of `matrix`.
@@ -48,13 +54,28 @@ enum VectorKernels {
         for row in 0 ..< rows { (matrix + row * width).update(from: vector, count: width) }
     }
 
-    /// out[j] = scale · Σ_rows matrix[row][j]: the batch mean of each column.
+    /// out[j] = scale · Σ_rows matrix[row][j]: the batch mean of each column. Sums run
+    /// down the rows sixteen columns at a time, in registers, writing each output once.
     static func columnSums(_ matrix: UnsafePointer<Float>, rows: Int, width: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
-        out.update(from: matrix, count: width)
-        for row in 1 ..< max(rows, 1) {
-            let source = matrix + row * width
-            for j in 0 ..< width { out[j] += source[j] }
+        let raw = UnsafeRawPointer(matrix)
+        let target = UnsafeMutableRawPointer(out)
+        let stride = width * MemoryLayout<Float>.stride
+        var j = 0
+        while j + 16 <= width {
+            var sum = V()
+            var row = raw + j * MemoryLayout<Float>.stride
+            for _ in 0 ..< rows {
+                sum += row.loadUnaligned(as: V.self)
+                row += stride
+            }
+            target.storeBytes(of: sum * V(repeating: scale), toByteOffset: j * MemoryLayout<Float>.stride, as: V.self)
+            j += 16
         }
-        for j in 0 ..< width { out[j] *= scale }
+        while j < width {
+            var sum: Float = 0
+            for row in 0 ..< rows { sum += matrix[row * width + j] }
+            out[j] = sum * scale
+            j += 1
+        }
     }
 }
