@@ -220,22 +220,49 @@ enum GEMM {
                     for j in width ..< nr { target[j] = 0 }
                 }
             } else {
-                // B is a transpose: its columns are contiguous. Read a few of them side by
-                // side, so that reads stream and each panel row gets a run of writes; all
-                // 32 at once would put 32 streams 4 KiB apart into the same cache sets.
-                let group = 8
-                for first in stride(from: 0, to: nr, by: group) {
-                    let present = max(0, min(group, width - first))
-                    for kk in 0 ..< rows {
-                        let source = origin + first * b.columnStride + kk * b.rowStride
-                        let target = panel + kk * nr + first
-                        for j in 0 ..< present { target[j] = source[j * b.columnStride] }
-                        for j in present ..< group { target[j] = 0 }
-                    }
-                }
+                packTransposed(b, origin: origin, rows: rows, width: width, into: panel)
             }
             panel += nr * rows
             j0 += nr
+        }
+    }
+
+    /// One panel of a B whose columns are contiguous (a transpose, W^T): whole 16 × 16
+    /// blocks are transposed in registers, and the ragged rest (a narrow last panel, rows
+    /// past a multiple of 16) is copied element by element.
+    private static func packTransposed(
+        _ b: MatrixView, origin: UnsafePointer<Float>, rows: Int, width: Int, into panel: UnsafeMutablePointer<Float>
+    ) {
+        let blockRows = b.rowStride == 1 ? rows / 16 * 16 : 0
+        let blockColumns = b.rowStride == 1 ? width / 16 * 16 : 0
+        for first in stride(from: 0, to: blockColumns, by: 16) {
+            for kk in stride(from: 0, to: blockRows, by: 16) {
+                Transpose.block16(origin + first * b.columnStride + kk, sourceStride: b.columnStride,
+                                  into: panel + kk * nr + first, targetStride: nr)
+            }
+        }
+        copyTransposed(b, origin: origin, rows: blockRows ..< rows, columns: 0 ..< blockColumns, width: width, into: panel)
+        copyTransposed(b, origin: origin, rows: 0 ..< rows, columns: blockColumns ..< nr, width: width, into: panel)
+    }
+
+    /// Element by element, the part `rows` × `columns` of a transposed panel; columns at or
+    /// past `width` are zeros. A few columns are read side by side, so that reads stream
+    /// and each panel row gets a run of writes; all 32 at once would put 32 streams 4 KiB
+    /// apart into the same cache sets.
+    private static func copyTransposed(
+        _ b: MatrixView, origin: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>, width: Int,
+        into panel: UnsafeMutablePointer<Float>
+    ) {
+        let group = 8
+        for first in stride(from: columns.lowerBound, to: columns.upperBound, by: group) {
+            let end = min(first + group, columns.upperBound)
+            let present = max(first, min(end, width))
+            for kk in rows {
+                let source = origin + kk * b.rowStride
+                let target = panel + kk * nr
+                for j in first ..< present { target[j] = source[j * b.columnStride] }
+                for j in present ..< end { target[j] = 0 }
+            }
         }
     }
 

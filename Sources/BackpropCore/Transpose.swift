@@ -1,0 +1,59 @@
+/// 16 × 16 transposes in registers, for packing a transposed operand (W^T in z = W a)
+/// into the GEMM's panels: sixteen vector loads, 64 two-vector shuffles and sixteen vector
+/// stores, where element-by-element copying costs a load and a store per float.
+enum Transpose {
+    typealias V = SIMD16<Float>
+
+    /// Writes the transpose of the 16 × 16 block whose row r is the 16 contiguous floats at
+    /// `source + r * sourceStride`: row r of the result, the block's column r, goes to
+    /// `target + r * targetStride`. Strides are in floats.
+    @inline(__always)
+    static func block16(
+        _ source: UnsafePointer<Float>, sourceStride: Int, into target: UnsafeMutablePointer<Float>, targetStride: Int
+    ) {
+        var rows: Rows = (V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V())
+        withUnsafeMutableBytes(of: &rows) { block in
+            for r in 0 ..< 16 {
+                block.storeBytes(of: UnsafeRawPointer(source + r * sourceStride).loadUnaligned(as: V.self),
+                                 toByteOffset: r * 64, as: V.self)
+            }
+        }
+        // Four perfect shuffles: each interleaves row i with row i + 8 into rows 2i and
+        // 2i + 1, and after four of them element (r, c) is at (c, r).
+        for _ in 0 ..< 4 { rows = perfectShuffle(rows) }
+        withUnsafeBytes(of: &rows) { block in
+            for r in 0 ..< 16 {
+                UnsafeMutableRawPointer(target + r * targetStride).storeBytes(
+                    of: block.load(fromByteOffset: r * 64, as: V.self), as: V.self)
+            }
+        }
+    }
+
+    typealias Rows = (V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V)
+
+    @inline(__always)
+    private static func perfectShuffle(_ r: Rows) -> Rows {
+        (zipLow(r.0, r.8), zipHigh(r.0, r.8), zipLow(r.1, r.9), zipHigh(r.1, r.9),
+         zipLow(r.2, r.10), zipHigh(r.2, r.10), zipLow(r.3, r.11), zipHigh(r.3, r.11),
+         zipLow(r.4, r.12), zipHigh(r.4, r.12), zipLow(r.5, r.13), zipHigh(r.5, r.13),
+         zipLow(r.6, r.14), zipHigh(r.6, r.14), zipLow(r.7, r.15), zipHigh(r.7, r.15))
+    }
+
+    /// (a0, b0, a1, b1, …, a7, b7): one constant two-vector shuffle.
+    @inline(__always)
+    private static func zipLow(_ a: V, _ b: V) -> V {
+        var result = V()
+        result.evenHalf = a.lowHalf
+        result.oddHalf = b.lowHalf
+        return result
+    }
+
+    /// (a8, b8, a9, b9, …, a15, b15).
+    @inline(__always)
+    private static func zipHigh(_ a: V, _ b: V) -> V {
+        var result = V()
+        result.evenHalf = a.highHalf
+        result.oddHalf = b.highHalf
+        return result
+    }
+}
