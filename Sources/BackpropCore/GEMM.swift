@@ -152,9 +152,9 @@ enum GEMM {
                 var ic = 0
                 while ic < m {
                     let mcBlock = min(mc, m - ic)
-                    packA(a, rows: ic, mcBlock, columns: pc, kcBlock, into: workspace.packedA)
+                    let panels = APanels(a, rows: ic, mcBlock, columns: pc, kcBlock, workspace: workspace)
                     macroKernel(
-                        m: mcBlock, n: ncBlock, k: kcBlock, alpha: alpha,
+                        m: mcBlock, n: ncBlock, k: kcBlock, alpha: alpha, a: panels,
                         accumulate: accumulate || pc > 0,
                         c: c + ic * ldc + jc, ldc: ldc, workspace: workspace)
                     ic += mcBlock
@@ -165,11 +165,41 @@ enum GEMM {
         }
     }
 
+    /// Where the micro-kernel reads a block of A, `mr` rows at a time. A row-major A is read
+    /// in place: each of the tile's rows is a stream of contiguous floats, as good as a
+    /// packed panel once in cache, and packing it would cost a strided store per float.
+    /// Only a ragged last panel is packed, zero-padded, so no row past A's end is read.
+    /// Any other A is packed whole.
+    fileprivate struct APanels {
+        /// Row i0 + i, column kk of the block is at start(i0) + i·rowStep + kk·kStep.
+        let base: UnsafePointer<Float>
+        let rowStep: Int
+        let kStep: Int
+        let packed: UnsafePointer<Float>
+        /// Panels before this one are read in place; it and any after are packed.
+        let firstPacked: Int
+
+        init(_ a: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int, workspace: GEMMWorkspace) {
+            packed = UnsafePointer(workspace.packedA)
+            guard a.columnStride == 1 else {
+                packA(a, rows: row, rows, columns: column, columns, into: workspace.packedA)
+                (base, rowStep, kStep, firstPacked) = (packed, 1, mr, 0)
+                return
+            }
+            base = a.base + row * a.rowStride + column
+            (rowStep, kStep) = (a.rowStride, 1)
+            firstPacked = rows / mr * mr
+            if firstPacked < rows {
+                packA(a, rows: row + firstPacked, rows - firstPacked, columns: column, columns, into: workspace.packedA)
+            }
+        }
+    }
+
     /// Packs A[row ..< row+rows, column ..< column+columns] into panels of `mr` rows:
     /// panel p holds element (p·mr + i, kk) at `p·mr·columns + kk·mr + i`, zero-padded.
     /// The inner loop runs along whichever dimension of A is contiguous (rows of δ^T are
     /// columns of δ: walking them element by element would stride across cache lines).
-    private static func packA(
+    fileprivate static func packA(
         _ a: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int,
         into packed: UnsafeMutablePointer<Float>
     ) {
@@ -178,7 +208,14 @@ enum GEMM {
         while i0 < rows {
             let height = min(mr, rows - i0)
             let origin = a.base + (row + i0) * a.rowStride + column * a.columnStride
-            if a.rowStride == 1 {
+            if a.rowStride == 1 && height == mr {
+                // A constant count, so each step is a few vector moves instead of a copy loop.
+                for kk in 0 ..< columns {
+                    let source = origin + kk * a.columnStride
+                    let target = panel + kk * mr
+                    for i in 0 ..< mr { target[i] = source[i] }
+                }
+            } else if a.rowStride == 1 {
                 for kk in 0 ..< columns {
                     let source = origin + kk * a.columnStride
                     let target = panel + kk * mr
@@ -186,13 +223,22 @@ enum GEMM {
                     for i in height ..< mr { target[i] = 0 }
                 }
             } else {
+                // Rows of A are contiguous: stream along each one, writing every mr-th float.
                 for i in 0 ..< mr {
+                    var target = panel + i
                     guard i < height else {
-                        for kk in 0 ..< columns { panel[kk * mr + i] = 0 }
+                        for _ in 0 ..< columns {
+                            target.pointee = 0
+                            target += mr
+                        }
                         continue
                     }
-                    let source = origin + i * a.rowStride
-                    for kk in 0 ..< columns { panel[kk * mr + i] = source[kk * a.columnStride] }
+                    var source = origin + i * a.rowStride
+                    for _ in 0 ..< columns {
+                        target.pointee = source.pointee
+                        source += a.columnStride
+                        target += mr
+                    }
                 }
             }
             panel += mr * columns
@@ -270,7 +316,7 @@ enum GEMM {
     /// Tiles that overhang C's edge are computed into the workspace's edge tile and only
     /// their valid part is merged.
     private static func macroKernel(
-        m: Int, n: Int, k: Int, alpha: Float, accumulate: Bool,
+        m: Int, n: Int, k: Int, alpha: Float, a: APanels, accumulate: Bool,
         c: UnsafeMutablePointer<Float>, ldc: Int, workspace: GEMMWorkspace
     ) {
         var j0 = 0
@@ -280,13 +326,28 @@ enum GEMM {
             var i0 = 0
             while i0 < m {
                 let height = min(mr, m - i0)
-                let aPanel = UnsafePointer(workspace.packedA + i0 * k)
                 let tile = c + i0 * ldc + j0
+                // Two specialisations of one kernel: strides known at compile time for
+                // packed panels, and read from `a` for panels read in place.
+                let inPlace = i0 < a.firstPacked
+                let aPanel = inPlace ? a.base + i0 * a.rowStep : a.packed + (i0 - a.firstPacked) * k
                 if height == mr && width == nr {
-                    microKernel(k: k, a: aPanel, b: bPanel, alpha: alpha, accumulate: accumulate, c: tile, ldc: ldc)
+                    if inPlace {
+                        microKernel(k: k, a: aPanel, rowStep: a.rowStep, kStep: a.kStep, b: bPanel, alpha: alpha,
+                                    accumulate: accumulate, c: tile, ldc: ldc)
+                    } else {
+                        microKernel(k: k, a: aPanel, rowStep: 1, kStep: mr, b: bPanel, alpha: alpha,
+                                    accumulate: accumulate, c: tile, ldc: ldc)
+                    }
                 } else {
                     let edge = workspace.edgeTile
-                    microKernel(k: k, a: aPanel, b: bPanel, alpha: alpha, accumulate: false, c: edge, ldc: nr)
+                    if inPlace {
+                        microKernel(k: k, a: aPanel, rowStep: a.rowStep, kStep: a.kStep, b: bPanel, alpha: alpha,
+                                    accumulate: false, c: edge, ldc: nr)
+                    } else {
+                        microKernel(k: k, a: aPanel, rowStep: 1, kStep: mr, b: bPanel, alpha: alpha,
+                                    accumulate: false, c: edge, ldc: nr)
+                    }
                     for i in 0 ..< height {
                         for j in 0 ..< width {
                             tile[i * ldc + j] = (accumulate ? tile[i * ldc + j] : 0) + edge[i * nr + j]
@@ -300,34 +361,38 @@ enum GEMM {
     }
 
     /// The 6 × 32 register tile: C[0..<6, 0..<32] = alpha · Σ_p a[p] ⊗ b[p] [+ C].
-    /// Reads k·6 floats of the A panel and k·32 floats of the B panel; writes 6 rows of
-    /// 32 floats at c with leading dimension ldc.
+    /// Reads A(i, p) at a[i·rowStep + p·kStep] for i < 6, p < k, and k·32 floats of the B
+    /// panel; writes 6 rows of 32 floats at c with leading dimension ldc.
     @inline(__always)
     private static func microKernel(
-        k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, alpha: Float,
+        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        // Rows 0–2 and 3–5 from two pointers, so every A operand is one base plus a scaled
+        // index for any rowStep.
         var pa = a
+        var pa3 = a + 3 * rowStep
         var pb = UnsafeRawPointer(b)
         for _ in 0 ..< k {
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: 64, as: V.self)
             var s = V(repeating: pa[0])
             c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = V(repeating: pa[1])
+            s = V(repeating: pa[rowStep])
             c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V(repeating: pa[2])
+            s = V(repeating: pa[2 * rowStep])
             c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V(repeating: pa[3])
+            s = V(repeating: pa3[0])
             c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V(repeating: pa[4])
+            s = V(repeating: pa3[rowStep])
             c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V(repeating: pa[5])
+            s = V(repeating: pa3[2 * rowStep])
             c50.addProduct(s, b0); c51.addProduct(s, b1)
-            pa += mr
+            pa += kStep
+            pa3 += kStep
             pb += nr * MemoryLayout<Float>.stride
         }
         @inline(__always)

@@ -28,6 +28,47 @@ enum MatrixVector {
         }
     }
 
+    /// Products with fewer multiply-adds than this stay on one thread. Above it the rows
+    /// are split: besides the arithmetic, each core then streams only its share of W
+    /// through its own cache (A's first layer, 800 KB, does not fit one core's L2).
+    static let minimumParallelWork = 1 << 16
+
+    /// `product` on the threads of `pool` when it has more than `minimumParallelWork`
+    /// multiply-adds: each thread takes one band of rows, whole groups of four, so every
+    /// y_r is computed exactly as on one thread.
+    static func product(
+        _ w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
+        x: UnsafePointer<Float>, adding c: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?
+    ) {
+        let parts = pool?.threadCount ?? 1
+        guard let pool, parts > 1, rows >= 4 * parts,
+              GEMMThreads.multiplyAdds(rows, columns, 1) >= minimumParallelWork else {
+            product(w, rows: rows, columns: columns, rowStride: rowStride, x: x, alpha: 1, adding: c, into: y)
+            return
+        }
+        var job = RowBands(w: w, rows: rows, columns: columns, rowStride: rowStride, x: x, c: c, y: y,
+                           band: (rows + 4 * parts - 1) / (4 * parts) * 4)
+        withUnsafePointer(to: &job) { job in
+            pool.run(context: job) { context, part in
+                context.assumingMemoryBound(to: RowBands.self).pointee.multiply(part: part)
+            }
+        }
+    }
+
+    /// One matrix-vector product split into bands of `band` rows, one band per thread.
+    private struct RowBands {
+        let w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int
+        let x: UnsafePointer<Float>, c: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>
+        let band: Int
+
+        func multiply(part: Int) {
+            let first = part * band
+            guard first < rows else { return }
+            MatrixVector.product(w + first * rowStride, rows: min(band, rows - first), columns: columns, rowStride: rowStride,
+                                 x: x, alpha: 1, adding: c.map { $0 + first }, into: y + first)
+        }
+    }
+
     /// y = α Σ_r v_r W_r [+ y], i.e. α W^T v: the `rows` rows of W (each `columns`
     /// contiguous floats, `rowStride` apart) weighted by v's elements, `vStride` apart.
     @inline(__always)

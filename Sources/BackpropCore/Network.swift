@@ -321,7 +321,7 @@ public final class Network {
         guard batch > 1 else {
             MatrixVector.product(
                 parameters + layer.weightOffset, rows: layer.width, columns: layer.inputWidth, rowStride: layer.inputWidth,
-                x: a, alpha: 1, adding: parameters + layer.biasOffset, into: z)
+                x: a, adding: parameters + layer.biasOffset, into: z, pool: threads?.pool)
             return
         }
         VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
@@ -476,8 +476,9 @@ public final class Network {
     /// simply stays on one thread.
     private func startThreadsIfWorthwhile(batch: Int) {
         // The three products of each layer: forward, weight gradient, hidden delta.
-        guard threads == nil, layers.contains(where: { layer in
-            GEMMThreads.splits(m: batch, n: layer.width, k: layer.inputWidth, parts: threadCount)
+        guard threads == nil, threadCount > 1, layers.contains(where: { layer in
+            (batch == 1 && GEMMThreads.multiplyAdds(layer.width, layer.inputWidth, 1) >= MatrixVector.minimumParallelWork)
+                || GEMMThreads.splits(m: batch, n: layer.width, k: layer.inputWidth, parts: threadCount)
                 || GEMMThreads.splits(m: layer.width, n: layer.inputWidth, k: batch, parts: threadCount)
                 || GEMMThreads.splits(m: batch, n: layer.inputWidth, k: layer.width, parts: threadCount)
         }) else { return }
