@@ -26,10 +26,8 @@ public enum Activation: Sendable, CaseIterable, Equatable {
             VectorMath.map(z, into: a, count: count, VectorMath.sigmoid)
         case .tanh:
             VectorMath.map(z, into: a, count: count, VectorMath.tanh)
-        case .relu:
-            for i in 0 ..< count { a[i] = max(z[i], 0) }
-        case .leakyRelu:
-            for i in 0 ..< count { a[i] = z[i] > 0 ? z[i] : Self.leakySlope * z[i] }
+        case .relu, .leakyRelu:
+            VectorMath.map(z, into: a, count: count) { self.elementwise($0) }
         case .linear:
             if UnsafePointer(a) != z { a.update(from: z, count: count) }
         case .softmax:
@@ -37,20 +35,34 @@ public enum Activation: Sendable, CaseIterable, Equatable {
         }
     }
 
+    /// σ(z) for sixteen units of an elementwise activation (softmax: z unchanged).
+    @inline(__always)
+    func elementwise(_ z: VectorMath.V) -> VectorMath.V {
+        switch self {
+        case .sigmoid: return VectorMath.sigmoid(z)
+        case .tanh: return VectorMath.tanh(z)
+        case .relu: return z.replacing(with: 0, where: z .< 0)
+        case .leakyRelu: return z.replacing(with: z * VectorMath.V(repeating: Self.leakySlope), where: z .< 0)
+        case .linear, .softmax: return z
+        }
+    }
+
     /// δ ⊙= σ'(z), with σ' written through a = σ(z) so that hidden layers need not keep z.
     /// Elementwise activations only (softmax's Jacobian is applied by `Loss`).
     func multiplyByDerivative(_ delta: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>, count: Int) {
+        guard self != .linear && self != .softmax else { return }
+        VectorMath.map(UnsafePointer(delta), a, into: delta, count: count) { self.derivativeProduct($0, a: $1) }
+    }
+
+    /// δ ⊙ σ'(z) for sixteen units, from a = σ(z).
+    @inline(__always)
+    func derivativeProduct(_ delta: VectorMath.V, a: VectorMath.V) -> VectorMath.V {
         switch self {
-        case .sigmoid:
-            for i in 0 ..< count { delta[i] *= a[i] * (1 - a[i]) }
-        case .tanh:
-            for i in 0 ..< count { delta[i] *= 1 - a[i] * a[i] }
-        case .relu:
-            for i in 0 ..< count { delta[i] = a[i] > 0 ? delta[i] : 0 }
-        case .leakyRelu:
-            for i in 0 ..< count { delta[i] *= a[i] > 0 ? 1 : Self.leakySlope }
-        case .linear, .softmax:
-            break
+        case .sigmoid: return delta * (a * (1 - a))
+        case .tanh: return delta * (1 - a * a)
+        case .relu: return delta.replacing(with: 0, where: a .<= 0)
+        case .leakyRelu: return delta.replacing(with: delta * VectorMath.V(repeating: Self.leakySlope), where: a .<= 0)
+        case .linear, .softmax: return delta
         }
     }
 

@@ -87,29 +87,36 @@ enum GEMM {
         (value + multiple - 1) / multiple * multiple
     }
 
-    /// C = alpha · A · B, plus the previous C when `accumulate` is true. C is row-major
-    /// with leading dimension `ldc`. Small or thin shapes, and any shape when there is no
-    /// workspace to pack into, go to `DirectGEMM` unpacked. Requires m, n, k ≥ 1 and, for B, n ≤ the width the
-    /// workspace was made for (or any n when the workspace is `nc` wide).
+    /// C = alpha · A · B, plus the previous C when `accumulate` is true, then the
+    /// `epilogue` (whose bias, if any, replaces the previous C). C is row-major with leading
+    /// dimension `ldc`. Small or thin shapes, and any shape when there is no workspace to
+    /// pack into, go to `DirectGEMM` unpacked. Requires m, n, k ≥ 1 and, for B, n ≤ the
+    /// width the workspace was made for (or any n when the workspace is `nc` wide).
     static func multiply(
         m: Int, n: Int, k: Int, alpha: Float,
         _ a: MatrixView, _ b: MatrixView,
-        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue = .none,
         workspace: GEMMWorkspace?, threads: GEMMThreads? = nil
     ) {
         guard let workspace, !DirectGEMM.isPreferred(m: m, n: n, k: k) else {
-            DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
+            if let bias = epilogue.bias {
+                VectorKernels.broadcastRows(bias, into: c, rows: m, width: n, ldc: ldc)
+            }
+            DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate || epilogue.bias != nil,
+                                into: c, ldc: ldc)
+            epilogue.finish(c, rows: m, width: n, ldc: ldc)
             return
         }
         let parts = threads?.pool.threadCount ?? 1
         guard let threads, GEMMThreads.splits(m: m, n: n, k: k, parts: parts) else {
-            packedMultiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc, workspace: workspace)
+            packedMultiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc,
+                           epilogue: epilogue, workspace: workspace)
             return
         }
         // Each thread takes a band of C's columns. Every element is still computed by one
         // thread with the same k-order, so results do not depend on the thread count.
         var job = ColumnBands(
-            m: m, n: n, k: k, alpha: alpha, a: a, b: b, accumulate: accumulate, c: c, ldc: ldc,
+            m: m, n: n, k: k, alpha: alpha, a: a, b: b, accumulate: accumulate, c: c, ldc: ldc, epilogue: epilogue,
             band: roundUp((n + parts - 1) / parts, to: nr), workspaces: threads.workspaces)
         withUnsafePointer(to: &job) { job in
             threads.pool.run(context: job) { context, part in
@@ -124,6 +131,7 @@ enum GEMM {
         let a: MatrixView, b: MatrixView
         let accumulate: Bool
         let c: UnsafeMutablePointer<Float>, ldc: Int
+        let epilogue: Epilogue
         let band: Int
         let workspaces: [GEMMWorkspace]
 
@@ -132,14 +140,15 @@ enum GEMM {
             guard first < n else { return }
             let shifted = MatrixView(base: b.base + first * b.columnStride, rowStride: b.rowStride, columnStride: b.columnStride)
             GEMM.packedMultiply(m: m, n: min(band, n - first), k: k, alpha: alpha, a, shifted, accumulate: accumulate,
-                                into: c + first, ldc: ldc, workspace: workspaces[part])
+                                into: c + first, ldc: ldc, epilogue: epilogue.moved(row: 0, column: first, ldc: ldc),
+                                workspace: workspaces[part])
         }
     }
 
     fileprivate static func packedMultiply(
         m: Int, n: Int, k: Int, alpha: Float,
         _ a: MatrixView, _ b: MatrixView,
-        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
         workspace: GEMMWorkspace
     ) {
         var jc = 0
@@ -153,10 +162,13 @@ enum GEMM {
                 while ic < m {
                     let mcBlock = min(mc, m - ic)
                     let panels = APanels(a, rows: ic, mcBlock, columns: pc, kcBlock, workspace: workspace)
+                    // The bias starts the first k-block; the finish waits for the last.
                     macroKernel(
                         m: mcBlock, n: ncBlock, k: kcBlock, alpha: alpha, a: panels,
-                        accumulate: accumulate || pc > 0,
-                        c: c + ic * ldc + jc, ldc: ldc, workspace: workspace)
+                        accumulate: accumulate || pc > 0, bias: pc == 0 ? epilogue.bias.map { $0 + jc } : nil,
+                        c: c + ic * ldc + jc, ldc: ldc,
+                        finishing: pc + kcBlock == k ? epilogue.moved(row: ic, column: jc, ldc: ldc) : nil,
+                        workspace: workspace)
                     ic += mcBlock
                 }
                 pc += kcBlock
@@ -312,12 +324,14 @@ enum GEMM {
         }
     }
 
-    /// Multiplies a packed mc × kc block of A by a packed kc × nc block of B into C.
-    /// Tiles that overhang C's edge are computed into the workspace's edge tile and only
-    /// their valid part is merged.
+    /// Multiplies an mc × kc block of A by a packed kc × nc block of B into C, starting
+    /// from C when `accumulate`, else from `bias` (one float per column) or zero, and
+    /// finishing each tile with `finishing` when this is the last k-block. Tiles that
+    /// overhang C's edge are computed into the workspace's edge tile and only their valid
+    /// part is merged.
     private static func macroKernel(
-        m: Int, n: Int, k: Int, alpha: Float, a: APanels, accumulate: Bool,
-        c: UnsafeMutablePointer<Float>, ldc: Int, workspace: GEMMWorkspace
+        m: Int, n: Int, k: Int, alpha: Float, a: APanels, accumulate: Bool, bias: UnsafePointer<Float>?,
+        c: UnsafeMutablePointer<Float>, ldc: Int, finishing: Epilogue?, workspace: GEMMWorkspace
     ) {
         var j0 = 0
         while j0 < n {
@@ -331,42 +345,45 @@ enum GEMM {
                 // packed panels, and read from `a` for panels read in place.
                 let inPlace = i0 < a.firstPacked
                 let aPanel = inPlace ? a.base + i0 * a.rowStep : a.packed + (i0 - a.firstPacked) * k
+                let tileBias = bias.map { $0 + j0 }
                 if height == mr && width == nr {
                     if inPlace {
                         microKernel(k: k, a: aPanel, rowStep: a.rowStep, kStep: a.kStep, b: bPanel, alpha: alpha,
-                                    accumulate: accumulate, c: tile, ldc: ldc)
+                                    accumulate: accumulate, bias: tileBias, c: tile, ldc: ldc)
                     } else {
                         microKernel(k: k, a: aPanel, rowStep: 1, kStep: mr, b: bPanel, alpha: alpha,
-                                    accumulate: accumulate, c: tile, ldc: ldc)
+                                    accumulate: accumulate, bias: tileBias, c: tile, ldc: ldc)
                     }
                 } else {
                     let edge = workspace.edgeTile
                     if inPlace {
                         microKernel(k: k, a: aPanel, rowStep: a.rowStep, kStep: a.kStep, b: bPanel, alpha: alpha,
-                                    accumulate: false, c: edge, ldc: nr)
+                                    accumulate: false, bias: nil, c: edge, ldc: nr)
                     } else {
                         microKernel(k: k, a: aPanel, rowStep: 1, kStep: mr, b: bPanel, alpha: alpha,
-                                    accumulate: false, c: edge, ldc: nr)
+                                    accumulate: false, bias: nil, c: edge, ldc: nr)
                     }
                     for i in 0 ..< height {
                         for j in 0 ..< width {
-                            tile[i * ldc + j] = (accumulate ? tile[i * ldc + j] : 0) + edge[i * nr + j]
+                            tile[i * ldc + j] = (accumulate ? tile[i * ldc + j] : tileBias?[j] ?? 0) + edge[i * nr + j]
                         }
                     }
                 }
+                finishing?.moved(row: i0, column: j0, ldc: ldc).finish(tile, rows: height, width: width, ldc: ldc)
                 i0 += mr
             }
             j0 += nr
         }
     }
 
-    /// The 6 × 32 register tile: C[0..<6, 0..<32] = alpha · Σ_p a[p] ⊗ b[p] [+ C].
+    /// The 6 × 32 register tile: C[0..<6, 0..<32] = alpha · Σ_p a[p] ⊗ b[p] [+ C, or + the
+    /// bias row's 32 floats].
     /// Reads A(i, p) at a[i·rowStep + p·kStep] for i < 6, p < k, and k·32 floats of the B
     /// panel; writes 6 rows of 32 floats at c with leading dimension ldc.
     @inline(__always)
     private static func microKernel(
         k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, c: UnsafeMutablePointer<Float>, ldc: Int
+        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -399,7 +416,11 @@ enum GEMM {
         func store(_ value: V, row: Int, half: Int) {
             let target = UnsafeMutableRawPointer(c + row * ldc + half * 16)
             var result = value * alpha
-            if accumulate { result += target.loadUnaligned(as: V.self) }
+            if accumulate {
+                result += target.loadUnaligned(as: V.self)
+            } else if let bias {
+                result += UnsafeRawPointer(bias + half * 16).loadUnaligned(as: V.self)
+            }
             target.storeBytes(of: result, as: V.self)
         }
         store(c00, row: 0, half: 0); store(c01, row: 0, half: 1)

@@ -233,11 +233,15 @@ public final class Network {
         var below = x
         for (index, layer) in layers.enumerated() {
             let isOutput = index == layers.count - 1
-            let z = isOutput ? outputZ : scratch.hidden + (index % 2) * scratch.hiddenCount
-            weightedInput(layer, below: below, batch: batch, into: z, workspace: scratch.workspace, threads: nil)
-            let activations = isOutput ? a : z
-            layer.activation.apply(z: z, a: activations, rows: batch, width: layer.width)
-            below = UnsafePointer(activations)
+            if isOutput {
+                weightedInput(layer, below: below, batch: batch, into: outputZ, workspace: scratch.workspace, threads: nil)
+                layer.activation.apply(z: outputZ, a: a, rows: batch, width: layer.width)
+            } else {
+                let hidden = scratch.hidden + (index % 2) * scratch.hiddenCount
+                weightedInput(layer, below: below, batch: batch, into: hidden, activating: true, workspace: scratch.workspace,
+                              threads: nil)
+                below = UnsafePointer(hidden)
+            }
         }
     }
 
@@ -276,11 +280,16 @@ public final class Network {
         if inputs != UnsafePointer(storage.activations[0]) {
             storage.activations[0].update(from: inputs, count: batch * inputSize)
         }
+        // Hidden layers keep only a^l = σ(z^l); the output layer also keeps z^L for the loss.
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
-            let z = index == layers.count - 1 ? storage.outputZ : a
-            weightedInput(layer, below: storage.activations[index], batch: batch, into: z, workspace: workspace, threads: threads)
-            layer.activation.apply(z: z, a: a, rows: batch, width: layer.width)
+            let below = storage.activations[index]
+            if index == layers.count - 1 {
+                weightedInput(layer, below: below, batch: batch, into: storage.outputZ, workspace: workspace, threads: threads)
+                layer.activation.apply(z: storage.outputZ, a: a, rows: batch, width: layer.width)
+            } else {
+                weightedInput(layer, below: below, batch: batch, into: a, activating: true, workspace: workspace, threads: threads)
+            }
         }
         forwardBatch = batch
     }
@@ -313,23 +322,27 @@ public final class Network {
         return index % 2 == 0 ? storage.deltas.0 : storage.deltas.1
     }
 
-    /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T.
+    /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T;
+    /// when `activating`, a^l = σ_l(z^l) is written instead (elementwise σ only).
     private func weightedInput(
         _ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>,
-        workspace: GEMMWorkspace?, threads: GEMMThreads?
+        activating: Bool = false, workspace: GEMMWorkspace?, threads: GEMMThreads?
     ) {
+        let bias = UnsafePointer(parameters + layer.biasOffset)
         guard batch > 1 else {
             MatrixVector.product(
                 parameters + layer.weightOffset, rows: layer.width, columns: layer.inputWidth, rowStride: layer.inputWidth,
-                x: a, adding: parameters + layer.biasOffset, into: z, pool: threads?.pool)
+                x: a, adding: bias, into: z, pool: threads?.pool)
+            if activating { layer.activation.apply(z: z, a: z, rows: 1, width: layer.width) }
             return
         }
-        VectorKernels.broadcastRows(parameters + layer.biasOffset, into: z, rows: batch, width: layer.width)
         GEMM.multiply(
             m: batch, n: layer.width, k: layer.inputWidth, alpha: 1,
             .rowMajor(a, width: layer.inputWidth),
             .transposed(parameters + layer.weightOffset, width: layer.inputWidth),
-            accumulate: true, into: z, ldc: layer.width, workspace: workspace, threads: threads)
+            accumulate: false, into: z, ldc: layer.width,
+            epilogue: Epilogue(bias: bias, finish: activating ? .activation(layer.activation) : .none),
+            workspace: workspace, threads: threads)
     }
 
     /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ'.
@@ -337,18 +350,20 @@ public final class Network {
         _ layer: Layer, delta: UnsafePointer<Float>, below: Layer, a: UnsafePointer<Float>,
         batch: Int, into result: UnsafeMutablePointer<Float>
     ) {
-        if batch == 1 {
+        guard batch > 1 else {
             MatrixVector.transposedProduct(
                 parameters + layer.weightOffset, rows: layer.width, columns: layer.inputWidth, rowStride: layer.inputWidth,
                 v: delta, vStride: 1, alpha: 1, accumulate: false, into: result)
-        } else {
-            GEMM.multiply(
-                m: batch, n: layer.inputWidth, k: layer.width, alpha: 1,
-                .rowMajor(delta, width: layer.width),
-                .rowMajor(parameters + layer.weightOffset, width: layer.inputWidth),
-                accumulate: false, into: result, ldc: layer.inputWidth, workspace: workspace, threads: threads)
+            below.activation.multiplyByDerivative(result, a: a, count: layer.inputWidth)
+            return
         }
-        below.activation.multiplyByDerivative(result, a: a, count: batch * layer.inputWidth)
+        GEMM.multiply(
+            m: batch, n: layer.inputWidth, k: layer.width, alpha: 1,
+            .rowMajor(delta, width: layer.width),
+            .rowMajor(parameters + layer.weightOffset, width: layer.inputWidth),
+            accumulate: false, into: result, ldc: layer.inputWidth,
+            epilogue: Epilogue(bias: nil, finish: .derivative(below.activation, a: a)),
+            workspace: workspace, threads: threads)
     }
 
     /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l.

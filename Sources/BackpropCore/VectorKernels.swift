@@ -49,9 +49,11 @@ enum VectorKernels {
         return (VectorMath.sum(zeros) + tail).isFinite
     }
 
-    /// Writes `vector` (width floats) into each of `rows` rows of `matrix`.
-    static func broadcastRows(_ vector: UnsafePointer<Float>, into matrix: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-        for row in 0 ..< rows { (matrix + row * width).update(from: vector, count: width) }
+    /// Writes `vector` (width floats) into each of `rows` rows of `matrix`, `ldc` apart.
+    static func broadcastRows(
+        _ vector: UnsafePointer<Float>, into matrix: UnsafeMutablePointer<Float>, rows: Int, width: Int, ldc: Int
+    ) {
+        for row in 0 ..< rows { (matrix + row * ldc).update(from: vector, count: width) }
     }
 
     /// out[j] = scale · Σ_rows matrix[row][j]: the batch mean of each column. Sums run

@@ -87,9 +87,34 @@ enum VectorMath {
             i += 16
         }
         guard i < count else { return }
-        var tail = V()
-        for lane in 0 ..< count - i { tail[lane] = source[i + lane] }
-        let result = f(tail)
+        let result = f(partial(source + i, count: count - i))
         for lane in 0 ..< count - i { target[i + lane] = result[lane] }
+    }
+
+    /// `map` for a function of two arrays: target[i] = f(x[i], y[i]).
+    @inline(__always)
+    static func map(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int,
+        _ f: (V, V) -> V
+    ) {
+        let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+        let output = UnsafeMutableRawPointer(target)
+        var i = 0
+        while i + 16 <= count {
+            let result = f(rx.loadUnaligned(fromByteOffset: i * 4, as: V.self), ry.loadUnaligned(fromByteOffset: i * 4, as: V.self))
+            output.storeBytes(of: result, toByteOffset: i * 4, as: V.self)
+            i += 16
+        }
+        guard i < count else { return }
+        let result = f(partial(x + i, count: count - i), partial(y + i, count: count - i))
+        for lane in 0 ..< count - i { target[i + lane] = result[lane] }
+    }
+
+    /// The first `count` (< 16) floats at `source`, zero-padded.
+    @inline(__always)
+    static func partial(_ source: UnsafePointer<Float>, count: Int) -> V {
+        var vector = V()
+        for lane in 0 ..< count { vector[lane] = source[lane] }
+        return vector
     }
 }
