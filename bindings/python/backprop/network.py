@@ -124,14 +124,21 @@ class _SharedLock:
     An exclusive holder takes ``_gate`` and then waits for the shared holders to leave;
     shared holders pass through ``_gate`` only to register, so a waiting exclusive
     holder keeps new shared holders out (no writer starvation).  Not reentrant.
+
+    ``_readers`` and ``_waiting`` (True while the gate's holder waits for the readers to
+    leave) change under ``_mutex``, the lock of the ``_idle`` condition.  Shared holders
+    take ``_mutex`` itself rather than the Condition's Python-level ``with``, and notify
+    only when someone waits: together that halves the lock's share of a small predict().
     """
 
-    __slots__ = ("_gate", "_idle", "_readers")
+    __slots__ = ("_gate", "_mutex", "_idle", "_readers", "_waiting")
 
     def __init__(self):
         self._gate = threading.Lock()
-        self._idle = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()
+        self._idle = threading.Condition(self._mutex)
         self._readers = 0
+        self._waiting = False
 
     def acquire(self) -> None:
         self._gate.acquire()
@@ -139,9 +146,13 @@ class _SharedLock:
         # enough for the fast path.
         if self._readers:
             try:
-                with self._idle:
-                    while self._readers:
-                        self._idle.wait()
+                with self._mutex:
+                    self._waiting = True
+                    try:
+                        while self._readers:
+                            self._idle.wait()
+                    finally:
+                        self._waiting = False
             except BaseException:
                 self._gate.release()
                 raise
@@ -151,14 +162,44 @@ class _SharedLock:
 
     def acquire_shared(self) -> None:
         with self._gate:
-            with self._idle:
+            with self._mutex:
                 self._readers += 1
 
     def release_shared(self) -> None:
-        with self._idle:
+        with self._mutex:
             self._readers -= 1
-            if not self._readers:
-                self._idle.notify_all()
+            if self._waiting and not self._readers:
+                self._idle.notify()
+
+
+class _SharedHold:
+    """The context manager of Network._shared(); a class rather than a
+    contextlib.contextmanager generator, which would add about 1 µs to every predict()."""
+
+    __slots__ = ("_net", "_lock")
+
+    def __init__(self, net: "Network"):
+        self._net = net
+        self._lock = None  # the lock to release on exit, if taken
+
+    def __enter__(self):
+        net = self._net
+        if net._fit_thread is not None and net._in_fit_callback():
+            return net._require_open()
+        lock = net._lock
+        lock.acquire_shared()
+        try:
+            handle = net._require_open()
+        except BaseException:
+            lock.release_shared()
+            raise
+        self._lock = lock
+        return handle
+
+    def __exit__(self, *exc_info):
+        if self._lock is not None:
+            self._lock.release_shared()
+        return False
 
 
 class Network:
@@ -198,9 +239,12 @@ class Network:
     (float64, integers, non-contiguous views, lists) is converted once with
     ``np.ascontiguousarray(x, dtype=np.float32)``.  Wrong shapes, non-numeric or
     complex dtypes, NaN/Inf and empty arrays raise ValueError before the library is
-    called.  For a classifier (softmax or sigmoid output), ``Y`` may also be a 1-D
-    integer array of class labels, which is one-hot encoded for you (0/1 for a single
-    sigmoid output).  Output arrays are always new arrays allocated by Python.
+    called, except NaN/Inf in forward, backward, train_step and predict: there the
+    library finds them (it refuses them before changing anything), which spares small
+    batches a numpy pass, and the same ValueError follows.  For a classifier (softmax
+    or sigmoid output), ``Y`` may also be a 1-D integer array of class labels, which
+    is one-hot encoded for you (0/1 for a single sigmoid output).  Output arrays are
+    always new arrays allocated by Python.
 
     Lifetime and threads
     --------------------
@@ -399,17 +443,11 @@ class Network:
         finally:
             self._lock.release()
 
-    @contextlib.contextmanager
-    def _shared(self):
-        """Hold the network shared with other readers (bp_predict, bp_evaluate)."""
-        if self._in_fit_callback():
-            yield self._require_open()
-            return
-        self._lock.acquire_shared()
-        try:
-            yield self._require_open()
-        finally:
-            self._lock.release_shared()
+    def _shared(self) -> "_SharedHold":
+        """Hold the network shared with other readers (bp_predict, bp_evaluate): a
+        context manager that yields the handle.  Inside a fit() callback the thread
+        already holds it exclusively (bp_fit() is running)."""
+        return _SharedHold(self)
 
     @contextlib.contextmanager
     def _fitting(self):
@@ -453,11 +491,13 @@ class Network:
 
     # ------------------------------------------------------------------ helpers
 
-    def _targets(self, Y, batch, name="Y") -> np.ndarray:
-        return _arrays.as_targets(Y, batch, self.output_size, self.is_classifier, self._activations[-1], name)
+    def _targets(self, Y, batch, name="Y", require_finite=True) -> np.ndarray:
+        return _arrays.as_targets(
+            Y, batch, self._layers[-1], self.is_classifier, self._activations[-1], name, require_finite
+        )
 
-    def _inputs(self, X, name="X"):
-        return _arrays.as_inputs(X, self.input_size, name)
+    def _inputs(self, X, name="X", require_finite=True):
+        return _arrays.as_inputs(X, self._layers[0], name, require_finite)
 
     def _layer_index(self, l) -> int:
         L = len(self._layers) - 1
@@ -556,12 +596,19 @@ class Network:
         The activations are kept for a following backward() with the same batch; use
         predict() for inference only.
         """
-        X, single = self._inputs(X)
+        X, single = self._inputs(X, require_finite=False)
         batch = X.shape[0]
-        out = np.empty((batch, self.output_size), dtype=np.float32)
-        self._last_batch = None
-        self._call("bp_forward", _arrays.pointer(X), batch, _arrays.pointer(out))
-        self._last_batch = batch
+        try:
+            out = np.empty((batch, self._layers[-1]), dtype=np.float32)
+            self._call("bp_forward", _arrays.argument(X), batch, _arrays.argument(out))
+            self._last_batch = batch
+        except Exception:
+            _raise_if_not_finite((X, "X"))  # keeps the batch, as the check up front did
+            self._last_batch = None
+            raise
+        except BaseException:  # interrupted (KeyboardInterrupt): the call may have run
+            self._last_batch = None
+            raise
         return out[0] if single else out
 
     def backward(self, Y) -> float:
@@ -572,9 +619,13 @@ class Network:
         parameters change only with update().  Raises StateError without a matching
         forward().
         """
-        Y = self._targets(Y, self._last_batch)
+        Y = self._targets(Y, self._last_batch, require_finite=False)
         loss = c_float()
-        self._call("bp_backward", _arrays.pointer(Y), Y.shape[0], ctypes.byref(loss))
+        try:
+            self._call("bp_backward", _arrays.argument(Y), Y.shape[0], ctypes.byref(loss))
+        except Exception:
+            _raise_if_not_finite((Y, "Y"))
+            raise
         return float(loss.value)
 
     def update(self, learning_rate) -> None:
@@ -593,14 +644,22 @@ class Network:
         """One mini-batch step (forward, backward, update with the network's optimizer);
         return the loss of the batch before the update (bp_train_step).  DivergedError
         if the step diverged (the parameters are those from before it)."""
-        X, _ = self._inputs(X)
-        Y = self._targets(Y, X.shape[0])
-        lr = _arrays.as_real(learning_rate, "learning_rate")
-        return self._train_step_unchecked(X, Y, lr)
+        X, _ = self._inputs(X, require_finite=False)
+        try:
+            Y = self._targets(Y, X.shape[0], require_finite=False)
+        except Exception:
+            _raise_if_not_finite((X, "X"))
+            raise
+        try:
+            lr = _arrays.as_real(learning_rate, "learning_rate")
+            return self._train_step_unchecked(X, Y, lr)
+        except Exception:
+            _raise_if_not_finite((X, "X"), (Y, "Y"))
+            raise
 
     def _train_step_unchecked(self, X: np.ndarray, Y: np.ndarray, lr: float) -> float:
         loss = c_float()
-        self._call("bp_train_step", _arrays.pointer(X), _arrays.pointer(Y), X.shape[0], lr, ctypes.byref(loss))
+        self._call("bp_train_step", _arrays.argument(X), _arrays.argument(Y), X.shape[0], lr, ctypes.byref(loss))
         self._last_batch = None
         return float(loss.value)
 
@@ -740,7 +799,7 @@ class Network:
         optimizer's state is kept)."""
         self._require_open()
         out = np.empty(self._parameter_count, dtype=np.float32)
-        self._call("bp_get_parameters", _arrays.pointer(out), out.size, mutates=False)
+        self._call("bp_get_parameters", _arrays.argument(out), out.size, mutates=False)
         return out
 
     @parameters.setter
@@ -753,7 +812,7 @@ class Network:
         self._set_parameters_unchecked(arr)
 
     def _set_parameters_unchecked(self, arr: np.ndarray) -> None:
-        self._call("bp_set_parameters", _arrays.pointer(arr), arr.size)
+        self._call("bp_set_parameters", _arrays.argument(arr), arr.size)
         self._last_batch = None
 
     @property
@@ -763,7 +822,7 @@ class Network:
         any backward()."""
         self._require_open()
         out = np.empty(self._parameter_count, dtype=np.float32)
-        self._call("bp_get_gradients", _arrays.pointer(out), out.size, mutates=False)
+        self._call("bp_get_gradients", _arrays.argument(out), out.size, mutates=False)
         return out
 
     def weights(self, l) -> np.ndarray:
@@ -815,19 +874,29 @@ class Network:
         working memory (allocated per call) small for large X; all chunks see the same
         parameters.
         """
-        X, single = self._inputs(X)
+        X, single = self._inputs(X, require_finite=False)
+        try:
+            out = self._predict_unchecked(X, batch_size)
+        except Exception:
+            _raise_if_not_finite((X, "X"))
+            raise
+        return out[0] if single else out
+
+    def _predict_unchecked(self, X: np.ndarray, batch_size) -> np.ndarray:
         n = X.shape[0]
         chunk = n if batch_size is None else _arrays.as_int(batch_size, "batch_size", minimum=1)
-        out = np.empty((n, self.output_size), dtype=np.float32)
+        out = np.empty((n, self._layers[-1]), dtype=np.float32)
+        if chunk >= n:
+            pieces = ((X, out),)
+        else:  # C-contiguous views: no copy
+            pieces = ((X[start : start + chunk], out[start : start + chunk]) for start in range(0, n, chunk))
         predict = _lib.lib.bp_predict
         with self._shared() as handle:
-            for start in range(0, n, chunk):
-                rows = X[start : start + chunk]  # C-contiguous views: no copy
-                part = out[start : start + chunk]
-                status = predict(handle, _arrays.pointer(rows), rows.shape[0], _arrays.pointer(part))
+            for rows, part in pieces:
+                status = predict(handle, _arrays.argument(rows), rows.shape[0], _arrays.argument(part))
                 if status:
                     _lib.check(status, "bp_predict")
-        return out[0] if single else out
+        return out
 
     def predict_classes(self, X, batch_size=None) -> np.ndarray:
         """Predicted class labels (int64): argmax of the outputs, or outputs ≥ 0.5 for
@@ -854,7 +923,7 @@ class Network:
         accuracy = c_float()
         with self._shared() as handle:
             status = _lib.lib.bp_evaluate(
-                handle, _arrays.pointer(X), _arrays.pointer(Y), X.shape[0], ctypes.byref(loss), ctypes.byref(accuracy)
+                handle, _arrays.argument(X), _arrays.argument(Y), X.shape[0], ctypes.byref(loss), ctypes.byref(accuracy)
             )
             if status:
                 _lib.check(status, "bp_evaluate")
@@ -930,6 +999,22 @@ class Network:
         own.
         """
         return _training.score(self, X, y, batch_size=batch_size)
+
+
+def _raise_if_not_finite(*arrays) -> None:
+    """The ValueError naming the first NaN or infinite value of `arrays` ((array, name)
+    pairs, in argument order), if there is one; for the handler of a failed call.
+
+    forward(), backward(), train_step() and predict() leave NaN and infinity to the
+    library, which refuses them before changing anything: numpy's check of every value
+    would cost more than the call itself for small batches.  Running it when anything
+    fails after the shapes are checked, before that failure's own error, raises exactly
+    the error (message and precedence) of a check up front."""
+    try:
+        for arr, name in arrays:
+            _arrays.check_finite(arr, name)
+    except ValueError as err:
+        raise err from None  # not "during handling of" the library's error
 
 
 def _raise(status: int, function: str, path=None):

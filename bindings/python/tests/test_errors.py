@@ -120,6 +120,82 @@ def test_bad_targets(Y, match):
         net.fit(X, Y, epochs=1, verbose=0)
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_found_by_the_library(value):
+    """forward, predict, train_step and backward leave NaN/Inf to the library, then raise
+    the ValueError a check up front gives: anywhere in the batch, and nothing changed."""
+    net = net3()
+    X = np.ones((37, 3), np.float32)  # the last row is past the library's 16-wide blocks
+    Y = np.tile(np.float32([1, 0]), (37, 1))
+    bad_x, bad_y = X.copy(), Y.copy()
+    bad_x[36, 2] = value
+    bad_y[36, 1] = value
+    text = {"nan": "nan", "inf": "inf", "-inf": "-inf"}[str(value)]
+    x_error = rf"X\[36, 2\] is {text}; every value must be finite \(no NaN or infinity"
+    y_error = rf"Y\[36, 1\] is {text}; every value must be finite"
+    before = net.parameters
+    for call, match in [
+        (lambda: net.forward(bad_x), x_error),
+        (lambda: net.predict(bad_x), x_error),
+        (lambda: net.predict(bad_x, batch_size=5), x_error),  # refused in the last chunk
+        (lambda: net.train_step(bad_x, Y, 0.1), x_error),
+        (lambda: net.train_step(X, bad_y, 0.1), y_error),
+        (lambda: net.train_step(bad_x, bad_y, 0.1), x_error),
+        (lambda: net.forward(bad_x[36]), rf"X\[0, 2\] is {text}"),  # one sample
+    ]:
+        with pytest.raises(ValueError, match=match) as info:
+            call()
+        assert type(info.value) is ValueError  # the binding's, not the library's NonFiniteError
+        assert info.value.__context__ is None or info.value.__suppress_context__  # not shown as "during handling"
+    np.testing.assert_array_equal(net.parameters, before)
+    net.forward(X)
+    with pytest.raises(ValueError, match=y_error):
+        net.backward(bad_y)
+    assert np.isfinite(net.backward(Y))  # the forward's activations were kept
+
+
+def test_non_finite_values_keep_their_precedence():
+    """Found after the call, NaN/Inf still come before the errors a check up front
+    would never have reached."""
+    net = net3()
+    nan_x = np.array([[1, np.nan, 3]], np.float32)
+    nan_y = np.array([[np.nan, 1]], np.float32)
+    x_error, y_error = r"X\[0, 1\] is nan", r"Y\[0, 0\] is nan"
+    with pytest.raises(ValueError, match=x_error):
+        net.train_step(nan_x, [5], 0.1)  # and a class label out of range
+    with pytest.raises(ValueError, match=y_error):
+        net.train_step(np.ones((1, 3)), nan_y, "fast")
+    with pytest.raises(ValueError, match=y_error) as info:
+        net.train_step(np.ones((1, 3)), nan_y, -1.0)  # not the library's InvalidArgumentError
+    assert type(info.value) is ValueError
+    with pytest.raises(ValueError, match=x_error):
+        net.predict(nan_x, batch_size=0)
+    with pytest.raises(ValueError, match=y_error) as info:
+        net.backward(nan_y)  # before any forward: not a StateError
+    assert type(info.value) is ValueError
+    net.close()
+    for call, match in [
+        (lambda: net.forward(nan_x), x_error),
+        (lambda: net.predict(nan_x), x_error),
+        (lambda: net.train_step(nan_x, [1], 0.1), x_error),
+        (lambda: net.backward(nan_y), y_error),
+    ]:
+        with pytest.raises(ValueError, match=match):  # not "the network is closed"
+            call()
+
+
+def test_refused_forward_keeps_the_previous_batch():
+    net = net3()
+    net.forward(np.ones((2, 3)))
+    bad = np.ones((3, 3))
+    bad[1, 1] = np.inf
+    with pytest.raises(ValueError, match=r"X\[1, 1\] is inf"):
+        net.forward(bad)
+    with pytest.raises(ValueError, match=r"Y has shape \(3, 2\); expected \(2, 2\)"):
+        net.backward(np.zeros((3, 2)) + [1, 0])  # checked against the last forward that ran
+    assert np.isfinite(net.backward([0, 1]))
+
+
 def test_bad_parameters():
     net = net3()
     n = len(net)

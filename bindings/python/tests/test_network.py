@@ -1,12 +1,13 @@
 """The Network API: construction, description, parameters, conversions, lifecycle."""
 
+import ctypes
 import pickle
 
 import numpy as np
 import pytest
 
 import backprop
-from backprop import _arrays
+from backprop import _arrays, _lib
 
 
 def small(seed=0, **kw):
@@ -136,6 +137,36 @@ def test_conversions_give_same_results():
     np.testing.assert_array_equal(net.forward(X.astype(">f4")), expected)
     ints = np.array([[1, 2, 3]])
     np.testing.assert_array_equal(net.forward(ints), net.forward(np.array([[1.0, 2.0, 3.0]], np.float32)))
+
+
+def test_arguments_point_at_the_arrays_data():
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    frozen = x.copy()
+    frozen.setflags(write=False)  # cannot be shared writable: the pointer() fallback
+    for arr, shared in ((x, True), (x[1:], True), (frozen, False)):
+        arg = _arrays.argument(arr)
+        if shared:  # a c_float over the data, which ctypes passes by reference
+            assert isinstance(arg, ctypes.c_float) and ctypes.addressof(arg) == arr.ctypes.data
+        else:
+            assert ctypes.cast(arg, ctypes.c_void_p).value == arr.ctypes.data
+        assert _lib.FLOAT_P.from_param(arg) is not None  # accepted for a float * parameter
+
+
+def test_read_only_arrays_are_used_as_they_are():
+    net = small()
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(5, 3)).astype(np.float32)
+    Y = np.eye(2, dtype=np.float32)[[0, 1, 1, 0, 1]]
+    expected = net.forward(X)
+    loss = small().train_step(X, Y, 0.1)
+    X.setflags(write=False)
+    Y.setflags(write=False)
+    assert _arrays.as_inputs(X, 3)[0] is X and _arrays.as_targets(Y, 5, 2, True, "softmax") is Y
+    np.testing.assert_array_equal(net.forward(X), expected)
+    np.testing.assert_array_equal(net.predict(X), expected)
+    np.testing.assert_array_equal(net.predict(X, batch_size=2), expected)
+    assert net.backward(Y) == loss
+    assert small().train_step(X, Y, 0.1) == loss
 
 
 def test_single_sample_is_batch_of_one():
