@@ -397,7 +397,7 @@ public final class Network {
         // optimizer but iRprop−, which steps by the gradient's sign and would hide it.
         if trainingOptions.optimizer == .rprop { try refuseNonFiniteGradients() }
         let finite = optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients,
-                                          into: nextParameters)
+                                          into: nextParameters, pool: threads?.pool)
         guard finite else {
             try refuseNonFiniteGradients()
             throw BackpropError(.diverged,

@@ -153,35 +153,82 @@ final class OptimizerState {
     /// One step on `count` parameters θ with gradients g, written to `next` (and the new
     /// state to the spare arrays) so that the caller can refuse a result that overflowed
     /// and keep everything as it was; `commit` adopts the state. Returns whether every
-    /// new parameter is finite (plain SGD finds out in the same pass).
+    /// new parameter is finite (plain SGD finds out in the same pass). Large steps are
+    /// split into one contiguous range per thread of `pool`: the step is elementwise, so
+    /// the result does not depend on the split.
     func apply(
         _ options: TrainingOptions, learningRate eta: Float,
-        parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>
+        parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>,
+        pool: ThreadPool? = nil
     ) -> Bool {
-        let clip = clipScale(options, gradients: g)
-        let lambda = Float(options.weightDecay)
-        let l2: Float = options.optimizer == .adamW ? 0 : lambda
-        if options.optimizer == .sgd && clip == 1 && l2 == 0 {
-            return VectorKernels.subtractScaled(g, scale: eta, from: theta, into: next, count: count)
+        let step = Step(options: options, eta: eta, clip: clipScale(options, gradients: g), theta: theta, g: g, next: next)
+        let parts = pool?.threadCount ?? 1
+        guard let pool, parts > 1, count >= Self.minimumParallelCount else { return apply(step, range: 0 ..< count) }
+        return withUnsafeTemporaryAllocation(of: Bool.self, capacity: parts) { finite in
+            guard let flags = finite.baseAddress else { return apply(step, range: 0 ..< count) }
+            var job = Ranges(state: self, step: step, chunk: GEMM.roundUp((count + parts - 1) / parts, to: 16), finite: flags)
+            withUnsafePointer(to: &job) { job in
+                pool.run(context: job) { context, part in
+                    context.assumingMemoryBound(to: Ranges.self).pointee.apply(part: part)
+                }
+            }
+            return UnsafeBufferPointer(start: flags, count: parts).allSatisfy { $0 }
         }
-        update(options, learningRate: eta, clip: clip, l2: l2, parameters: theta, gradients: g, into: next)
-        return VectorKernels.allFinite(next, count: count)
+    }
+
+    /// Steps on fewer parameters than this stay on one thread.
+    static let minimumParallelCount = 1 << 16
+
+    /// What every element of one step needs.
+    private struct Step {
+        let options: TrainingOptions
+        let eta: Float, clip: Float
+        let theta: UnsafePointer<Float>, g: UnsafePointer<Float>, next: UnsafeMutablePointer<Float>
+    }
+
+    /// One step split into ranges of `chunk` parameters, one per thread, each reporting
+    /// into its own flag.
+    private struct Ranges {
+        let state: OptimizerState
+        let step: Step
+        let chunk: Int
+        let finite: UnsafeMutablePointer<Bool>
+
+        func apply(part: Int) {
+            let start = min(part * chunk, state.count)
+            finite[part] = state.apply(step, range: start ..< min(start + chunk, state.count))
+        }
+    }
+
+    /// The step on the parameters in `range`; whether their new values are finite.
+    private func apply(_ step: Step, range: Range<Int>) -> Bool {
+        let lambda = Float(step.options.weightDecay)
+        let l2: Float = step.options.optimizer == .adamW ? 0 : lambda
+        let (start, length) = (range.lowerBound, range.count)
+        if step.options.optimizer == .sgd && step.clip == 1 && l2 == 0 {
+            return VectorKernels.subtractScaled(step.g + start, scale: step.eta, from: step.theta + start,
+                                                into: step.next + start, count: length)
+        }
+        update(step.options, learningRate: step.eta, clip: step.clip, l2: l2, parameters: step.theta, gradients: step.g,
+               into: step.next, range: range)
+        return VectorKernels.allFinite(step.next + start, count: length)
     }
 
     /// Every optimizer but plain SGD, element by element.
     private func update(
         _ options: TrainingOptions, learningRate eta: Float, clip: Float, l2: Float,
-        parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>
+        parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>,
+        range: Range<Int>
     ) {
         let lambda = Float(options.weightDecay)
         switch options.optimizer {
         case .sgd:
-            for i in 0 ..< count { next[i] = theta[i] - eta * (clip * g[i] + l2 * theta[i]) }
+            for i in range { next[i] = theta[i] - eta * (clip * g[i] + l2 * theta[i]) }
         case .momentum, .nesterov:
             let (v, vNext) = (arrays[0], nextArrays[0])
             let mu = Float(options.momentum)
             let nesterov = options.optimizer == .nesterov
-            for i in 0 ..< count {
+            for i in range {
                 let gi = clip * g[i] + l2 * theta[i]
                 vNext[i] = mu * v[i] + gi
                 next[i] = theta[i] - eta * (nesterov ? gi + mu * vNext[i] : vNext[i])
@@ -193,7 +240,7 @@ final class OptimizerState {
             let correction1 = Float(1 - pow(Double(beta1), Double(step)))
             let correction2 = Float(1 - pow(Double(beta2), Double(step)))
             let decay = options.optimizer == .adamW ? 1 - eta * lambda : 1
-            for i in 0 ..< count {
+            for i in range {
                 let gi = clip * g[i] + l2 * theta[i]
                 mNext[i] = beta1 * m[i] + (1 - beta1) * gi
                 vNext[i] = beta2 * v[i] + (1 - beta2) * gi * gi
@@ -206,7 +253,7 @@ final class OptimizerState {
             let (previousNext, deltaNext) = (nextArrays[0], nextArrays[1])
             let increase = Float(options.rpropIncrease), decrease = Float(options.rpropDecrease)
             let minStep = Float(options.rpropMinStep), maxStep = Float(options.rpropMaxStep)
-            for i in 0 ..< count {
+            for i in range {
                 var gi = clip * g[i] + l2 * theta[i]
                 let agreement = gi * previous[i]
                 var step = delta[i]
