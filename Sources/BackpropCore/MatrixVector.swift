@@ -71,21 +71,57 @@ enum MatrixVector {
 
     /// y = α Σ_r v_r W_r [+ y], i.e. α W^T v: the `rows` rows of W (each `columns`
     /// contiguous floats, `rowStride` apart) weighted by v's elements, `vStride` apart.
+    /// Sixty-four columns of y at a time stay in registers across all rows, so y is
+    /// written once instead of once per row.
     @inline(__always)
     static func transposedProduct(
         _ w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
         v: UnsafePointer<Float>, vStride: Int, alpha: Float, accumulate: Bool, into y: UnsafeMutablePointer<Float>
     ) {
-        if accumulate {
-            axpy(alpha * v[0], w, into: y, count: columns)
-        } else {
-            scale(w, by: alpha * v[0], into: y, count: columns)
+        let output = UnsafeMutableRawPointer(y)
+        var j = 0
+        while j + 64 <= columns {
+            var acc0 = accumulate ? output.loadUnaligned(fromByteOffset: j * 4, as: V.self) : V()
+            var acc1 = accumulate ? output.loadUnaligned(fromByteOffset: j * 4 + 64, as: V.self) : V()
+            var acc2 = accumulate ? output.loadUnaligned(fromByteOffset: j * 4 + 128, as: V.self) : V()
+            var acc3 = accumulate ? output.loadUnaligned(fromByteOffset: j * 4 + 192, as: V.self) : V()
+            var row = UnsafeRawPointer(w + j), element = v
+            for _ in 0 ..< rows {
+                let s = V(repeating: alpha * element.pointee)
+                acc0.addProduct(s, row.loadUnaligned(as: V.self))
+                acc1.addProduct(s, row.loadUnaligned(fromByteOffset: 64, as: V.self))
+                acc2.addProduct(s, row.loadUnaligned(fromByteOffset: 128, as: V.self))
+                acc3.addProduct(s, row.loadUnaligned(fromByteOffset: 192, as: V.self))
+                row += rowStride * 4
+                element += vStride
+            }
+            output.storeBytes(of: acc0, toByteOffset: j * 4, as: V.self)
+            output.storeBytes(of: acc1, toByteOffset: j * 4 + 64, as: V.self)
+            output.storeBytes(of: acc2, toByteOffset: j * 4 + 128, as: V.self)
+            output.storeBytes(of: acc3, toByteOffset: j * 4 + 192, as: V.self)
+            j += 64
         }
-        var row = w, element = v
-        for _ in 1 ..< max(rows, 1) {
-            row += rowStride
-            element += vStride
-            axpy(alpha * element.pointee, row, into: y, count: columns)
+        while j + 16 <= columns {
+            var acc = accumulate ? output.loadUnaligned(fromByteOffset: j * 4, as: V.self) : V()
+            var row = UnsafeRawPointer(w + j), element = v
+            for _ in 0 ..< rows {
+                acc.addProduct(V(repeating: alpha * element.pointee), row.loadUnaligned(as: V.self))
+                row += rowStride * 4
+                element += vStride
+            }
+            output.storeBytes(of: acc, toByteOffset: j * 4, as: V.self)
+            j += 16
+        }
+        while j < columns {
+            var sum: Float = accumulate ? y[j] : 0
+            var row = w + j, element = v
+            for _ in 0 ..< rows {
+                sum = sum.addingProduct(alpha * element.pointee, row.pointee)
+                row += rowStride
+                element += vStride
+            }
+            y[j] = sum
+            j += 1
         }
     }
 
@@ -100,12 +136,6 @@ enum MatrixVector {
             scale(x, by: alpha * v[r], into: row, count: columns)
             row += columns
         }
-    }
-
-    /// y ← y + s·x over `count` floats.
-    @inline(__always)
-    private static func axpy(_ s: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
-        for j in 0 ..< count { y[j] = y[j].addingProduct(s, x[j]) }
     }
 
     /// y = s·x over `count` floats.

@@ -91,7 +91,9 @@ enum VectorMath {
         for lane in 0 ..< count - i { target[i + lane] = result[lane] }
     }
 
-    /// `map` for a function of two arrays: target[i] = f(x[i], y[i]).
+    /// `map` for a function of two arrays: target[i] = f(x[i], y[i]). The last partial
+    /// vector goes element by element through lane 0, which for a few floats (a tiny
+    /// layer's whole width) is cheaper than assembling a padded vector.
     @inline(__always)
     static func map(
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int,
@@ -105,9 +107,10 @@ enum VectorMath {
             output.storeBytes(of: result, toByteOffset: i * 4, as: V.self)
             i += 16
         }
-        guard i < count else { return }
-        let result = f(partial(x + i, count: count - i), partial(y + i, count: count - i))
-        for lane in 0 ..< count - i { target[i + lane] = result[lane] }
+        while i < count {
+            target[i] = f(V(repeating: x[i]), V(repeating: y[i]))[0]
+            i += 1
+        }
     }
 
     /// The first `count` (< 16) floats at `source`, zero-padded.
