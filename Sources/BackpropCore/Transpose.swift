@@ -11,22 +11,26 @@ enum Transpose {
     static func block16(
         _ source: UnsafePointer<Float>, sourceStride: Int, into target: UnsafeMutablePointer<Float>, targetStride: Int
     ) {
-        var rows: Rows = (V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V(), V())
-        withUnsafeMutableBytes(of: &rows) { block in
-            for r in 0 ..< 16 {
-                block.storeBytes(of: UnsafeRawPointer(source + r * sourceStride).loadUnaligned(as: V.self),
-                                 toByteOffset: r * 64, as: V.self)
-            }
+        var from = UnsafeRawPointer(source)
+        let step = sourceStride * MemoryLayout<Float>.stride
+        @inline(__always) func next() -> V {
+            defer { from += step }
+            return from.loadUnaligned(as: V.self)
         }
+        var rows: Rows = (next(), next(), next(), next(), next(), next(), next(), next(),
+                          next(), next(), next(), next(), next(), next(), next(), next())
         // Four perfect shuffles: each interleaves row i with row i + 8 into rows 2i and
         // 2i + 1, and after four of them element (r, c) is at (c, r).
         for _ in 0 ..< 4 { rows = perfectShuffle(rows) }
-        withUnsafeBytes(of: &rows) { block in
-            for r in 0 ..< 16 {
-                UnsafeMutableRawPointer(target + r * targetStride).storeBytes(
-                    of: block.load(fromByteOffset: r * 64, as: V.self), as: V.self)
-            }
+        var to = UnsafeMutableRawPointer(target)
+        let targetStep = targetStride * MemoryLayout<Float>.stride
+        @inline(__always) func store(_ row: V) {
+            to.storeBytes(of: row, as: V.self)
+            to += targetStep
         }
+        store(rows.0); store(rows.1); store(rows.2); store(rows.3); store(rows.4); store(rows.5); store(rows.6)
+        store(rows.7); store(rows.8); store(rows.9); store(rows.10); store(rows.11); store(rows.12); store(rows.13)
+        store(rows.14); store(rows.15)
     }
 
     typealias Rows = (V, V, V, V, V, V, V, V, V, V, V, V, V, V, V, V)
