@@ -6,8 +6,11 @@ import Musl
 import Synchronization
 
 /// Worker threads created once and reused for every parallel product, so no thread is
-/// created per call. `run` hands part 0 to the calling thread and parts 1… to the
-/// workers, and returns when all are done.
+/// created per call. `run` splits a job into one part per thread; the calling thread and
+/// the workers claim parts from a shared counter until none is left, and `run` returns
+/// when all are done. A worker that is late (descheduled, or on a vCPU the host is busy
+/// with) simply finds its part already taken by the caller, so a job is never much
+/// slower than on one thread.
 ///
 /// The products of one training step follow each other closely, so workers spin for a
 /// while after each part before they sleep on a condition variable. The work is a C
@@ -32,9 +35,11 @@ final class ThreadPool: @unchecked Sendable {
     }()
 
     private let generation = Atomic<Int>(0)
-    private let unfinished = Atomic<Int>(0)
+    /// The next part to claim, and how many parts of the current job are done.
+    private let nextPart = Atomic<Int>(0)
+    private let finishedParts = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    // Written before `generation` is released, read after it is acquired.
+    // Written before `nextPart` is reset (releasing), read after a part is claimed from it.
     private var task: Task?
     private var context: UnsafeRawPointer?
 
@@ -48,8 +53,8 @@ final class ThreadPool: @unchecked Sendable {
         pthread_mutex_init(lock, nil)
         pthread_cond_init(wake, nil)
         pthread_cond_init(finished, nil)
-        for index in 1 ..< max(threads, 1) {
-            guard let thread = startWorker(index: index) else { break }
+        for _ in 1 ..< max(threads, 1) {
+            guard let thread = startWorker() else { break }
             workers.append(thread)
             threadCount += 1
         }
@@ -67,26 +72,38 @@ final class ThreadPool: @unchecked Sendable {
         finished.deallocate()
     }
 
-    /// Runs task(context, 0) … task(context, threadCount − 1) at once, part 0 on the
-    /// calling thread. `context` must stay valid until `run` returns.
+    /// Runs task(context, 0) … task(context, threadCount − 1), each part once, on the
+    /// calling thread and the workers. `context` must stay valid until `run` returns.
     func run(context: UnsafeRawPointer, _ task: Task) {
         self.task = task
         self.context = context
-        unfinished.store(threadCount - 1, ordering: .relaxed)
+        finishedParts.store(0, ordering: .relaxed)
+        nextPart.store(0, ordering: .releasing)
         generation.add(1, ordering: .releasing)
         broadcast(wake)
-        task(context, 0)
-        wait(until: { $0.unfinished.load(ordering: .acquiring) == 0 }, on: finished)
+        claimParts()
+        wait(until: { $0.finishedParts.load(ordering: .acquiring) == $0.threadCount }, on: finished)
     }
 
-    private func work(index: Int) {
+    /// Runs unclaimed parts of the current job until there are none. The task and its
+    /// context are read only after a part was claimed, so a worker that wakes after the
+    /// job is over never touches the caller's (by then stale) context.
+    private func claimParts() {
+        while true {
+            let part = nextPart.add(1, ordering: .acquiringAndReleasing).oldValue
+            guard part < threadCount else { return }
+            if let task, let context { task(context, part) }
+            if finishedParts.add(1, ordering: .acquiringAndReleasing).newValue == threadCount { broadcast(finished) }
+        }
+    }
+
+    private func work() {
         var seen = 0
         while true {
             wait(until: { $0.generation.load(ordering: .acquiring) != seen || $0.stopping.load(ordering: .acquiring) }, on: wake)
             if stopping.load(ordering: .acquiring) { return }
             seen = generation.load(ordering: .acquiring)
-            if let task, let context { task(context, index) }
-            if unfinished.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { broadcast(finished) }
+            claimParts()
         }
     }
 
@@ -111,29 +128,13 @@ final class ThreadPool: @unchecked Sendable {
 
     /// A worker refers to the pool without retaining it (deinit, which joins the workers,
     /// must be able to run), which is safe because the pool outlives every worker.
-    private func startWorker(index: Int) -> pthread_t? {
-        let context = Unmanaged.passRetained(WorkerContext(pool: Unmanaged.passUnretained(self), index: index))
+    private func startWorker() -> pthread_t? {
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }
-            let context = Unmanaged<WorkerContext>.fromOpaque(raw).takeRetainedValue()
-            context.pool._withUnsafeGuaranteedRef { $0.work(index: context.index) }
+            Unmanaged<ThreadPool>.fromOpaque(raw)._withUnsafeGuaranteedRef { $0.work() }
             return nil
-        }, context.toOpaque())
-        guard status == 0 else {
-            context.release()
-            return nil
-        }
-        return thread
-    }
-
-    private final class WorkerContext {
-        let pool: Unmanaged<ThreadPool>
-        let index: Int
-
-        init(pool: Unmanaged<ThreadPool>, index: Int) {
-            self.pool = pool
-            self.index = index
-        }
+        }, Unmanaged.passUnretained(self).toOpaque())
+        return status == 0 ? thread : nil
     }
 }
