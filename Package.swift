@@ -24,7 +24,9 @@ let package = Package(
         .executable(name: "backprop-cli", targets: ["backprop-cli"]),
     ],
     targets: [
-        .target(name: "BackpropCore", swiftSettings: codegen),
+        .target(name: "BackpropCore", dependencies: ["CScheduler"], swiftSettings: codegen),
+        // libc's sched_getcpu(), which Swift's Glibc module hides. Declarations only.
+        .systemLibrary(name: "CScheduler", path: "Sources/CScheduler"),
         // The header as a Clang module, so Swift code can use its constants and check its
         // prototypes. It links nothing.
         .systemLibrary(name: "CBackpropABI", path: "include"),

@@ -77,6 +77,7 @@ struct GEMMThreads {
 /// contiguous panels (so any strides cost only the packing), then a 6 × 32 micro-kernel
 /// keeps twelve SIMD16 accumulators in registers across the whole k-block.
 enum GEMM {
+    typealias V = SIMD16<Float>
     static let mr = 6
     static let nr = 32
     static let kc = 256
@@ -221,11 +222,13 @@ enum GEMM {
             let height = min(mr, rows - i0)
             let origin = a.base + (row + i0) * a.rowStride + column * a.columnStride
             if a.rowStride == 1 && height == mr {
-                // A constant count, so each step is a few vector moves instead of a copy loop.
+                // Six floats as a 4-vector and a 2-vector: two moves instead of six.
                 for kk in 0 ..< columns {
-                    let source = origin + kk * a.columnStride
-                    let target = panel + kk * mr
-                    for i in 0 ..< mr { target[i] = source[i] }
+                    let source = UnsafeRawPointer(origin + kk * a.columnStride)
+                    let target = UnsafeMutableRawPointer(panel + kk * mr)
+                    target.storeBytes(of: source.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                    target.storeBytes(of: source.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: 16,
+                                      as: SIMD2<Float>.self)
                 }
             } else if a.rowStride == 1 {
                 for kk in 0 ..< columns {
@@ -270,7 +273,15 @@ enum GEMM {
         while j0 < columns {
             let width = min(nr, columns - j0)
             let origin = b.base + row * b.rowStride + (column + j0) * b.columnStride
-            if b.columnStride == 1 {
+            if b.columnStride == 1 && width == nr {
+                // A full panel row is two vectors.
+                for kk in 0 ..< rows {
+                    let source = UnsafeRawPointer(origin + kk * b.rowStride)
+                    let target = UnsafeMutableRawPointer(panel + kk * nr)
+                    target.storeBytes(of: source.loadUnaligned(as: V.self), as: V.self)
+                    target.storeBytes(of: source.loadUnaligned(fromByteOffset: 64, as: V.self), toByteOffset: 64, as: V.self)
+                }
+            } else if b.columnStride == 1 {
                 for kk in 0 ..< rows {
                     let source = origin + kk * b.rowStride
                     let target = panel + kk * nr
@@ -385,7 +396,6 @@ enum GEMM {
         k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        typealias V = SIMD16<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
         // Rows 0–2 and 3–5 from two pointers, so every A operand is one base plus a scaled

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CScheduler
 import Synchronization
 
 /// Worker threads created once and reused for every parallel product, so no thread is
@@ -38,6 +39,8 @@ final class ThreadPool: @unchecked Sendable {
     /// The next part to claim, and how many parts of the current job are done.
     private let nextPart = Atomic<Int>(0)
     private let finishedParts = Atomic<Int>(0)
+    /// The CPU the caller of the latest `run` was on.
+    private let callerCPU = Atomic<Int>(-1)
     private let stopping = Atomic<Bool>(false)
     // Written before `nextPart` is reset (releasing), read after a part is claimed from it.
     private var task: Task?
@@ -79,10 +82,16 @@ final class ThreadPool: @unchecked Sendable {
         self.context = context
         finishedParts.store(0, ordering: .relaxed)
         nextPart.store(0, ordering: .releasing)
+        callerCPU.store(Int(sched_getcpu()), ordering: .relaxed)
         generation.add(1, ordering: .releasing)
         broadcast(wake)
         claimParts()
-        wait(until: { $0.finishedParts.load(ordering: .acquiring) == $0.threadCount }, on: finished)
+        // A worker that shares this CPU can only finish its part if the caller lets it run.
+        wait(until: { $0.finishedParts.load(ordering: .acquiring) == $0.threadCount }, on: finished,
+             spinningWhile: { _ in
+                 sched_yield()
+                 return true
+             })
     }
 
     /// Runs unclaimed parts of the current job until there are none. The task and its
@@ -100,20 +109,27 @@ final class ThreadPool: @unchecked Sendable {
     private func work() {
         var seen = 0
         while true {
-            wait(until: { $0.generation.load(ordering: .acquiring) != seen || $0.stopping.load(ordering: .acquiring) }, on: wake)
+            // Linux may put a spinning worker on the caller's CPU and, since both stay busy
+            // and cache-hot, leave them there; then spinning only steals the caller's time.
+            // Sleeping instead lets the next wake-up place the worker on an idle CPU.
+            wait(until: { $0.generation.load(ordering: .acquiring) != seen || $0.stopping.load(ordering: .acquiring) },
+                 on: wake, spinningWhile: { Int(sched_getcpu()) != $0.callerCPU.load(ordering: .relaxed) })
             if stopping.load(ordering: .acquiring) { return }
             seen = generation.load(ordering: .acquiring)
             claimParts()
         }
     }
 
-    /// Spins on `condition`, then sleeps on `signal` until it holds. Wakers change the
-    /// state before they broadcast under the lock, so no wake-up is lost.
-    private func wait(until condition: (ThreadPool) -> Bool, on signal: UnsafeMutablePointer<pthread_cond_t>) {
+    /// Spins on `condition`, then sleeps on `signal` until it holds; every 1024 polls
+    /// `keepSpinning` may end the spinning early. Wakers change the state before they
+    /// broadcast under the lock, so no wake-up is lost.
+    private func wait(
+        until condition: (ThreadPool) -> Bool, on signal: UnsafeMutablePointer<pthread_cond_t>,
+        spinningWhile keepSpinning: (ThreadPool) -> Bool
+    ) {
         for poll in 0 ..< spinLimit {
             if condition(self) { return }
-            // Let a thread that shares this core (when the scheduler puts them together) run.
-            if poll % 1024 == 1023 { sched_yield() }
+            if poll % 1024 == 1023 && !keepSpinning(self) { break }
         }
         pthread_mutex_lock(lock)
         while !condition(self) { pthread_cond_wait(signal, lock) }
