@@ -352,28 +352,13 @@ enum GEMM {
             while i0 < m {
                 let height = min(mr, m - i0)
                 let tile = c + i0 * ldc + j0
-                // Two specialisations of one kernel: strides known at compile time for
-                // packed panels, and read from `a` for panels read in place.
-                let inPlace = i0 < a.firstPacked
-                let aPanel = inPlace ? a.base + i0 * a.rowStep : a.packed + (i0 - a.firstPacked) * k
                 let tileBias = bias.map { $0 + j0 }
                 if height == mr && width == nr {
-                    if inPlace {
-                        microKernel(k: k, a: aPanel, rowStep: a.rowStep, kStep: a.kStep, b: bPanel, alpha: alpha,
-                                    accumulate: accumulate, bias: tileBias, c: tile, ldc: ldc)
-                    } else {
-                        microKernel(k: k, a: aPanel, rowStep: 1, kStep: mr, b: bPanel, alpha: alpha,
-                                    accumulate: accumulate, bias: tileBias, c: tile, ldc: ldc)
-                    }
+                    multiplyTile(k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: accumulate, bias: tileBias,
+                                 c: tile, ldc: ldc)
                 } else {
                     let edge = workspace.edgeTile
-                    if inPlace {
-                        microKernel(k: k, a: aPanel, rowStep: a.rowStep, kStep: a.kStep, b: bPanel, alpha: alpha,
-                                    accumulate: false, bias: nil, c: edge, ldc: nr)
-                    } else {
-                        microKernel(k: k, a: aPanel, rowStep: 1, kStep: mr, b: bPanel, alpha: alpha,
-                                    accumulate: false, bias: nil, c: edge, ldc: nr)
-                    }
+                    multiplyTile(k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: false, bias: nil, c: edge, ldc: nr)
                     for i in 0 ..< height {
                         for j in 0 ..< width {
                             tile[i * ldc + j] = (accumulate ? tile[i * ldc + j] : tileBias?[j] ?? 0) + edge[i * nr + j]
@@ -384,6 +369,23 @@ enum GEMM {
                 i0 += mr
             }
             j0 += nr
+        }
+    }
+
+    /// The micro-kernel for the tile whose A panel starts at `row` of the block, in one of
+    /// two specialisations: strides read from `a` for a panel read in place, strides known
+    /// at compile time for a packed one.
+    @inline(__always)
+    private static func multiplyTile(
+        k: Int, a: APanels, row: Int, b: UnsafePointer<Float>, alpha: Float,
+        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if row < a.firstPacked {
+            microKernel(k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: a.kStep, b: b, alpha: alpha,
+                        accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+        } else {
+            microKernel(k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1, kStep: mr, b: b, alpha: alpha,
+                        accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         }
     }
 

@@ -45,19 +45,17 @@ enum Transpose {
 
     /// (a0, b0, a1, b1, …, a7, b7): one constant two-vector shuffle.
     @inline(__always)
-    private static func zipLow(_ a: V, _ b: V) -> V {
-        var result = V()
-        result.evenHalf = a.lowHalf
-        result.oddHalf = b.lowHalf
-        return result
-    }
+    private static func zipLow(_ a: V, _ b: V) -> V { interleave(a.lowHalf, b.lowHalf) }
 
     /// (a8, b8, a9, b9, …, a15, b15).
     @inline(__always)
-    private static func zipHigh(_ a: V, _ b: V) -> V {
+    private static func zipHigh(_ a: V, _ b: V) -> V { interleave(a.highHalf, b.highHalf) }
+
+    @inline(__always)
+    private static func interleave(_ even: SIMD8<Float>, _ odd: SIMD8<Float>) -> V {
         var result = V()
-        result.evenHalf = a.highHalf
-        result.oddHalf = b.highHalf
+        result.evenHalf = even
+        result.oddHalf = odd
         return result
     }
 }
