@@ -5,11 +5,13 @@ import Foundation
 // The release build targets the CPU it is built on, because without a CPU target Swift
 // emits SSE only and SIMD FMAs become scalar `fmaf` calls (~100x slower). For a binary that
 // must run on other x86-64 machines set BACKPROP_TARGET_CPU (e.g. `haswell` for any AVX2 CPU).
-// Dynamic exclusivity checks are off: they guard `var` properties of classes with a
-// thread-local access set on every read, which cost a tiny network's training step (D) 9%,
-// and all of the library's shared state is behind pointers they never checked anyway.
 let targetCPU = ProcessInfo.processInfo.environment["BACKPROP_TARGET_CPU"] ?? "native"
-let codegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU, "-enforce-exclusivity=unchecked"])]
+let codegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
+// The library itself also turns dynamic exclusivity checks off: they guard `var`
+// properties of classes with a thread-local access set on every read, which cost a tiny
+// network's training step (D) 9%, and the library's shared state is behind pointers they
+// never checked anyway. Tests, the CLI and the demo keep them.
+let libraryCodegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU, "-enforce-exclusivity=unchecked"])]
 
 let exportsMap = Context.packageDirectory + "/Sources/CBackprop/exports.map"
 
@@ -24,7 +26,7 @@ let package = Package(
         .executable(name: "backprop-cli", targets: ["backprop-cli"]),
     ],
     targets: [
-        .target(name: "BackpropCore", dependencies: ["CScheduler"], swiftSettings: codegen),
+        .target(name: "BackpropCore", dependencies: ["CScheduler"], swiftSettings: libraryCodegen),
         // libc's sched_getcpu(), which Swift's Glibc module hides. Declarations only.
         .systemLibrary(name: "CScheduler", path: "Sources/CScheduler"),
         // The header as a Clang module, so Swift code can use its constants and check its
@@ -34,7 +36,7 @@ let package = Package(
             name: "CBackprop",
             dependencies: ["BackpropCore", "CBackpropABI"],
             exclude: ["exports.map"],
-            swiftSettings: codegen,
+            swiftSettings: libraryCodegen,
             linkerSettings: [
                 // A self-contained .so: Swift's runtime linked in, only bp_* exported.
                 .unsafeFlags([

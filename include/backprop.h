@@ -173,12 +173,16 @@ int32_t bp_layer_activation(const bp_network *net, size_t layer);
 int32_t bp_loss_function(const bp_network *net);
 
 /*! bp_set_threads() :
- *  Sets how many threads (the caller's included) training calls on this network may use:
- *  large matrix products are split across them; small ones stay on the calling thread.
- *  0 restores the default, the number of online cores. The worker threads are created
- *  once, when a batch first needs them, and live until the count changes or bp_destroy().
- *  Results are bit-identical for any thread count. bp_predict() and bp_evaluate() always
- *  run on the calling thread.
+ *  Sets how many threads (the caller's included) bp_forward(), bp_backward(), bp_update(),
+ *  bp_train_step() and bp_fit() on this network may use: large matrix products (and a
+ *  single sample's large matrix-vector products) and the update of large networks are
+ *  split across them; small ones stay on the calling thread. 0 restores the default, the
+ *  number of online cores. The worker threads are created once, when a batch first needs
+ *  them, and live until the count changes or bp_destroy(). Between calls they spin for
+ *  about a millisecond, then sleep; a worker that is late or shares the caller's CPU
+ *  leaves its share to the caller, so more threads are not slower than one by more than
+ *  the hand-off. Results are bit-identical for any thread count. bp_predict() and
+ *  bp_evaluate() always run on the calling thread.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (more than 256). */
 bp_status bp_set_threads(bp_network *net, size_t threads);
 

@@ -1,7 +1,7 @@
 /// Matrix products without packing, for shapes where packing would cost as much as the
-/// multiply: tiny layers (a 2-8-1 network), single samples (one row of A), and rank-few
-/// updates (a batch of one or two in the weight gradient). Each form keeps its inner loop
-/// on a unit-stride dimension.
+/// multiply: tiny layers, a few samples (a batch of two to four), and rank-few updates
+/// (the weight gradient of such a batch). A single sample goes straight to `MatrixVector`.
+/// Each form keeps its inner loop on a unit-stride dimension.
 enum DirectGEMM {
     /// Whether `GEMM.multiply` should come here rather than pack.
     static func isPreferred(m: Int, n: Int, k: Int) -> Bool {

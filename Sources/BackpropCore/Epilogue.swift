@@ -34,7 +34,7 @@ struct Epilogue {
 
     /// Applies `finish` to the complete `rows` × `width` elements at c (leading dimension
     /// ldc), which is C's origin moved as this epilogue was.
-    func finish(_ c: UnsafeMutablePointer<Float>, rows: Int, width: Int, ldc: Int) {
+    func apply(to c: UnsafeMutablePointer<Float>, rows: Int, width: Int, ldc: Int) {
         switch finish {
         case .none:
             return

@@ -52,7 +52,7 @@ struct GEMMWorkspace {
 /// Worker threads and a packing workspace for each, for products split across cores.
 struct GEMMThreads {
     let pool: ThreadPool
-    /// One per thread of the pool; workspaces[0] belongs to the calling thread.
+    /// One per part of a split product (parts are numbered like the pool's threads).
     let workspaces: [GEMMWorkspace]
 
     /// Products with fewer multiply-adds than this stay on one thread: below it, waking
@@ -73,9 +73,10 @@ struct GEMMThreads {
 }
 
 /// Cache-blocked, register-blocked single-precision matrix multiply in the BLIS layout:
-/// C (m × n) = alpha · A (m × k) · B (k × n) [+ C]. Blocks of A and B are packed into
-/// contiguous panels (so any strides cost only the packing), then a 6 × 32 micro-kernel
-/// keeps twelve SIMD16 accumulators in registers across the whole k-block.
+/// C (m × n) = alpha · A (m × k) · B (k × n) [+ C]. Blocks of B are packed into contiguous
+/// panels, and so are blocks of A unless its rows are contiguous (then it is read in
+/// place), so any strides cost only the packing; a 6 × 32 micro-kernel keeps twelve
+/// SIMD16 accumulators in registers across the whole k-block.
 enum GEMM {
     typealias V = SIMD16<Float>
     static let mr = 6
@@ -105,7 +106,7 @@ enum GEMM {
             }
             DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate || epilogue.bias != nil,
                                 into: c, ldc: ldc)
-            epilogue.finish(c, rows: m, width: n, ldc: ldc)
+            epilogue.apply(to: c, rows: m, width: n, ldc: ldc)
             return
         }
         let parts = threads?.pool.threadCount ?? 1
@@ -114,8 +115,8 @@ enum GEMM {
                            epilogue: epilogue, workspace: workspace)
             return
         }
-        // Each thread takes a band of C's columns. Every element is still computed by one
-        // thread with the same k-order, so results do not depend on the thread count.
+        // Each part is a band of C's columns. Every element is still computed by one
+        // part, with the same k-order, so results do not depend on the thread count.
         var job = ColumnBands(
             m: m, n: n, k: k, alpha: alpha, a: a, b: b, accumulate: accumulate, c: c, ldc: ldc, epilogue: epilogue,
             band: roundUp((n + parts - 1) / parts, to: nr), workspaces: threads.workspaces)
@@ -126,7 +127,7 @@ enum GEMM {
         }
     }
 
-    /// One product split into bands of `band` columns, one band per thread.
+    /// One product split into bands of `band` columns, one band per part.
     private struct ColumnBands {
         let m: Int, n: Int, k: Int, alpha: Float
         let a: MatrixView, b: MatrixView
@@ -166,7 +167,8 @@ enum GEMM {
                     // The bias starts the first k-block; the finish waits for the last.
                     macroKernel(
                         m: mcBlock, n: ncBlock, k: kcBlock, alpha: alpha, a: panels,
-                        accumulate: accumulate || pc > 0, bias: pc == 0 ? epilogue.bias.map { $0 + jc } : nil,
+                        accumulate: (accumulate && epilogue.bias == nil) || pc > 0,
+                        bias: pc == 0 ? epilogue.bias.map { $0 + jc } : nil,
                         c: c + ic * ldc + jc, ldc: ldc,
                         finishing: pc + kcBlock == k ? epilogue.moved(row: ic, column: jc, ldc: ldc) : nil,
                         workspace: workspace)
@@ -184,10 +186,10 @@ enum GEMM {
     /// Only a ragged last panel is packed, zero-padded, so no row past A's end is read.
     /// Any other A is packed whole.
     fileprivate struct APanels {
-        /// Row i0 + i, column kk of the block is at start(i0) + i·rowStep + kk·kStep.
+        /// Element (i, kk) of the block, for a row i read in place, is at base[i·rowStep + kk].
         let base: UnsafePointer<Float>
         let rowStep: Int
-        let kStep: Int
+        /// Packed panels: panel p (its first row p·mr + firstPacked) at packed + p·mr·k.
         let packed: UnsafePointer<Float>
         /// Panels before this one are read in place; it and any after are packed.
         let firstPacked: Int
@@ -196,11 +198,11 @@ enum GEMM {
             packed = UnsafePointer(workspace.packedA)
             guard a.columnStride == 1 else {
                 packA(a, rows: row, rows, columns: column, columns, into: workspace.packedA)
-                (base, rowStep, kStep, firstPacked) = (packed, 1, mr, 0)
+                (base, rowStep, firstPacked) = (packed, 1, 0)
                 return
             }
             base = a.base + row * a.rowStride + column
-            (rowStep, kStep) = (a.rowStride, 1)
+            rowStep = a.rowStride
             firstPacked = rows / mr * mr
             if firstPacked < rows {
                 packA(a, rows: row + firstPacked, rows - firstPacked, columns: column, columns, into: workspace.packedA)
@@ -365,7 +367,7 @@ enum GEMM {
                         }
                     }
                 }
-                finishing?.moved(row: i0, column: j0, ldc: ldc).finish(tile, rows: height, width: width, ldc: ldc)
+                finishing?.moved(row: i0, column: j0, ldc: ldc).apply(to: tile, rows: height, width: width, ldc: ldc)
                 i0 += mr
             }
             j0 += nr
@@ -381,7 +383,7 @@ enum GEMM {
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if row < a.firstPacked {
-            microKernel(k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: a.kStep, b: b, alpha: alpha,
+            microKernel(k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: 1, b: b, alpha: alpha,
                         accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         } else {
             microKernel(k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1, kStep: mr, b: b, alpha: alpha,

@@ -33,9 +33,9 @@ enum MatrixVector {
     /// through its own cache (A's first layer, 800 KB, does not fit one core's L2).
     static let minimumParallelWork = 1 << 16
 
-    /// `product` on the threads of `pool` when it has more than `minimumParallelWork`
-    /// multiply-adds: each thread takes one band of rows, whole groups of four, so every
-    /// y_r is computed exactly as on one thread.
+    /// `product` on the threads of `pool` when it has at least `minimumParallelWork`
+    /// multiply-adds: each part is one band of rows, whole groups of four, so every y_r is
+    /// computed exactly as on one thread.
     static func product(
         _ w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
         x: UnsafePointer<Float>, adding c: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?
@@ -55,7 +55,7 @@ enum MatrixVector {
         }
     }
 
-    /// One matrix-vector product split into bands of `band` rows, one band per thread.
+    /// One matrix-vector product split into bands of `band` rows, one band per part.
     private struct RowBands {
         let w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int
         let x: UnsafePointer<Float>, c: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>

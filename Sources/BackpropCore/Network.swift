@@ -487,16 +487,19 @@ public final class Network {
     }
 
     /// Starts the worker threads, with a packing workspace each, when some product of a
-    /// `batch`-sample step is large enough to split. Without memory or threads the network
-    /// simply stays on one thread.
+    /// `batch`-sample step is large enough to split, or the update is (a network of
+    /// `OptimizerState.minimumParallelCount` parameters). Without memory or threads the
+    /// network simply stays on one thread.
     private func startThreadsIfWorthwhile(batch: Int) {
+        guard threads == nil, threadCount > 1 else { return }
         // The three products of each layer: forward, weight gradient, hidden delta.
-        guard threads == nil, threadCount > 1, layers.contains(where: { layer in
+        let splitsProducts = layers.contains { layer in
             (batch == 1 && GEMMThreads.multiplyAdds(layer.width, layer.inputWidth, 1) >= MatrixVector.minimumParallelWork)
                 || GEMMThreads.splits(m: batch, n: layer.width, k: layer.inputWidth, parts: threadCount)
                 || GEMMThreads.splits(m: layer.width, n: layer.inputWidth, k: batch, parts: threadCount)
                 || GEMMThreads.splits(m: batch, n: layer.inputWidth, k: layer.width, parts: threadCount)
-        }) else { return }
+        }
+        guard splitsProducts || parameterCount >= OptimizerState.minimumParallelCount else { return }
         let pool = ThreadPool(threads: threadCount)
         var workspaces = [workspace]
         for _ in 1 ..< pool.threadCount {

@@ -154,8 +154,8 @@ final class OptimizerState {
     /// state to the spare arrays) so that the caller can refuse a result that overflowed
     /// and keep everything as it was; `commit` adopts the state. Returns whether every
     /// new parameter is finite (plain SGD finds out in the same pass). Large steps are
-    /// split into one contiguous range per thread of `pool`: the step is elementwise, so
-    /// the result does not depend on the split.
+    /// split into contiguous ranges, one part per thread of `pool`: the step is
+    /// elementwise, so the result does not depend on the split.
     func apply(
         _ options: TrainingOptions, learningRate eta: Float,
         parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>,
@@ -186,7 +186,7 @@ final class OptimizerState {
         let theta: UnsafePointer<Float>, g: UnsafePointer<Float>, next: UnsafeMutablePointer<Float>
     }
 
-    /// One step split into ranges of `chunk` parameters, one per thread, each reporting
+    /// One step split into ranges of `chunk` parameters, one per part, each reporting
     /// into its own flag.
     private struct Ranges {
         let state: OptimizerState
@@ -209,18 +209,17 @@ final class OptimizerState {
             return VectorKernels.subtractScaled(step.g + start, scale: step.eta, from: step.theta + start,
                                                 into: step.next + start, count: length)
         }
-        update(step.options, learningRate: step.eta, clip: step.clip, l2: l2, parameters: step.theta, gradients: step.g,
-               into: step.next, range: range)
+        update(step.options, learningRate: step.eta, clip: step.clip, lambda: lambda, l2: l2, parameters: step.theta,
+               gradients: step.g, into: step.next, range: range)
         return VectorKernels.allFinite(step.next + start, count: length)
     }
 
     /// Every optimizer but plain SGD, element by element.
     private func update(
-        _ options: TrainingOptions, learningRate eta: Float, clip: Float, l2: Float,
+        _ options: TrainingOptions, learningRate eta: Float, clip: Float, lambda: Float, l2: Float,
         parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>,
         range: Range<Int>
     ) {
-        let lambda = Float(options.weightDecay)
         switch options.optimizer {
         case .sgd:
             for i in range { next[i] = theta[i] - eta * (clip * g[i] + l2 * theta[i]) }

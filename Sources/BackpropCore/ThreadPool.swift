@@ -113,11 +113,21 @@ final class ThreadPool: @unchecked Sendable {
             // and cache-hot, leave them there; then spinning only steals the caller's time.
             // Sleeping instead lets the next wake-up place the worker on an idle CPU.
             wait(until: { $0.generation.load(ordering: .acquiring) != seen || $0.stopping.load(ordering: .acquiring) },
-                 on: wake, spinningWhile: { Int(sched_getcpu()) != $0.callerCPU.load(ordering: .relaxed) })
+                 on: wake, spinningWhile: { $0.keepsSpinning() })
             if stopping.load(ordering: .acquiring) { return }
             seen = generation.load(ordering: .acquiring)
             claimParts()
         }
+    }
+
+    /// Whether a waiting worker should go on spinning: not when it shares the caller's CPU
+    /// (sched_getcpu() fails with -1 on systems without it: then it spins as before).
+    /// Otherwise it yields, so that another process's thread on its CPU can run.
+    private func keepsSpinning() -> Bool {
+        let cpu = Int(sched_getcpu())
+        guard cpu < 0 || cpu != callerCPU.load(ordering: .relaxed) else { return false }
+        sched_yield()
+        return true
     }
 
     /// Spins on `condition`, then sleeps on `signal` until it holds; every 1024 polls

@@ -114,4 +114,30 @@ final class OptimizerTests: XCTestCase {
             }
         }
     }
+
+    /// A gradient that overflows while the loss stays finite (δ = 2 times an input of
+    /// 3e38) must be refused by every optimizer, with or without clipping, at any η, and
+    /// leave the parameters as they were: the update relies on each optimizer turning it
+    /// into a non-finite parameter (and checks iRprop−'s gradients first).
+    func testOverflowingGradientIsRefusedByEveryOptimizer() throws {
+        for optimizer in Optimizer.allCases {
+            for clipNorm in [0.0, 1.0] {
+                for eta: Float in [0.1, 0] {
+                    let network = try Network(layerSizes: [1, 1], activations: [.linear], loss: .meanSquaredError, seed: 0)
+                    var options = TrainingOptions()
+                    options.optimizer = optimizer
+                    options.clipNorm = clipNorm
+                    try network.setTrainingOptions(options)
+                    try network.setParameters([0, 2])
+                    let label = "\(optimizer), clip \(clipNorm), η \(eta)"
+                    XCTAssertThrowsError(try network.trainStep(inputs: [3e38], targets: [0], batch: 1, learningRate: eta),
+                                         label) { error in
+                        XCTAssertEqual((error as? BackpropError)?.kind, .diverged, label)
+                        XCTAssertTrue((error as? BackpropError)?.message.contains("gradient") ?? false, label)
+                    }
+                    XCTAssertEqual(network.parameterArray(), [0, 2], label)
+                }
+            }
+        }
+    }
 }

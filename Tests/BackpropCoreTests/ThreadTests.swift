@@ -22,6 +22,54 @@ final class ThreadTests: XCTestCase {
         XCTAssertEqual(try train(threads: 3), single)
     }
 
+    /// A single sample's forward product is split by rows once it has 64k multiply-adds;
+    /// outputs and training stay bit-identical for 1, 2 and 3 threads.
+    func testSingleSamplesAreBitIdenticalForAnyThreadCount() throws {
+        var generator = SplitMix64(seed: 5)
+        let samples = (0 ..< 4).map { _ in (0 ..< 512).map { _ in Float(generator.nextUnit()) } }
+        func run(threads: Int) throws -> [UInt32] {
+            let network = try Network(layerSizes: [512, 300, 10], activations: [.tanh, .softmax], loss: .crossEntropy, seed: 3)
+            try network.setThreadCount(threads)
+            var bits: [UInt32] = []
+            for (index, x) in samples.enumerated() {
+                bits += try network.forward(x, batch: 1).map(\.bitPattern)
+                let y = (0 ..< 10).map { Float($0 == index ? 1 : 0) }
+                try network.trainStep(inputs: x, targets: y, batch: 1, learningRate: 0.1)
+            }
+            return bits + network.parameterArray().map(\.bitPattern)
+        }
+        let single = try run(threads: 1)
+        XCTAssertEqual(try run(threads: 2), single)
+        XCTAssertEqual(try run(threads: 3), single)
+    }
+
+    /// The update of a network with 64k+ parameters is split into ranges across threads,
+    /// for every optimizer, with clipping and weight decay: still bit-identical.
+    func testSplitUpdatesAreBitIdenticalForEveryOptimizer() throws {
+        var generator = SplitMix64(seed: 6)
+        let batch = 4
+        let x = (0 ..< batch * 256).map { _ in Float(generator.nextUnit()) }
+        let y = (0 ..< batch).flatMap { row in (0 ..< 10).map { Float($0 == row ? 1 : 0) } }
+        for optimizer in Optimizer.allCases {
+            var options = TrainingOptions()
+            options.optimizer = optimizer
+            options.clipNorm = 0.5
+            options.weightDecay = 1e-3
+            func train(threads: Int) throws -> [UInt32] {
+                let network = try Network(layerSizes: [256, 256, 10], activations: [.relu, .softmax], loss: .crossEntropy,
+                                          seed: 8)
+                XCTAssertGreaterThanOrEqual(network.parameterCount, 1 << 16)  // the split threshold
+                try network.setThreadCount(threads)
+                try network.setTrainingOptions(options)
+                for _ in 0 ..< 3 { try network.trainStep(inputs: x, targets: y, batch: batch, learningRate: 0.01) }
+                return network.parameterArray().map(\.bitPattern)
+            }
+            let single = try train(threads: 1)
+            XCTAssertEqual(try train(threads: 2), single, "\(optimizer)")
+            XCTAssertEqual(try train(threads: 3), single, "\(optimizer)")
+        }
+    }
+
     func testThreadCountIsValidated() throws {
         let network = try Network(layerSizes: [2, 2], activations: [.linear], loss: .meanSquaredError, seed: 0)
         XCTAssertThrowsError(try network.setThreadCount(-1))
