@@ -155,9 +155,27 @@ public final class Network {
         inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, batch: Int, learningRate eta: Float
     ) throws(BackpropError) -> Float {
         try validate(learningRate: eta)
-        let x = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
+        let x = try gatheredInputs(inputs, batch: batch)
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
         return try step(x, y, batch: batch, learningRate: eta)
+    }
+
+    /// A training step's inputs, validated. When no activations are kept for `backward`
+    /// (as after any earlier step), they are copied into a^0 and checked in the same pass:
+    /// a refused batch then leaves only a^0 changed, which nothing can observe. Otherwise
+    /// they are checked where they are, and `propagateForward` copies them.
+    private func gatheredInputs(_ inputs: UnsafeBufferPointer<Float>, batch: Int) throws(BackpropError)
+        -> UnsafePointer<Float>
+    {
+        let count = try inputCount(batch: batch)
+        guard forwardBatch == nil else { return try validated(inputs, count: count, name: "inputs") }
+        try expect(inputs.count, equals: count, name: "inputs")
+        guard let base = inputs.baseAddress else { return try validated(inputs, count: count, name: "inputs") }
+        let a0 = try inputBuffer(batch: batch)
+        guard VectorKernels.copyCheckingFinite(base, into: a0, count: count) else {
+            throw nonFiniteError(inputs, name: "inputs")
+        }
+        return UnsafePointer(a0)
     }
 
     /// Forward, backward and update on validated data; returns the batch's loss.
@@ -597,11 +615,14 @@ public final class Network {
         guard let base = buffer.baseAddress else {
             throw BackpropError(.sizeMismatch, "\(name) is empty; expected \(count) floats")
         }
-        guard VectorKernels.allFinite(base, count: count) else {
-            let index = buffer.firstIndex { !$0.isFinite } ?? 0
-            throw BackpropError(.nonFinite, "\(name)[\(index)] is \(buffer[index]); every value must be finite")
-        }
+        guard VectorKernels.allFinite(base, count: count) else { throw nonFiniteError(buffer, name: name) }
         return base
+    }
+
+    /// The error for a buffer with a NaN or infinite value, naming the first.
+    private func nonFiniteError(_ buffer: UnsafeBufferPointer<Float>, name: String) -> BackpropError {
+        let index = buffer.firstIndex { !$0.isFinite } ?? 0
+        return BackpropError(.nonFinite, "\(name)[\(index)] is \(buffer[index]); every value must be finite")
     }
 }
 

@@ -21,6 +21,30 @@ enum VectorKernels {
         return (VectorMath.sum(acc) + tail).isFinite
     }
 
+    /// Copies `count` floats and returns whether all of them are finite, in one pass (as
+    /// in `allFinite`).
+    static func copyCheckingFinite(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int)
+        -> Bool
+    {
+        let input = UnsafeRawPointer(source)
+        let output = UnsafeMutableRawPointer(target)
+        var zeros = V()
+        var i = 0
+        while i + 16 <= count {
+            let value = input.loadUnaligned(fromByteOffset: i * 4, as: V.self)
+            output.storeBytes(of: value, toByteOffset: i * 4, as: V.self)
+            zeros += value * V()
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count {
+            target[i] = source[i]
+            tail += source[i] * 0
+            i += 1
+        }
+        return (VectorMath.sum(zeros) + tail).isFinite
+    }
+
     /// z ← y − η x (the update W ← W − η ∂C/∂W over the flat parameter buffer); returns
     /// whether every z is finite, checked in the same pass as in `allFinite`.
     static func subtractScaled(

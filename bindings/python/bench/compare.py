@@ -799,6 +799,12 @@ def main(argv=None) -> int:
         die("--repeats needs at least 1", 2)
     seconds = args.seconds if args.seconds is not None else (0.05 if args.quick else 0.3)
 
+    # numpy in this process only prepares data: one BLAS thread, so that no BLAS worker
+    # spins on a core the library's threads are timed on.
+    from threadpoolctl import threadpool_limits
+
+    blas_limit = threadpool_limits(limits=1, user_api="blas")  # noqa: F841 (kept alive)
+
     sys.path.insert(0, PYTHON_DIR)
     try:
         import backprop
