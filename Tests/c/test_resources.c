@@ -2,7 +2,7 @@
  *  - heap allocations: this executable defines malloc, calloc, realloc, posix_memalign,
  *    aligned_alloc and memalign, so every allocation the library (and the Swift runtime
  *    linked into it) makes goes through these counters; a steady-state bp_train_step /
- *    bp_forward / bp_update must make none;
+ *    bp_forward / bp_update must make none, nor a bp_predict whose scratch fits the stack;
  *  - peak memory: training workload A (784-256-128-10, batch 128) over 60,000 samples
  *    must stay within the data's size + 16 MiB (getrusage's ru_maxrss).
  * Prints "N passed, M failed". */
@@ -82,14 +82,36 @@ static void steady_state_allocates_nothing(size_t threads) {
     for (int i = 0; i < 50; i++) ok &= bp_train_step(net, x, y, batch, 0.01f, &loss) == BP_OK;
     for (int i = 0; i < 50; i++) ok &= bp_forward(net, x, batch, out) == BP_OK;
     for (int i = 0; i < 50; i++) ok &= bp_forward(net, x, 1, out) == BP_OK;
+    for (int i = 0; i < 50; i++) ok &= bp_predict(net, x, 1, out) == BP_OK;  /* scratch on the stack */
     ok &= bp_backward(net, y, 1, &loss) == BP_OK;
     ok &= bp_update(net, 0.01f) == BP_OK;
     counting = 0;
     CHECK(ok, "steady-state calls succeed");
-    CHECK(allocations == 0, "%zu thread(s): %ld heap allocations in 100 train steps / 100 forwards", threads, allocations);
+    CHECK(allocations == 0, "%zu thread(s): %ld heap allocations in 50 train steps / 100 forwards / 50 predictions",
+          threads, allocations);
     bp_destroy(net);
     free(x);
     free(y);
+}
+
+/* bp_predict keeps its scratch on the stack when it is small: a 2-8-1 network (the
+ * uninitialised kilobyte) as well as workload A above (the 4 KiB block). */
+static void small_predictions_allocate_nothing(void) {
+    size_t sizes[] = {2, 8, 1};
+    int32_t activations[] = {BP_SIGMOID, BP_SIGMOID};
+    bp_network *net = NULL;
+    CHECK(bp_create(sizes, 3, activations, BP_LOSS_MSE, 1, &net) == BP_OK, "2-8-1 network");
+    if (!net) return;
+    float x[2] = {0.25f, 0.75f}, out[1];
+    bp_predict(net, x, 1, out);
+    allocations = 0;
+    counting = 1;
+    int ok = 1;
+    for (int i = 0; i < 50; i++) ok &= bp_predict(net, x, 1, out) == BP_OK;
+    counting = 0;
+    CHECK(ok, "predictions succeed");
+    CHECK(allocations == 0, "%ld heap allocations in 50 predictions of a 2-8-1 network", allocations);
+    bp_destroy(net);
 }
 
 static long peak_kib(void) {
@@ -126,6 +148,7 @@ static void training_a_stays_within_data_plus_16_mib(void) {
 int main(void) {
     steady_state_allocates_nothing(1);
     steady_state_allocates_nothing(2);
+    small_predictions_allocate_nothing();
     training_a_stays_within_data_plus_16_mib();
     return harness_finish();
 }
