@@ -209,8 +209,10 @@ bp_status bp_forward(bp_network *net, const float *inputs, size_t batch, float *
 /*! bp_predict() :
  *  Inference only: writes a^L for `batch` samples (inputs: batch x bp_input_size(net),
  *  outputs: batch x bp_output_size(net), both row-major) without keeping anything for
- *  bp_backward(). It reads the network and nothing else, with scratch memory of its own
- *  (allocated per call).
+ *  bp_backward(). It reads the network and nothing else, with scratch memory of its own:
+ *  on the calling thread's stack (at most 4 KiB) when the hidden layers of the batch fit
+ *  there and no product needs packing (single samples of most networks), else allocated
+ *  for the call.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net, inputs or outputs); BP_ERROR_INVALID_ARGUMENT
  *          (batch is 0); BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE; BP_ERROR_OUT_OF_MEMORY.
  *  Thread-safety: any number of threads may call bp_predict() on the same network at the
