@@ -64,7 +64,8 @@ public enum Loss: Sendable, CaseIterable, Equatable {
         return sampleCost(z: z, a: a, y: y, width: width, activation: activation)
     }
 
-    private func sampleCost(
+    /// The cost C of one sample.
+    func sampleCost(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>, width: Int, activation: Activation
     ) -> Double {
         switch self {

@@ -32,6 +32,10 @@ public final class Network {
     let gradients: UnsafeMutablePointer<Float>
     private let workspace: GEMMWorkspace
     private var storage: BatchStorage?
+    /// The single-sample step of a network whose layers each fit one vector, if this is one.
+    private let tinyStep: TinyNetworkStep?
+    /// Whether a single sample's `trainStep` takes the tiny-network path (same results, less overhead).
+    public var takesTinySteps: Bool { tinyStep != nil }
 
     /// Threads a training step may use (the caller's included); see `setThreadCount`.
     public private(set) var threadCount = Network.onlineCores
@@ -63,9 +67,10 @@ public final class Network {
         optimizerState = try OptimizerState(for: trainingOptions, count: parameterCount)
         // Parameters, their next values and the gradients, checked together.
         try Memory.checkBudget(floats: 3 * parameterCount, for: "a network of \(parameterCount) parameters")
-        parameters = try Memory.allocateFloats(parameterCount, for: "the parameters")
+        let padded = parameterCount + TinyNetworkStep.parameterPadding
+        parameters = try Memory.allocateFloats(padded, for: "the parameters")
         do throws(BackpropError) {
-            nextParameters = try Memory.allocateFloats(parameterCount, for: "the parameters")
+            nextParameters = try Memory.allocateFloats(padded, for: "the parameters")
         } catch {
             Memory.free(parameters)
             throw error
@@ -85,7 +90,10 @@ public final class Network {
             Memory.free(gradients)
             throw error
         }
+        tinyStep = TinyNetworkStep(layers: layers, loss: loss)
         gradients.initialize(repeating: 0, count: parameterCount)
+        (parameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.parameterPadding)
+        (nextParameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.parameterPadding)
         initializeParameters(seed: seed)
     }
 
@@ -95,6 +103,7 @@ public final class Network {
         Memory.free(gradients)
         workspace.free()
         storage?.free()
+        tinyStep?.free()
         releaseThreads()
     }
 
@@ -155,6 +164,9 @@ public final class Network {
         inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, batch: Int, learningRate eta: Float
     ) throws(BackpropError) -> Float {
         try validate(learningRate: eta)
+        if batch == 1, let tinyStep {
+            return try step(tinyStep, inputs: inputs, targets: targets, learningRate: eta)
+        }
         let x = try gatheredInputs(inputs, batch: batch)
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
         return try step(x, y, batch: batch, learningRate: eta)
@@ -176,6 +188,26 @@ public final class Network {
             throw nonFiniteError(inputs, name: "inputs")
         }
         return UnsafePointer(a0)
+    }
+
+    /// `trainStep` for one sample of a tiny network. Its activations stay in the step's
+    /// own slots, so none are kept for `backward`.
+    private func step(
+        _ tiny: TinyNetworkStep, inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
+        learningRate eta: Float
+    ) throws(BackpropError) -> Float {
+        try expect(inputs.count, equals: inputSize, name: "inputs")
+        try expect(targets.count, equals: outputSize, name: "targets")
+        guard let x = inputs.baseAddress, let y = targets.baseAddress else {
+            throw BackpropError(.sizeMismatch, "inputs and targets must not be empty")
+        }
+        guard tiny.gather(inputs: x) else { throw nonFiniteError(inputs, name: "inputs") }
+        guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
+        forwardBatch = nil
+        let cost = tiny.run(parameters: parameters, gradients: gradients)
+        gradientState = cost.isFinite ? .pending : .diverged
+        try applyUpdate(learningRate: eta)
+        return cost
     }
 
     /// Forward, backward and update on validated data; returns the batch's loss.
