@@ -49,6 +49,9 @@ public struct TrainingOptions: Sendable, Equatable {
 
     public init() {}
 
+    /// θ ← θ − η g as it stands: no momentum, clipping or weight decay.
+    var isPlainSGD: Bool { optimizer == .sgd && clipNorm == 0 && weightDecay == 0 }
+
     /// Ranges are checked on the float32 values the update uses: β = 0.99999999 is below 1
     /// as a double but rounds to 1 as a float, which would make Adam divide by zero.
     func validate() throws(BackpropError) {
@@ -161,9 +164,13 @@ final class OptimizerState {
         parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>,
         pool: ThreadPool? = nil
     ) -> Bool {
-        let step = Step(options: options, eta: eta, clip: clipScale(options, gradients: g), theta: theta, g: g, next: next)
         let parts = pool?.threadCount ?? 1
-        guard let pool, parts > 1, count >= Self.minimumParallelCount else { return apply(step, range: 0 ..< count) }
+        let splits = parts > 1 && count >= Self.minimumParallelCount
+        if options.isPlainSGD && !splits {  // the seed's rule, the default: as direct as it can be for tiny networks
+            return VectorKernels.subtractScaled(g, scale: eta, from: theta, into: next, count: count)
+        }
+        let step = Step(options: options, eta: eta, clip: clipScale(options, gradients: g), theta: theta, g: g, next: next)
+        guard let pool, splits else { return apply(step, range: 0 ..< count) }
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: parts) { finite in
             guard let flags = finite.baseAddress else { return apply(step, range: 0 ..< count) }
             var job = Ranges(state: self, step: step, chunk: GEMM.roundUp((count + parts - 1) / parts, to: 16), finite: flags)
