@@ -67,7 +67,7 @@ public final class Network {
         optimizerState = try OptimizerState(for: trainingOptions, count: parameterCount)
         // Parameters, their next values and the gradients, checked together.
         try Memory.checkBudget(floats: 3 * parameterCount, for: "a network of \(parameterCount) parameters")
-        let padded = parameterCount + TinyNetworkStep.parameterPadding
+        let padded = parameterCount + TinyNetworkStep.padding
         parameters = try Memory.allocateFloats(padded, for: "the parameters")
         do throws(BackpropError) {
             nextParameters = try Memory.allocateFloats(padded, for: "the parameters")
@@ -76,7 +76,7 @@ public final class Network {
             throw error
         }
         do throws(BackpropError) {
-            gradients = try Memory.allocateFloats(parameterCount, for: "the gradients")
+            gradients = try Memory.allocateFloats(padded, for: "the gradients")
         } catch {
             Memory.free(parameters)
             Memory.free(nextParameters)
@@ -91,9 +91,9 @@ public final class Network {
             throw error
         }
         tinyStep = TinyNetworkStep(layers: layers, loss: loss)
-        gradients.initialize(repeating: 0, count: parameterCount)
-        (parameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.parameterPadding)
-        (nextParameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.parameterPadding)
+        gradients.initialize(repeating: 0, count: padded)
+        (parameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.padding)
+        (nextParameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.padding)
         initializeParameters(seed: seed)
     }
 
@@ -103,7 +103,6 @@ public final class Network {
         Memory.free(gradients)
         workspace.free()
         storage?.free()
-        tinyStep?.free()
         releaseThreads()
     }
 
@@ -204,9 +203,18 @@ public final class Network {
         guard tiny.gather(inputs: x) else { throw nonFiniteError(inputs, name: "inputs") }
         guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
         forwardBatch = nil
-        let cost = tiny.run(parameters: parameters, gradients: gradients)
+        guard trainingOptions.isPlainSGD else {
+            let cost = tiny.run(parameters: parameters, gradients: gradients)
+            gradientState = cost.isFinite ? .pending : .diverged
+            try applyUpdate(learningRate: eta)
+            return cost
+        }
+        let (cost, finite) = tiny.trainWithPlainSGD(
+            parameters: parameters, gradients: gradients, into: nextParameters, learningRate: eta)
         gradientState = cost.isFinite ? .pending : .diverged
-        try applyUpdate(learningRate: eta)
+        try refuseDivergedLoss()
+        try adoptNextParameters(finite: finite)
+        tiny.adoptNextColumns()
         return cost
     }
 
@@ -362,6 +370,7 @@ public final class Network {
     public func setParameters(_ values: UnsafeBufferPointer<Float>) throws(BackpropError) {
         let source = try validated(values, count: parameterCount, name: "parameters")
         parameters.update(from: source, count: parameterCount)
+        tinyStep?.parametersChanged()
         forwardBatch = nil
         gradientState = .none
     }
@@ -493,15 +502,26 @@ public final class Network {
     /// is finite, so a step from a divergent backward pass, or one that overflows, leaves
     /// the parameters as they were.
     func applyUpdate(learningRate eta: Float) throws(BackpropError) {
-        guard gradientState != .diverged else {
-            throw BackpropError(.diverged,
-                "training diverged: the loss of the last backward pass is not finite; the parameters were left unchanged (try a smaller learning rate)")
-        }
+        try refuseDivergedLoss()
         // A NaN or infinite gradient makes its new parameter NaN or infinite under every
         // optimizer but iRprop−, which steps by the gradient's sign and would hide it.
         if trainingOptions.optimizer == .rprop { try refuseNonFiniteGradients() }
         let finite = optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients,
                                           into: nextParameters, pool: threads?.pool)
+        try adoptNextParameters(finite: finite)
+        tinyStep?.parametersChanged()
+    }
+
+    private func refuseDivergedLoss() throws(BackpropError) {
+        guard gradientState != .diverged else {
+            throw BackpropError(.diverged,
+                "training diverged: the loss of the last backward pass is not finite; the parameters were left unchanged (try a smaller learning rate)")
+        }
+    }
+
+    /// Adopts the step written beside θ when every new value is finite; otherwise refuses
+    /// it, naming the cause.
+    private func adoptNextParameters(finite: Bool) throws(BackpropError) {
         guard finite else {
             try refuseNonFiniteGradients()
             throw BackpropError(.diverged,

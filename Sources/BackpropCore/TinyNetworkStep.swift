@@ -1,27 +1,33 @@
-/// One sample's forward and backward pass through a tiny network: every layer, the inputs
-/// included, has at most fifteen units and an elementwise σ (workload D, 2-8-1, is one).
-/// For such a network the general path's costs are its bookkeeping, not its arithmetic:
-/// batch storage, partial vectors assembled lane by lane, scalar results read back as
-/// vectors. Here each a^l and δ^l is one SIMD16 vector, lane j for unit j, kept in a
-/// register between layers and in a slot of its own for the products.
+/// One sample's training step through a tiny network: every layer, the inputs included,
+/// has at most fifteen units and an elementwise σ (workload D, 2-8-1, is one). For such a
+/// network the general path's costs are its bookkeeping, not its arithmetic: batch
+/// storage, partial vectors assembled lane by lane, scalar results read back as vectors,
+/// and a separate pass for the update. Here each a^l and δ^l is one SIMD16 vector, lane j
+/// for unit j (lanes past the width kept at zero), W^l is also kept by columns, and plain
+/// SGD's update is written in the same pass as the gradients.
 ///
 /// The arithmetic is the general path's, lane by lane: z_j = b_j + fma chain over k of
-/// W_jk a_k (from 0, in order of k), the same chain for (W^T δ)_k, the same σ, σ' and C'.
-/// So both paths give bit-identical results. With sixteen inputs the general path's
-/// products switch to vector sums in another order, hence the limit of fifteen.
-struct TinyNetworkStep {
+/// W_jk a_k (from 0, in order of k), the same chain for (W^T δ)_k, the same σ, σ' and C',
+/// and θ' = fma(−η, g, θ) as `VectorKernels.subtractScaled`. So both paths give
+/// bit-identical results. With sixteen inputs the general path's products switch to
+/// vector sums in another order, hence the limit of fifteen.
+final class TinyNetworkStep {
     typealias V = SIMD16<Float>
     static let maxWidth = 15
-    /// Floats of zeros past the end of θ, so that a whole vector can be loaded from any row
-    /// of W^l or from b^l.
-    static let parameterPadding = 16
+    /// Floats past the end of θ (zeros) and of ∂C/∂θ, so that a whole vector can be
+    /// loaded from any row of W^l or b^l, and stored into any row of them.
+    static let padding = 16
 
     private let layers: UnsafeMutableBufferPointer<Layer>
     private let loss: Loss
-    /// a^0 … a^L, then z^L, y and δ, one vector each.
+    /// a^0 … a^L, then z^L, y and δ^1 … δ^L, one vector each.
     private let slots: UnsafeMutablePointer<Float>
-    /// The columns of every W^l, one vector each, rebuilt from θ at each step.
-    private let columns: UnsafeMutablePointer<Float>
+    /// Column k of every W^l, one vector each, and the columns of the next θ.
+    private var columns: UnsafeMutablePointer<Float>
+    private var nextColumns: UnsafeMutablePointer<Float>
+    /// Whether `columns` holds the current θ; the network clears it whenever θ changes
+    /// by another way than `trainWithPlainSGD`.
+    private var columnsAreCurrent = false
 
     /// nil when some layer is wider than `maxWidth` or its σ couples units (softmax), or
     /// when the few bytes it needs are not available: the general path then serves.
@@ -29,23 +35,24 @@ struct TinyNetworkStep {
         guard let first = layers.first, first.inputWidth <= Self.maxWidth,
               layers.allSatisfy({ $0.width <= Self.maxWidth && $0.activation.isElementwise })
         else { return nil }
-        let slotFloats = (layers.count + 4) * V.scalarCount
+        let slotFloats = (2 * layers.count + 3) * V.scalarCount
         let columnFloats = layers.reduce(0) { $0 + $1.inputWidth } * V.scalarCount
+        let floats = slotFloats + 2 * columnFloats
         guard let copy = try? Memory.allocate(Layer.self, count: layers.count, for: "the layers") else { return nil }
-        guard let slots = try? Memory.allocateFloats(slotFloats + columnFloats, for: "a tiny network's vectors") else {
+        guard let slots = try? Memory.allocateFloats(floats, for: "a tiny network's vectors") else {
             Memory.free(copy)
             return nil
         }
-        // Lanes past a layer's width are never stored outside the slots; zeros keep them finite.
-        slots.initialize(repeating: 0, count: slotFloats + columnFloats)
+        slots.initialize(repeating: 0, count: floats)
         self.layers = UnsafeMutableBufferPointer(start: copy, count: layers.count)
         _ = self.layers.initialize(from: layers)
         self.loss = loss
         self.slots = slots
         columns = slots + slotFloats
+        nextColumns = columns + columnFloats
     }
 
-    func free() {
+    deinit {
         if let base = layers.baseAddress { Memory.free(base) }
         Memory.free(slots)
     }
@@ -54,14 +61,22 @@ struct TinyNetworkStep {
     private func a(_ l: Int) -> UnsafeMutablePointer<Float> { slots + l * V.scalarCount }
     private var z: UnsafeMutablePointer<Float> { a(layers.count + 1) }
     private var y: UnsafeMutablePointer<Float> { a(layers.count + 2) }
-    private var delta: UnsafeMutablePointer<Float> { a(layers.count + 3) }
+    /// δ of layers[l], i.e. δ^(l+1).
+    private func delta(_ l: Int) -> UnsafeMutablePointer<Float> { a(layers.count + 3 + l) }
 
     @inline(__always)
     private func load(_ floats: UnsafePointer<Float>) -> V { UnsafeRawPointer(floats).loadUnaligned(as: V.self) }
 
     @inline(__always)
-    private func store(_ value: V, _ slot: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(slot).storeBytes(of: value, as: V.self)
+    private func store(_ value: V, _ floats: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(floats).storeBytes(of: value, as: V.self)
+    }
+
+    /// `value` with the lanes from `width` on set to zero.
+    @inline(__always)
+    private func lanes(_ value: V, below width: Int) -> V {
+        let lane = V(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        return value.replacing(with: 0, where: lane .>= V(repeating: Float(width)))
     }
 
     /// Copies the sample's inputs into a^0; false when one is NaN or infinite.
@@ -74,24 +89,63 @@ struct TinyNetworkStep {
         VectorKernels.copyCheckingFinite(targets, into: y, count: top.width)
     }
 
-    /// Forward and backward on the gathered sample: writes ∂C/∂θ into `gradients` and
-    /// returns the sample's cost C. θ must have `parameterPadding` floats past its end.
-    func run(parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) -> Float {
-        gatherColumns(parameters)
-        propagateForward(parameters)
-        return propagateBackward(parameters, gradients: gradients)
+    /// θ was changed by another way than `trainWithPlainSGD`.
+    func parametersChanged() {
+        columnsAreCurrent = false
     }
 
-    /// Column k of each W^l into a vector of its own. Only θ feeds these copies, so they
-    /// run ahead of the forward pass instead of on its critical path.
+    /// Forward and backward on the gathered sample: writes ∂C/∂θ into `gradients` and
+    /// returns the sample's cost C. Both buffers must have `padding` floats past their end.
+    func run(parameters theta: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) -> Float {
+        let cost = propagate(theta)
+        _ = writeGradients(gradients, step: nil)
+        return cost
+    }
+
+    /// `run`, then plain SGD's θ' = θ − η ∂C/∂θ into `next` (with `padding` floats past its
+    /// end) and the columns of θ' beside the current ones. Returns the cost and whether
+    /// every θ' is finite; `adoptNextColumns` once θ' is adopted.
+    func trainWithPlainSGD(
+        parameters theta: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+        into next: UnsafeMutablePointer<Float>, learningRate eta: Float
+    ) -> (cost: Float, finite: Bool) {
+        let cost = propagate(theta)
+        let finite = writeGradients(gradients, step: SGDStep(theta: theta, next: next, negativeEta: V(repeating: -eta)))
+        return (cost, finite)
+    }
+
+    /// The columns written by the last `trainWithPlainSGD` now describe θ.
+    func adoptNextColumns() {
+        swap(&columns, &nextColumns)
+        columnsAreCurrent = true
+    }
+
+    private struct SGDStep {
+        let theta: UnsafePointer<Float>, next: UnsafeMutablePointer<Float>, negativeEta: V
+    }
+
+    /// Forward and backward: leaves a^l and δ^l in their slots and returns the cost.
+    private func propagate(_ theta: UnsafePointer<Float>) -> Float {
+        if !columnsAreCurrent { gatherColumns(theta) }
+        columnsAreCurrent = true
+        propagateForward(theta)
+        return propagateBackward(theta)
+    }
+
+    /// Column k of each W^l into a vector of its own (lanes past the width stay zero).
     private func gatherColumns(_ theta: UnsafePointer<Float>) {
-        var column = columns
+        var columnsOfLayer = columns
         for layer in layers {
-            let w = theta + layer.weightOffset
-            for k in 0 ..< layer.inputWidth {
-                for j in 0 ..< layer.width { column[j] = w[j * layer.inputWidth + k] }
-                column += V.scalarCount
+            var w = theta + layer.weightOffset
+            for j in 0 ..< layer.width {
+                var target = columnsOfLayer + j
+                for _ in 0 ..< layer.inputWidth {
+                    target.pointee = w.pointee
+                    w += 1
+                    target += V.scalarCount
+                }
             }
+            columnsOfLayer += layer.inputWidth * V.scalarCount
         }
     }
 
@@ -107,30 +161,66 @@ struct TinyNetworkStep {
             }
             let weighted = load(theta + layer.biasOffset) + product
             if l == layers.count - 1 { store(weighted, z) }
-            store(layer.activation.elementwise(weighted), a(l + 1))
+            store(lanes(layer.activation.elementwise(weighted), below: layer.width), a(l + 1))
         }
     }
 
-    /// δ^L = C'(a^L) ⊙ σ'(z^L), then down the layers ∂C/∂b^l = δ^l, ∂C/∂W^l = δ^l (a^(l-1))^T
-    /// and δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)).
-    private func propagateBackward(_ theta: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) -> Float {
+    /// δ^L = C'(a^L) ⊙ σ'(z^L) and δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) down the layers;
+    /// returns the cost.
+    private func propagateBackward(_ theta: UnsafePointer<Float>) -> Float {
         let output = a(layers.count)
         var error = load(output) - load(y)
         if loss == .meanSquaredError { error = top.activation.derivativeProduct(error, a: load(output)) }
         let cost = loss.sampleCost(z: z, a: output, y: y, width: top.width, activation: top.activation)
-        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+        for l in stride(from: layers.count - 1, through: 1, by: -1) {
             let layer = layers[l]
-            store(error, delta)
-            (gradients + layer.biasOffset).update(from: delta, count: layer.width)
-            MatrixVector.outerProduct(delta, rows: layer.width, a(l), columns: layer.inputWidth, alpha: 1,
-                                      into: gradients + layer.weightOffset)
-            guard l > 0 else { break }
+            store(error, delta(l))
             var backpropagated = V()
+            var row = theta + layer.weightOffset
             for j in 0 ..< layer.width {
-                backpropagated.addProduct(V(repeating: delta[j]), load(theta + layer.weightOffset + j * layer.inputWidth))
+                backpropagated.addProduct(V(repeating: delta(l)[j]), load(row))
+                row += layer.inputWidth
             }
-            error = layers[l - 1].activation.derivativeProduct(backpropagated, a: load(a(l)))
+            let product = layers[l - 1].activation.derivativeProduct(backpropagated, a: load(a(l)))
+            error = lanes(product, below: layer.inputWidth)
         }
+        store(error, delta(0))
         return Float(cost)
+    }
+
+    /// ∂C/∂W^l = δ^l (a^(l-1))^T row by row and ∂C/∂b^l = δ^l, each row a whole vector
+    /// stored in ascending order: the lanes past a row land where a later store writes,
+    /// or in the padding. With `step`, θ' the same way, and the columns of W'^l. Returns
+    /// whether every θ' is finite (the lanes past a row carry θ's own, finite, values).
+    private func writeGradients(_ gradients: UnsafeMutablePointer<Float>, step: SGDStep?) -> Bool {
+        var zeros = V()
+        var column = UnsafePointer(columns), nextColumn = nextColumns
+        for l in 0 ..< layers.count {
+            let layer = layers[l]
+            let below = load(a(l))
+            var offset = layer.weightOffset
+            for j in 0 ..< layer.width {
+                let g = V(repeating: delta(l)[j]) * below
+                store(g, gradients + offset)
+                if let step {
+                    let updated = load(step.theta + offset).addingProduct(step.negativeEta, g)
+                    store(updated, step.next + offset)
+                    zeros += updated * 0
+                }
+                offset += layer.inputWidth
+            }
+            let error = load(delta(l))
+            store(error, gradients + layer.biasOffset)
+            guard let step else { continue }
+            let updated = load(step.theta + layer.biasOffset).addingProduct(step.negativeEta, error)
+            store(updated, step.next + layer.biasOffset)
+            zeros += updated * 0
+            for k in 0 ..< layer.inputWidth {
+                store(load(column).addingProduct(step.negativeEta, error * V(repeating: a(l)[k])), nextColumn)
+                column += V.scalarCount
+                nextColumn += V.scalarCount
+            }
+        }
+        return VectorMath.sum(zeros).isFinite
     }
 }

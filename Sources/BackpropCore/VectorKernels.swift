@@ -66,7 +66,7 @@ enum VectorKernels {
         }
         var tail: Float = 0
         while i < count {
-            z[i] = y[i] - eta * x[i]
+            z[i] = y[i].addingProduct(-eta, x[i])  // fused, as the vector lanes
             tail += z[i] * 0
             i += 1
         }

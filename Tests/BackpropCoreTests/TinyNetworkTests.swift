@@ -24,6 +24,87 @@ final class TinyNetworkTests: XCTestCase {
         XCTAssertGreaterThan(changed, steps * 8 / 10)
     }
 
+    /// Plain SGD's tiny steps keep W^l by columns between steps; every other way of
+    /// changing θ must make them gather the columns afresh.
+    func testEveryOtherChangeOfTheParametersIsSeenByTheNextTinyStep() throws {
+        let sizes = [3, 7, 2], activations: [Activation] = [.tanh, .sigmoid]
+        let fast = try Network(layerSizes: sizes, activations: activations, loss: .meanSquaredError, seed: 11)
+        let general = try Network(layerSizes: sizes, activations: activations, loss: .meanSquaredError, seed: 11)
+        var generator = SplitMix64(seed: 12)
+        func sample(_ count: Int) -> [Float] { (0 ..< count).map { _ in Float(generator.nextSymmetric(limit: 1)) } }
+        func tinySteps() throws {
+            for _ in 0 ..< 3 {
+                let x = sample(3), y = sample(2)
+                let cost = try fast.trainStep(inputs: x, targets: y, batch: 1, learningRate: 0.2)
+                _ = try general.forward(x, batch: 1)
+                XCTAssertEqual(cost.bitPattern, try general.backward(y, batch: 1).bitPattern)
+                try general.update(learningRate: 0.2)
+            }
+            XCTAssertEqual(fast.parameterArray().map(\.bitPattern), general.parameterArray().map(\.bitPattern))
+        }
+        let changes: [(String, (Network, [Float], [Float]) throws -> Void)] = [
+            ("setParameters", { network, _, _ in try network.setParameters(network.parameterArray().map { $0 * 0.5 }) }),
+            ("a batch of two", { network, x, y in try network.trainStep(inputs: x, targets: y, batch: 2, learningRate: 0.3) }),
+            ("forward, backward, update", { network, x, y in
+                _ = try network.forward(Array(x[0 ..< 3]), batch: 1)
+                try network.backward(Array(y[0 ..< 2]), batch: 1)
+                try network.update(learningRate: 0.3)
+            }),
+            ("momentum", { network, x, y in
+                var options = TrainingOptions()
+                options.optimizer = .momentum
+                try network.setTrainingOptions(options)
+                try network.trainStep(inputs: Array(x[0 ..< 3]), targets: Array(y[0 ..< 2]), batch: 1, learningRate: 0.3)
+                try network.setTrainingOptions(TrainingOptions())
+            }),
+            ("clipping", { network, x, y in
+                var options = TrainingOptions()
+                options.clipNorm = 0.01
+                try network.setTrainingOptions(options)
+                try network.trainStep(inputs: Array(x[0 ..< 3]), targets: Array(y[0 ..< 2]), batch: 1, learningRate: 0.3)
+                try network.setTrainingOptions(TrainingOptions())
+            }),
+        ]
+        try tinySteps()
+        for (name, change) in changes {
+            let x = sample(6), y = sample(4)
+            let before = fast.parameterArray()
+            try change(fast, x, y)
+            try change(general, x, y)
+            XCTAssertNotEqual(fast.parameterArray(), before, name)
+            try tinySteps()
+        }
+    }
+
+    /// An update that overflows is refused with the general path's error, and leaves θ
+    /// (and the columns the next step starts from) as they were.
+    func testAnOverflowingTinyStepIsRefusedAndChangesNothing() throws {
+        let fast = try Network(layerSizes: [2, 8, 1], activations: [.sigmoid, .linear], loss: .meanSquaredError, seed: 5)
+        let general = try Network(layerSizes: [2, 8, 1], activations: [.sigmoid, .linear], loss: .meanSquaredError, seed: 5)
+        let x: [Float] = [0.3, 0.9], y: [Float] = [1000]
+        try fast.trainStep(inputs: x, targets: y, batch: 1, learningRate: 1e-4)
+        _ = try general.forward(x, batch: 1)
+        try general.backward(y, batch: 1)
+        try general.update(learningRate: 1e-4)
+        let before = fast.parameterArray()
+        let fastError = Result { () throws(BackpropError) in try fast.trainStep(inputs: x, targets: y, batch: 1, learningRate: 1e37) }
+        let generalError = Result { () throws(BackpropError) in
+            _ = try general.forward(x, batch: 1)
+            try general.backward(y, batch: 1)
+            try general.update(learningRate: 1e37)
+        }
+        guard case .failure(let error) = fastError, case .failure(let expected) = generalError else {
+            return XCTFail("a step of 1e37 was not refused")
+        }
+        XCTAssertEqual(error, expected)
+        XCTAssertEqual(fast.parameterArray(), before)
+        let cost = try fast.trainStep(inputs: x, targets: y, batch: 1, learningRate: 1e-4)
+        _ = try general.forward(x, batch: 1)
+        XCTAssertEqual(cost.bitPattern, try general.backward(y, batch: 1).bitPattern)
+        try general.update(learningRate: 1e-4)
+        XCTAssertEqual(fast.parameterArray().map(\.bitPattern), general.parameterArray().map(\.bitPattern))
+    }
+
     func testOnlyNetworksThatFitAVectorTakeTinySteps() throws {
         let tiny = try Network(layerSizes: [15, 15, 15], activations: [.tanh, .sigmoid], loss: .meanSquaredError, seed: 1)
         let wide = try Network(layerSizes: [2, 16, 1], activations: [.tanh, .sigmoid], loss: .meanSquaredError, seed: 1)
