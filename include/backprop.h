@@ -249,6 +249,9 @@ bp_status bp_update(bp_network *net, float learning_rate);
  *  bp_update() in one call. inputs is batch x bp_input_size(net) floats, targets
  *  batch x bp_output_size(net) floats; loss (may be NULL) receives the mean loss of the
  *  batch before the update. All arguments are validated before anything changes.
+ *  A single sample (batch 1) on a network whose layers, inputs included, all have at
+ *  most 15 units and none is softmax takes a lighter path made for such tiny networks;
+ *  its results are bit-identical to the general path's.
  *  @return BP_OK or any status of the three functions it combines; on BP_ERROR_DIVERGED
  *          the parameters and optimizer state are those from before the step, while the
  *          step's gradients stay readable with bp_get_gradients() (bp_update() refuses
