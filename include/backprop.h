@@ -251,7 +251,8 @@ bp_status bp_update(bp_network *net, float learning_rate);
  *  batch before the update. All arguments are validated before anything changes.
  *  A single sample (batch 1) on a network whose layers, inputs included, all have at
  *  most 15 units and none is softmax takes a lighter path made for such tiny networks;
- *  its results are bit-identical to the general path's.
+ *  its results are bit-identical to the general path's (NaN payloads aside). No step
+ *  keeps activations for bp_backward(), whether its update is adopted or refused.
  *  @return BP_OK or any status of the three functions it combines; on BP_ERROR_DIVERGED
  *          the parameters and optimizer state are those from before the step, while the
  *          step's gradients stay readable with bp_get_gradients() (bp_update() refuses

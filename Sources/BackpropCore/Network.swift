@@ -195,12 +195,12 @@ public final class Network {
         _ tiny: TinyNetworkStep, inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
         learningRate eta: Float
     ) throws(BackpropError) -> Float {
+        // In the general path's order: inputs (count, then values), then targets.
         try expect(inputs.count, equals: inputSize, name: "inputs")
-        try expect(targets.count, equals: outputSize, name: "targets")
-        guard let x = inputs.baseAddress, let y = targets.baseAddress else {
-            throw BackpropError(.sizeMismatch, "inputs and targets must not be empty")
-        }
+        guard let x = inputs.baseAddress else { throw BackpropError(.sizeMismatch, "inputs is empty; expected \(inputSize) floats") }
         guard tiny.gather(inputs: x) else { throw nonFiniteError(inputs, name: "inputs") }
+        try expect(targets.count, equals: outputSize, name: "targets")
+        guard let y = targets.baseAddress else { throw BackpropError(.sizeMismatch, "targets is empty; expected \(outputSize) floats") }
         guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
         forwardBatch = nil
         guard trainingOptions.isPlainSGD else {
@@ -224,6 +224,7 @@ public final class Network {
     {
         try propagateForward(x, batch: batch)
         let cost = propagateBackward(y, batch: batch)
+        forwardBatch = nil  // a step keeps no activations for `backward`, whether its update is adopted or refused
         try applyUpdate(learningRate: eta)
         return cost
     }

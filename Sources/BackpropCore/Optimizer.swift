@@ -166,7 +166,7 @@ final class OptimizerState {
     ) -> Bool {
         let parts = pool?.threadCount ?? 1
         let splits = parts > 1 && count >= Self.minimumParallelCount
-        if options.isPlainSGD && !splits {  // the seed's rule, the default: as direct as it can be for tiny networks
+        if options.isPlainSGD && !splits {  // the seed's rule and the default, without the general step's setup
             return VectorKernels.subtractScaled(g, scale: eta, from: theta, into: next, count: count)
         }
         let step = Step(options: options, eta: eta, clip: clipScale(options, gradients: g), theta: theta, g: g, next: next)

@@ -9,7 +9,7 @@
 /// The arithmetic is the general path's, lane by lane: z_j = b_j + fma chain over k of
 /// W_jk a_k (from 0, in order of k), the same chain for (W^T δ)_k, the same σ, σ' and C',
 /// and θ' = fma(−η, g, θ) as `VectorKernels.subtractScaled`. So both paths give
-/// bit-identical results. With sixteen inputs the general path's products switch to
+/// bit-identical results (NaN payloads aside, in the gradients of a diverged step). With sixteen inputs the general path's products switch to
 /// vector sums in another order, hence the limit of fifteen.
 final class TinyNetworkStep {
     typealias V = SIMD16<Float>
@@ -191,7 +191,8 @@ final class TinyNetworkStep {
     /// ∂C/∂W^l = δ^l (a^(l-1))^T row by row and ∂C/∂b^l = δ^l, each row a whole vector
     /// stored in ascending order: the lanes past a row land where a later store writes,
     /// or in the padding. With `step`, θ' the same way, and the columns of W'^l. Returns
-    /// whether every θ' is finite (the lanes past a row carry θ's own, finite, values).
+    /// whether every θ' is finite (the lanes past a row carry θ's own values, which are
+    /// finite, unless δ_j is not, and then the row's own lanes are not either).
     private func writeGradients(_ gradients: UnsafeMutablePointer<Float>, step: SGDStep?) -> Bool {
         var zeros = V()
         var column = UnsafePointer(columns), nextColumn = nextColumns

@@ -37,6 +37,11 @@ final class NetworkTests: XCTestCase {
         XCTAssertThrowsError(try network.update(learningRate: 0.1)) { XCTAssertEqual(($0 as? BackpropError)?.kind, .state) }
         XCTAssertThrowsError(try network.backward([1, 2], batch: 2)) { XCTAssertEqual(($0 as? BackpropError)?.kind, .state) }
         XCTAssertNoThrow(try network.gradientArray())
+        // A training step keeps no activations for backward, even when its update is refused.
+        XCTAssertThrowsError(try network.trainStep(inputs: [1, 2, 3, 4], targets: [1e30, 1e30], batch: 2, learningRate: 1e30)) {
+            XCTAssertEqual(($0 as? BackpropError)?.kind, .diverged)
+        }
+        XCTAssertThrowsError(try network.backward([1, 2], batch: 2)) { XCTAssertEqual(($0 as? BackpropError)?.kind, .state) }
     }
 
     func testInvalidValuesChangeNothing() throws {

@@ -98,6 +98,7 @@ final class TinyNetworkTests: XCTestCase {
         }
         XCTAssertEqual(error, expected)
         XCTAssertEqual(fast.parameterArray(), before)
+        XCTAssertThrowsError(try fast.backward(y, batch: 1)) { XCTAssertEqual(($0 as? BackpropError)?.kind, .state) }
         let cost = try fast.trainStep(inputs: x, targets: y, batch: 1, learningRate: 1e-4)
         _ = try general.forward(x, batch: 1)
         XCTAssertEqual(cost.bitPattern, try general.backward(y, batch: 1).bitPattern)
@@ -121,6 +122,7 @@ final class TinyNetworkTests: XCTestCase {
         let cases: [([Float], [Float], BackpropError.Kind)] = [
             ([0.5], [1], .sizeMismatch), ([0.5, 0.5], [1, 0], .sizeMismatch),
             ([.nan, 0.5], [1], .nonFinite), ([0.5, 0.5], [.infinity], .nonFinite),
+            ([.nan, 0.5], [1, 0], .nonFinite),  // inputs are checked before the targets' count
         ]
         for (x, y, code) in cases {
             XCTAssertThrowsError(try network.trainStep(inputs: x, targets: y, batch: 1, learningRate: 0.5)) { error in
