@@ -9,8 +9,9 @@
 /// The arithmetic is the general path's, lane by lane: z_j = b_j + fma chain over k of
 /// W_jk a_k (from 0, in order of k), the same chain for (W^T δ)_k, the same σ, σ' and C',
 /// and θ' = fma(−η, g, θ) as `VectorKernels.subtractScaled`. So both paths give
-/// bit-identical results (NaN payloads aside, in the gradients of a diverged step). With sixteen inputs the general path's products switch to
-/// vector sums in another order, hence the limit of fifteen.
+/// bit-identical results (NaN payloads aside, in the gradients of a diverged step). With
+/// sixteen inputs the general path's products switch to vector sums in another order,
+/// hence the limit of fifteen.
 final class TinyNetworkStep {
     typealias V = SIMD16<Float>
     static let maxWidth = 15
