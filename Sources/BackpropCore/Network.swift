@@ -197,10 +197,14 @@ public final class Network {
     ) throws(BackpropError) -> Float {
         // In the general path's order: inputs (count, then values), then targets.
         try expect(inputs.count, equals: inputSize, name: "inputs")
-        guard let x = inputs.baseAddress else { throw BackpropError(.sizeMismatch, "inputs is empty; expected \(inputSize) floats") }
+        guard let x = inputs.baseAddress else {
+            throw BackpropError(.sizeMismatch, "inputs is empty; expected \(inputSize) floats")
+        }
         guard tiny.gather(inputs: x) else { throw nonFiniteError(inputs, name: "inputs") }
         try expect(targets.count, equals: outputSize, name: "targets")
-        guard let y = targets.baseAddress else { throw BackpropError(.sizeMismatch, "targets is empty; expected \(outputSize) floats") }
+        guard let y = targets.baseAddress else {
+            throw BackpropError(.sizeMismatch, "targets is empty; expected \(outputSize) floats")
+        }
         guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
         forwardBatch = nil
         guard trainingOptions.isPlainSGD else {
