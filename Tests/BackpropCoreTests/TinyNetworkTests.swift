@@ -24,6 +24,25 @@ final class TinyNetworkTests: XCTestCase {
         XCTAssertGreaterThan(changed, steps * 8 / 10)
     }
 
+    /// Random shapes, deep stacks included, under every optimizer (the others take the
+    /// tiny forward and backward, then the general update).
+    func testRandomShapesAndEveryOptimizerAreBitIdentical() throws {
+        var generator = SplitMix64(seed: 77)
+        func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(generator.next() % UInt64(range.count)) }
+        let hidden = GradientTests.hiddenActivations
+        for optimizer in Optimizer.allCases {
+            for _ in 0 ..< 6 {
+                let depth = pick(0 ... 1) == 0 ? pick(1 ... 4) : pick(20 ... 40)
+                let sizes = (0 ... depth).map { _ in pick(1 ... 15) }
+                let activations = (1 ..< depth).map { _ in hidden[pick(0 ... hidden.count - 1)] } + [.sigmoid]
+                var options = TrainingOptions()
+                options.optimizer = optimizer
+                try checkSteps(sizes: sizes, activations: activations, loss: pick(0 ... 1) == 0 ? .meanSquaredError : .crossEntropy,
+                               seed: generator.next(), options: options)
+            }
+        }
+    }
+
     /// Plain SGD's tiny steps keep W^l by columns between steps; every other way of
     /// changing θ must make them gather the columns afresh.
     func testEveryOtherChangeOfTheParametersIsSeenByTheNextTinyStep() throws {
@@ -134,9 +153,13 @@ final class TinyNetworkTests: XCTestCase {
 
     /// Steps both networks on the same samples; returns how many steps changed the parameters.
     @discardableResult
-    private func checkSteps(sizes: [Int], activations: [Activation], loss: Loss, seed: UInt64) throws -> Int {
+    private func checkSteps(
+        sizes: [Int], activations: [Activation], loss: Loss, seed: UInt64, options: TrainingOptions = TrainingOptions()
+    ) throws -> Int {
         let fast = try Network(layerSizes: sizes, activations: activations, loss: loss, seed: seed)
         let general = try Network(layerSizes: sizes, activations: activations, loss: loss, seed: seed)
+        try fast.setTrainingOptions(options)
+        try general.setTrainingOptions(options)
         XCTAssertTrue(fast.takesTinySteps, "\(sizes)")
         let label = "\(sizes) \(activations) \(loss)"
         var generator = SplitMix64(seed: seed)
