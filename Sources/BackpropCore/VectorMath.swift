@@ -5,29 +5,36 @@ enum VectorMath {
     typealias V = SIMD16<Float>
     typealias Bits = SIMD16<UInt32>
 
+    static let lowestExponent: Float = -87.336_54, highestExponent: Float = 88.722_83
+
     /// e^x by Cody–Waite reduction x = n·ln2 + r with |r| ≤ ln2/2, Cephes expf's
     /// polynomial for e^r, and 2^n written straight into the exponent bits.
     @inline(__always)
     static func exp(_ x: V) -> V {
         // Clamped by compare-and-blend: SIMD's `clamped` and `pointwiseMin` run lane by lane.
-        let lowest: Float = -87.336_54, highest: Float = 88.722_83
-        let clamped = x.replacing(with: lowest, where: x .< lowest).replacing(with: highest, where: x .> highest)
-        // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer, kept in the low mantissa bits.
-        let magic = V(repeating: 12_582_912)
-        let shifted = magic.addingProduct(clamped, V(repeating: 1.442_695_04))
-        let n = shifted - magic
-        let r = clamped.addingProduct(n, V(repeating: -0.693_359_375)).addingProduct(n, V(repeating: 2.121_944_4e-4))
-        // Estrin's scheme: three multiply-adds deep instead of Horner's five, which matters
-        // where one sample's σ is the whole critical path (a tiny network's step).
+        let lowest = lowestExponent, highest = highestExponent
+        let (r, scale) = reduce(x.replacing(with: lowest, where: x .< lowest).replacing(with: highest, where: x .> highest))
+        // Estrin's scheme: three multiply-adds deep instead of Horner's five.
         let r2 = r * r
         let p01 = V(repeating: 5.000_000_12e-1).addingProduct(r, V(repeating: 1.666_666_55e-1))
         let p23 = V(repeating: 4.166_579_59e-2).addingProduct(r, V(repeating: 8.333_451_9e-3))
         let p45 = V(repeating: 1.398_199_95e-3).addingProduct(r, V(repeating: 1.987_569_15e-4))
         let p = p01.addingProduct(r2, p23.addingProduct(r2, p45))
         let er = (r + 1).addingProduct(r2, p)
+        return (er * scale).replacing(with: 0, where: x .< lowest)
+    }
+
+    /// x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite: ln2 in two parts, so r is exact to a
+    /// float's precision) and 2^n, for x in exp's finite range.
+    @inline(__always)
+    private static func reduce(_ x: V) -> (r: V, scale: V) {
+        // Adding 1.5·2^23 rounds x·log2(e) to the nearest integer, kept in the low mantissa bits.
+        let magic = V(repeating: 12_582_912)
+        let shifted = magic.addingProduct(x, V(repeating: 1.442_695_04))
+        let n = shifted - magic
+        let r = x.addingProduct(n, V(repeating: -0.693_359_375)).addingProduct(n, V(repeating: 2.121_944_4e-4))
         let exponent = (unsafeBitCast(shifted, to: Bits.self) &- unsafeBitCast(magic, to: Bits.self) &+ 127) &<< 23
-        let result = er * unsafeBitCast(exponent, to: V.self)
-        return result.replacing(with: 0, where: x .< lowest)
+        return (r, unsafeBitCast(exponent, to: V.self))
     }
 
     /// The sum of the lanes, folded in halves: the generic `SIMD.sum()` is not specialised
@@ -46,13 +53,22 @@ enum VectorMath {
         unsafeBitCast(unsafeBitCast(x, to: Bits.self) & 0x7FFF_FFFF, to: V.self)
     }
 
-    /// 1 / (1 + e^−x), or e^x / (1 + e^x) for x < 0: from e = e^−|x| ≤ 1, so nothing
-    /// overflows for any x, and one division ends the chain.
+    /// 1 / (1 + e), or e / (1 + e) for x < 0, with e = e^−|x| ≤ 1, so nothing overflows.
+    /// A tiny network's step waits on each σ in turn, so its latency is what counts here:
+    /// e^r is the Padé approximant P(r)/P(−r) of degree 3 (error below 1e-8 for |r| ≤ ln2/2),
+    /// two parallel chains two multiply-adds deep, and e = 2^n·P/Q folds into the one
+    /// division σ needs anyway: σ = Q / (Q + 2^n·P), or 2^n·P / (Q + 2^n·P) for x < 0.
     @inline(__always)
     static func sigmoid(_ x: V) -> V {
-        let e = exp(-magnitude(x))
-        let numerator = V(repeating: 1).replacing(with: e, where: x .< 0)
-        return numerator / (1 + e)
+        let negative = unsafeBitCast(unsafeBitCast(x, to: Bits.self) | 0x8000_0000, to: V.self)
+        let lowest = lowestExponent
+        let (r, scale) = reduce(negative.replacing(with: lowest, where: negative .< lowest))
+        let r2 = r * r
+        let half = V(repeating: 0.5), tenth = V(repeating: 0.1), cubic = V(repeating: 1.0 / 120)
+        let p = V(repeating: 1).addingProduct(r, half).addingProduct(r2, tenth.addingProduct(r, cubic))
+        let q = V(repeating: 1).addingProduct(r, -half).addingProduct(r2, tenth.addingProduct(r, -cubic))
+        let scaled = (p * scale).replacing(with: 0, where: negative .< lowest)
+        return q.replacing(with: scaled, where: x .< 0) / q.addingProduct(p, scale)
     }
 
     /// tanh x: Cephes tanhf's odd polynomial below |x| = 0.625, where 1 − 2/(e^2x + 1)
