@@ -15,6 +15,16 @@ enum Handle {
         return Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
     }
 
+    /// `body` on the network behind a handle, without retaining it: the caller's handle
+    /// keeps it alive for the call (bp_destroy during a call is the caller's error), and
+    /// a retain and release are a measurable share of a tiny network's step.
+    static func withNetwork<Result>(_ handle: OpaquePointer?, _ body: (Network) throws -> Result) throws -> Result {
+        guard let handle else {
+            throw Failure(BP_ERROR_NULL_ARGUMENT, "net is NULL; pass a handle from bp_create()")
+        }
+        return try Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef(body)
+    }
+
     /// The network behind a handle, or nil for NULL: for the getters that return 0.
     static func peek(_ handle: OpaquePointer?) -> Network? {
         try? network(handle)

@@ -53,13 +53,14 @@ public func bp_train_step(
     _ batch: Int, _ learningRate: Float, _ loss: UnsafeMutablePointer<Float>?
 ) -> bp_status {
     entryPoint {
-        let network = try Handle.network(net)
-        let x = try required(inputs, "inputs")
-        let y = try required(targets, "targets")
-        let batch = try size(batch, "batch")
-        let cost = try network.trainStep(
-            inputs: try network.inputRows(x, batch: batch), targets: try network.targetRows(y, batch: batch),
-            batch: batch, learningRate: learningRate)
-        loss?.pointee = cost
+        try Handle.withNetwork(net) { network in
+            let x = try required(inputs, "inputs")
+            let y = try required(targets, "targets")
+            let batch = try size(batch, "batch")
+            let cost = try network.trainStep(
+                inputs: try network.inputRows(x, batch: batch), targets: try network.targetRows(y, batch: batch),
+                batch: batch, learningRate: learningRate)
+            loss?.pointee = cost
+        }
     }
 }
