@@ -697,30 +697,43 @@ public final class Network {
         return layers
     }
 
+    // The checks below run on every call, a tiny network's step included: each is inlined,
+    // and the error it throws is built out of line.
+
+    @inline(__always)
     private static func elementCount(batch: Int, width: Int, name: String) throws(BackpropError) -> Int {
-        guard batch > 0 else {
-            throw BackpropError(.invalidArgument, "batch is \(batch); pass at least one sample")
-        }
         let (count, overflow) = batch.multipliedReportingOverflow(by: width)
-        guard !overflow else {
-            throw BackpropError(.sizeOverflow, "batch \(batch) × \(width) \(name) per sample overflows")
-        }
+        guard batch > 0, !overflow else { throw countError(batch: batch, width: width, name: name) }
         return count
     }
 
-    func validate(learningRate eta: Float) throws(BackpropError) {
-        guard eta.isFinite else {
-            throw BackpropError(.nonFinite, "learning rate is \(eta); it must be a finite number ≥ 0")
-        }
-        guard eta >= 0 else {
-            throw BackpropError(.invalidArgument, "learning rate is \(eta); it must be ≥ 0")
-        }
+    @inline(never)
+    private static func countError(batch: Int, width: Int, name: String) -> BackpropError {
+        batch > 0
+            ? BackpropError(.sizeOverflow, "batch \(batch) × \(width) \(name) per sample overflows")
+            : BackpropError(.invalidArgument, "batch is \(batch); pass at least one sample")
     }
 
+    @inline(__always)
+    func validate(learningRate eta: Float) throws(BackpropError) {
+        guard eta.isFinite, eta >= 0 else { throw Self.learningRateError(eta) }
+    }
+
+    @inline(never)
+    private static func learningRateError(_ eta: Float) -> BackpropError {
+        eta.isFinite
+            ? BackpropError(.invalidArgument, "learning rate is \(eta); it must be ≥ 0")
+            : BackpropError(.nonFinite, "learning rate is \(eta); it must be a finite number ≥ 0")
+    }
+
+    @inline(__always)
     func expect(_ count: Int, equals expected: Int, name: String) throws(BackpropError) {
-        guard count == expected else {
-            throw BackpropError(.sizeMismatch, "\(name) holds \(count) floats; expected \(expected)")
-        }
+        guard count == expected else { throw Self.countMismatch(count, expected: expected, name: name) }
+    }
+
+    @inline(never)
+    private static func countMismatch(_ count: Int, expected: Int, name: String) -> BackpropError {
+        BackpropError(.sizeMismatch, "\(name) holds \(count) floats; expected \(expected)")
     }
 
     /// The buffer's base address once its count and values are checked.
