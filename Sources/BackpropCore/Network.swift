@@ -29,7 +29,18 @@ public final class Network {
     /// θ, and the buffer the next update is written into before the two are swapped.
     private(set) var parameters: UnsafeMutablePointer<Float>
     private var nextParameters: UnsafeMutablePointer<Float>
-    let gradients: UnsafeMutablePointer<Float>
+    /// ∂C/∂θ of the last backward pass. A tiny network's plain-SGD step leaves it in the
+    /// step's slots (δ^l and a^(l-1)), and it is written out here on first access: every
+    /// reader and writer goes through this property, so none can see a stale copy.
+    var gradients: UnsafeMutablePointer<Float> {
+        if tinyStepHoldsGradients, let tinyStep {
+            tinyStep._withUnsafeGuaranteedRef { $0.writeGradients(into: gradientBuffer) }
+            tinyStepHoldsGradients = false
+        }
+        return gradientBuffer
+    }
+    private let gradientBuffer: UnsafeMutablePointer<Float>
+    private var tinyStepHoldsGradients = false
     private let workspace: GEMMWorkspace
     private var storage: BatchStorage?
     /// The single-sample step of a network whose layers each fit one vector, if this is one.
@@ -78,7 +89,7 @@ public final class Network {
             throw error
         }
         do throws(BackpropError) {
-            gradients = try Memory.allocateFloats(padded, for: "the gradients")
+            gradientBuffer = try Memory.allocateFloats(padded, for: "the gradients")
         } catch {
             Memory.free(parameters)
             Memory.free(nextParameters)
@@ -89,11 +100,11 @@ public final class Network {
         } catch {
             Memory.free(parameters)
             Memory.free(nextParameters)
-            Memory.free(gradients)
+            Memory.free(gradientBuffer)
             throw error
         }
         tinyStep = TinyNetworkStep(layers: layers, loss: loss).map(Unmanaged.passRetained)
-        gradients.initialize(repeating: 0, count: padded)
+        gradientBuffer.initialize(repeating: 0, count: padded)
         (parameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.padding)
         (nextParameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.padding)
         initializeParameters(seed: seed)
@@ -102,7 +113,7 @@ public final class Network {
     deinit {
         Memory.free(parameters)
         Memory.free(nextParameters)
-        Memory.free(gradients)
+        Memory.free(gradientBuffer)
         workspace.free()
         storage?.free()
         tinyStep?.release()
@@ -200,26 +211,29 @@ public final class Network {
         _ tiny: TinyNetworkStep, inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>,
         learningRate eta: Float
     ) throws(BackpropError) -> Float {
-        // In the general path's order: inputs (count, then values), then targets.
+        // In the general path's order: inputs (count, then values), then targets. The
+        // inputs are copied last, once nothing can fail: a^0 may hold the last step's ∂C/∂θ.
         try expect(inputs.count, equals: inputSize, name: "inputs")
         guard let x = inputs.baseAddress else {
             throw BackpropError(.sizeMismatch, "inputs is empty; expected \(inputSize) floats")
         }
-        guard tiny.gather(inputs: x) else { throw nonFiniteError(inputs, name: "inputs") }
+        guard VectorKernels.allFinite(x, count: inputSize) else { throw nonFiniteError(inputs, name: "inputs") }
         try expect(targets.count, equals: outputSize, name: "targets")
         guard let y = targets.baseAddress else {
             throw BackpropError(.sizeMismatch, "targets is empty; expected \(outputSize) floats")
         }
         guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
         forwardBatch = nil
+        tinyStepHoldsGradients = false
+        tiny.gather(inputs: x)
         guard trainingOptions.isPlainSGD else {
-            let cost = tiny.run(parameters: parameters, gradients: gradients)
+            let cost = tiny.run(parameters: parameters, gradients: gradientBuffer)
             gradientState = cost.isFinite ? .pending : .diverged
             try applyUpdate(learningRate: eta)
             return cost
         }
-        let (cost, finite) = tiny.trainWithPlainSGD(
-            parameters: parameters, gradients: gradients, into: nextParameters, learningRate: eta)
+        let (cost, finite) = tiny.trainWithPlainSGD(parameters: parameters, into: nextParameters, learningRate: eta)
+        tinyStepHoldsGradients = true
         gradientState = cost.isFinite ? .pending : .diverged
         try refuseDivergedLoss()
         try adoptNextParameters(finite: finite)

@@ -4,7 +4,8 @@
 /// storage, partial vectors assembled lane by lane, scalar results read back as vectors,
 /// and a separate pass for the update. Here each a^l and δ^l is one SIMD16 vector, lane j
 /// for unit j (lanes past the width kept at zero), W^l is also kept by columns, and plain
-/// SGD's update is written in the same pass as the gradients.
+/// SGD's update is computed straight from δ^l and a^(l-1): ∂C/∂θ is written out only
+/// when someone reads it, which a training loop rarely does.
 ///
 /// The arithmetic is the general path's, lane by lane: z_j = b_j + fma chain over k of
 /// W_jk a_k (from 0, in order of k), the same chain for (W^T δ)_k, the same σ, σ' and C',
@@ -80,9 +81,9 @@ final class TinyNetworkStep {
         return value.replacing(with: 0, where: lane .>= V(repeating: Float(width)))
     }
 
-    /// Copies the sample's inputs into a^0; false when one is NaN or infinite.
-    func gather(inputs x: UnsafePointer<Float>) -> Bool {
-        VectorKernels.copyCheckingFinite(x, into: a(0), count: layers[0].inputWidth)
+    /// Copies the sample's inputs, already checked, into a^0.
+    func gather(inputs x: UnsafePointer<Float>) {
+        a(0).update(from: x, count: layers[0].inputWidth)
     }
 
     /// Copies the sample's targets into y's slot; false when one is NaN or infinite.
@@ -95,34 +96,29 @@ final class TinyNetworkStep {
         columnsAreCurrent = false
     }
 
-    /// Forward and backward on the gathered sample: writes ∂C/∂θ into `gradients` and
-    /// returns the sample's cost C. Both buffers must have `padding` floats past their end.
+    /// Forward and backward on the gathered sample: writes ∂C/∂θ into `gradients` (with
+    /// `padding` floats past its end) and returns the sample's cost C.
     func run(parameters theta: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>) -> Float {
         let cost = propagate(theta)
-        _ = writeGradients(gradients, step: nil)
+        writeGradients(into: gradients)
         return cost
     }
 
-    /// `run`, then plain SGD's θ' = θ − η ∂C/∂θ into `next` (with `padding` floats past its
-    /// end) and the columns of θ' beside the current ones. Returns the cost and whether
-    /// every θ' is finite; `adoptNextColumns` once θ' is adopted.
+    /// Forward and backward, then plain SGD's θ' = θ − η ∂C/∂θ into `next` (with `padding`
+    /// floats past its end) and the columns of θ' beside the current ones. Returns the cost
+    /// and whether every θ' is finite; `adoptNextColumns` once θ' is adopted. ∂C/∂θ stays
+    /// in the slots (δ^l and a^(l-1)) until `writeGradients` writes it out.
     func trainWithPlainSGD(
-        parameters theta: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-        into next: UnsafeMutablePointer<Float>, learningRate eta: Float
+        parameters theta: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>, learningRate eta: Float
     ) -> (cost: Float, finite: Bool) {
         let cost = propagate(theta)
-        let finite = writeGradients(gradients, step: SGDStep(theta: theta, next: next, negativeEta: V(repeating: -eta)))
-        return (cost, finite)
+        return (cost, writeUpdate(theta, into: next, negativeEta: V(repeating: -eta)))
     }
 
     /// The columns written by the last `trainWithPlainSGD` now describe θ.
     func adoptNextColumns() {
         swap(&columns, &nextColumns)
         columnsAreCurrent = true
-    }
-
-    private struct SGDStep {
-        let theta: UnsafePointer<Float>, next: UnsafeMutablePointer<Float>, negativeEta: V
     }
 
     /// Forward and backward: leaves a^l and δ^l in their slots and returns the cost.
@@ -189,12 +185,35 @@ final class TinyNetworkStep {
         return Float(cost)
     }
 
-    /// ∂C/∂W^l = δ^l (a^(l-1))^T row by row and ∂C/∂b^l = δ^l, each row a whole vector
-    /// stored in ascending order: the lanes past a row land where a later store writes,
-    /// or in the padding. With `step`, θ' the same way, and the columns of W'^l. Returns
-    /// whether every θ' is finite (the lanes past a row carry θ's own values, which are
-    /// finite, unless δ_j is not, and then the row's own lanes are not either).
-    private func writeGradients(_ gradients: UnsafeMutablePointer<Float>, step: SGDStep?) -> Bool {
+    /// ∂C/∂W^l = δ^l (a^(l-1))^T row by row and ∂C/∂b^l = δ^l of the last step, from its
+    /// slots, into `gradients` (with `padding` floats past its end). Each row is a whole
+    /// vector, stored in ascending order: the lanes past a row land where a later store
+    /// writes, or in the padding.
+    func writeGradients(into gradients: UnsafeMutablePointer<Float>) {
+        for l in 0 ..< layers.count {
+            let layer = layers[l]
+            let below = load(a(l))
+            var offset = layer.weightOffset
+            for j in 0 ..< layer.width {
+                store(weightGradient(row: j, of: l, below: below), gradients + offset)
+                offset += layer.inputWidth
+            }
+            store(load(delta(l)), gradients + layer.biasOffset)
+        }
+    }
+
+    /// Row j of ∂C/∂W^l, δ_j a^(l-1) (`below`), in the lanes of a^(l-1).
+    @inline(__always)
+    private func weightGradient(row j: Int, of l: Int, below: V) -> V {
+        V(repeating: delta(l)[j]) * below
+    }
+
+    /// θ' = θ + (−η) ∂C/∂θ, stored like `writeGradients`' rows, and the columns of W'^l.
+    /// Returns whether every θ' is finite (the lanes past a row carry θ's own values, which
+    /// are finite, unless δ_j is not, and then the row's own lanes are not either).
+    private func writeUpdate(_ theta: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>, negativeEta: V)
+        -> Bool
+    {
         var zeros = V()
         var column = UnsafePointer(columns), nextColumn = nextColumns
         for l in 0 ..< layers.count {
@@ -202,23 +221,17 @@ final class TinyNetworkStep {
             let below = load(a(l))
             var offset = layer.weightOffset
             for j in 0 ..< layer.width {
-                let g = V(repeating: delta(l)[j]) * below
-                store(g, gradients + offset)
-                if let step {
-                    let updated = load(step.theta + offset).addingProduct(step.negativeEta, g)
-                    store(updated, step.next + offset)
-                    zeros += updated * 0
-                }
+                let updated = load(theta + offset).addingProduct(negativeEta, weightGradient(row: j, of: l, below: below))
+                store(updated, next + offset)
+                zeros += updated * 0
                 offset += layer.inputWidth
             }
             let error = load(delta(l))
-            store(error, gradients + layer.biasOffset)
-            guard let step else { continue }
-            let updated = load(step.theta + layer.biasOffset).addingProduct(step.negativeEta, error)
-            store(updated, step.next + layer.biasOffset)
+            let updated = load(theta + layer.biasOffset).addingProduct(negativeEta, error)
+            store(updated, next + layer.biasOffset)
             zeros += updated * 0
             for k in 0 ..< layer.inputWidth {
-                store(load(column).addingProduct(step.negativeEta, error * V(repeating: a(l)[k])), nextColumn)
+                store(load(column).addingProduct(negativeEta, error * V(repeating: a(l)[k])), nextColumn)
                 column += V.scalarCount
                 nextColumn += V.scalarCount
             }

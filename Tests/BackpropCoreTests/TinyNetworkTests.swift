@@ -151,6 +151,37 @@ final class TinyNetworkTests: XCTestCase {
         XCTAssertEqual(network.parameterArray(), before)
     }
 
+    /// A plain-SGD tiny step writes ∂C/∂θ out only when it is read. Until then it must
+    /// survive refused steps, reach a saved model, and give way to a later backward pass.
+    func testTheGradientsOfATinyStepAreReadableUntilAnotherPassReplacesThem() throws {
+        let sizes = [2, 8, 1], activations: [Activation] = [.sigmoid, .sigmoid]
+        let fast = try Network(layerSizes: sizes, activations: activations, loss: .meanSquaredError, seed: 21)
+        let general = try Network(layerSizes: sizes, activations: activations, loss: .meanSquaredError, seed: 21)
+        func generalStep(_ x: [Float], _ y: [Float]) throws {
+            _ = try general.forward(x, batch: 1)
+            try general.backward(y, batch: 1)
+            try general.update(learningRate: 0.4)
+        }
+        func expectSameGradients(_ network: Network, _ label: String) throws {
+            XCTAssertEqual(try network.gradientArray().map(\.bitPattern), try general.gradientArray().map(\.bitPattern), label)
+        }
+        try fast.trainStep(inputs: [0.2, -0.7], targets: [0.9], batch: 1, learningRate: 0.4)
+        try generalStep([0.2, -0.7], [0.9])
+        for (x, y) in [([Float.nan, 0.5], [Float(1)]), ([0.5, 0.5], [.infinity]), ([0.5, 0.5], [1, 0])] {
+            XCTAssertThrowsError(try fast.trainStep(inputs: x, targets: y, batch: 1, learningRate: 0.4))
+        }
+        try expectSameGradients(Network.decode(fast.encoded().withUnsafeBytes { $0 }), "a saved model")
+        try expectSameGradients(fast, "after refused steps")
+
+        try fast.trainStep(inputs: [-0.3, 0.4], targets: [0.1], batch: 1, learningRate: 0.4)
+        try generalStep([-0.3, 0.4], [0.1])
+        for network in [fast, general] {
+            _ = try network.forward([0.6, 0.6], batch: 1)
+            try network.backward([0.5], batch: 1)
+        }
+        try expectSameGradients(fast, "after a later backward pass")
+    }
+
     /// Steps both networks on the same samples; returns how many steps changed the parameters.
     @discardableResult
     private func checkSteps(
