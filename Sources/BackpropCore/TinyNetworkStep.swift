@@ -81,9 +81,11 @@ final class TinyNetworkStep {
         return value.replacing(with: 0, where: lane .>= V(repeating: Float(width)))
     }
 
-    /// Copies the sample's inputs, already checked, into a^0.
+    /// Copies the sample's inputs, already checked, into a^0 (element by element: a call
+    /// to memmove costs more than a few floats).
     func gather(inputs x: UnsafePointer<Float>) {
-        a(0).update(from: x, count: layers[0].inputWidth)
+        let a0 = a(0)
+        for k in 0 ..< layers[0].inputWidth { a0[k] = x[k] }
     }
 
     /// Copies the sample's targets into y's slot; false when one is NaN or infinite.
