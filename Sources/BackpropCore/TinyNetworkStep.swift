@@ -7,8 +7,9 @@
 /// SGD's update is computed straight from δ^l and a^(l-1): ∂C/∂θ is written out only
 /// when someone reads it, which a training loop rarely does.
 ///
-/// The arithmetic is the general path's, lane by lane: z_j = b_j + fma chain over k of
-/// W_jk a_k (from 0, in order of k), the same chain for (W^T δ)_k, the same σ, σ' and C',
+/// The arithmetic is the general path's, lane by lane: z_j = b_j + (even + odd), two fma
+/// chains over the even and the odd k of W_jk a_k (`MatrixVector`'s short dot product),
+/// an fma chain over j for (W^T δ)_k (from 0, in order), the same σ, σ' and C',
 /// and θ' = fma(−η, g, θ) as `VectorKernels.subtractScaled`. So both paths give
 /// bit-identical results (NaN payloads aside, in the gradients of a diverged step). With
 /// sixteen inputs the general path's products switch to vector sums in another order,
@@ -153,12 +154,19 @@ final class TinyNetworkStep {
         var column = UnsafePointer(columns)
         for l in 0 ..< layers.count {
             let layer = layers[l]
-            var product = V()
-            for k in 0 ..< layer.inputWidth {
-                product.addProduct(V(repeating: a(l)[k]), load(column))
+            var even = V(), odd = V()
+            var k = 0
+            while k + 2 <= layer.inputWidth {
+                even.addProduct(V(repeating: a(l)[k]), load(column))
+                odd.addProduct(V(repeating: a(l)[k + 1]), load(column + V.scalarCount))
+                column += 2 * V.scalarCount
+                k += 2
+            }
+            if k < layer.inputWidth {
+                even.addProduct(V(repeating: a(l)[k]), load(column))
                 column += V.scalarCount
             }
-            let weighted = load(theta + layer.biasOffset) + product
+            let weighted = load(theta + layer.biasOffset) + (even + odd)
             if l == layers.count - 1 { store(weighted, z) }
             store(lanes(layer.activation.elementwise(weighted), below: layer.width), a(l + 1))
         }
