@@ -151,7 +151,7 @@ public final class Network {
             throw BackpropError(.state, "batch is \(batch) but the last forward pass had \(forwardBatch) samples")
         }
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
-        return propagateBackward(y, batch: batch)
+        return propagateBackward(y, inputs: storage?.activations[0], batch: batch)
     }
 
     /// W ← W − η ∂C/∂W and b ← b − η ∂C/∂b with the gradients of the last `backward`,
@@ -182,27 +182,9 @@ public final class Network {
                 Result { () throws(BackpropError) in try step(tiny, inputs: inputs, targets: targets, learningRate: eta) }
             }.get()
         }
-        let x = try gatheredInputs(inputs, batch: batch)
+        let x = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
         return try step(x, y, batch: batch, learningRate: eta)
-    }
-
-    /// A training step's inputs, validated. When no activations are kept for `backward`
-    /// (as after any earlier step), they are copied into a^0 and checked in the same pass:
-    /// a refused batch then leaves only a^0 changed, which nothing can observe. Otherwise
-    /// they are checked where they are, and `propagateForward` copies them.
-    private func gatheredInputs(_ inputs: UnsafeBufferPointer<Float>, batch: Int) throws(BackpropError)
-        -> UnsafePointer<Float>
-    {
-        let count = try inputCount(batch: batch)
-        guard forwardBatch == nil else { return try validated(inputs, count: count, name: "inputs") }
-        try expect(inputs.count, equals: count, name: "inputs")
-        guard let base = inputs.baseAddress else { return try validated(inputs, count: count, name: "inputs") }
-        let a0 = try inputBuffer(batch: batch)
-        guard VectorKernels.copyCheckingFinite(base, into: a0, count: count) else {
-            throw nonFiniteError(inputs, name: "inputs")
-        }
-        return UnsafePointer(a0)
     }
 
     /// `trainStep` for one sample of a tiny network. Its activations stay in the step's
@@ -245,9 +227,8 @@ public final class Network {
     func step(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float) throws(BackpropError)
         -> Float
     {
-        try propagateForward(x, batch: batch)
-        let cost = propagateBackward(y, batch: batch)
-        forwardBatch = nil  // a step keeps no activations for `backward`, whether its update is adopted or refused
+        try propagateForward(x, batch: batch, keepingInputs: false)
+        let cost = propagateBackward(y, inputs: x, batch: batch)
         try applyUpdate(learningRate: eta)
         return cost
     }
@@ -410,17 +391,20 @@ public final class Network {
 
     // MARK: The algorithm
 
-    /// Fails only before anything changed (when a larger batch cannot get memory).
-    func propagateForward(_ inputs: UnsafePointer<Float>, batch: Int) throws(BackpropError) {
+    /// Fails only before anything changed (when a larger batch cannot get memory). With
+    /// `keepingInputs` (`forward`), a^0 is copied for `backward`, since the caller's buffer
+    /// is not kept (unless the caller filled it in place); a training step reads the
+    /// caller's inputs where they are and keeps no activations for `backward`, whether its
+    /// update is adopted or refused.
+    func propagateForward(_ inputs: UnsafePointer<Float>, batch: Int, keepingInputs: Bool = true) throws(BackpropError) {
         let storage = try reserveStorage(batch: batch)
-        // a^0 is a copy (the caller's buffer is not kept), unless the caller filled it in place.
-        if inputs != UnsafePointer(storage.activations[0]) {
+        if keepingInputs, inputs != UnsafePointer(storage.activations[0]) {
             storage.activations[0].update(from: inputs, count: batch * inputSize)
         }
         // Hidden layers keep only a^l = σ(z^l); the output layer also keeps z^L for the loss.
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
-            let below = storage.activations[index]
+            let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
             if index == layers.count - 1 {
                 weightedInput(layer, below: below, batch: batch, into: storage.outputZ, workspace: workspace, threads: threads)
                 layer.activation.apply(z: storage.outputZ, a: a, rows: batch, width: layer.width)
@@ -428,11 +412,13 @@ public final class Network {
                 weightedInput(layer, below: below, batch: batch, into: a, activating: true, workspace: workspace, threads: threads)
             }
         }
-        forwardBatch = batch
+        forwardBatch = keepingInputs ? batch : nil
     }
 
-    func propagateBackward(_ targets: UnsafePointer<Float>, batch: Int) -> Float {
-        guard let storage else { return .nan }
+    /// Backpropagates through the activations of the last `propagateForward`, whose a^0 is
+    /// `inputs`.
+    func propagateBackward(_ targets: UnsafePointer<Float>, inputs: UnsafePointer<Float>?, batch: Int) -> Float {
+        guard let storage, let inputs else { return .nan }
         let top = layers.count - 1
         let output = layers[top]
         let cost = loss.outputDelta(
@@ -440,7 +426,7 @@ public final class Network {
             rows: batch, width: output.width, activation: output.activation,
             delta: deltaBuffer(top, batch: batch, storage: storage))
         for index in layers.indices.reversed() {
-            let below = storage.activations[index]
+            let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
             let delta = deltaBuffer(index, batch: batch, storage: storage)
             weightGradient(layers[index], delta: delta, below: below, batch: batch)
             if index > 0 {
