@@ -21,8 +21,10 @@
  *    returned by bp_create(), which the caller releases with bp_destroy().
  *  - Thread-safety: different networks may be used from different threads at the same
  *    time. One network must not be used by two threads at once (guard it with a lock),
- *    except bp_predict() and bp_evaluate(), which only read it. The functions without a
- *    network argument are safe from any thread.
+ *    except bp_predict() and bp_evaluate(), which only read it. The other functions that
+ *    take a const bp_network* (bp_get_gradients(), bp_save(), ...) count as use: they may
+ *    write out state the network keeps in another form. The functions without a network
+ *    argument are safe from any thread.
  *  - fork(): use the library in a child only if the parent had not used it before the
  *    fork (the Swift runtime's locks do not survive fork). With Python's multiprocessing,
  *    use the "spawn" or "forkserver" start method.

@@ -1,5 +1,7 @@
-/// The per-batch memory of a network: a^0 … a^L (a^0 is a copy of the inputs, since the
-/// library keeps no caller pointer), z^L for the loss, and two δ buffers used in turn
+/// The per-batch memory of a network: a^0 … a^L (a^0 holds `forward`'s copy of the
+/// inputs, since the library keeps no caller pointer past a call, or `fit`'s gathered
+/// batch; a training step reads its caller's inputs in place), z^L for the loss, and two
+/// δ buffers used in turn
 /// while walking down the layers. Sized for `capacity` samples and only ever grown, so a
 /// steady-state training step allocates nothing.
 struct BatchStorage {

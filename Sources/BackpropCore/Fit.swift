@@ -132,7 +132,8 @@ extension Network {
         let order = try Memory.allocate(Int.self, count: data.count, for: "the sample order")
         defer { Memory.free(order) }
         for index in 0 ..< data.count { order[index] = index }
-        // Samples are gathered straight into the network's a^0, so each is copied once.
+        // Samples are gathered straight into the network's a^0 buffer, which the step reads
+        // in place, so each is copied once.
         // Reserved last: once it may have replaced the kept activations, nothing throws
         // before the first forward pass.
         let xBatch = try inputBuffer(batch: batch)

@@ -31,7 +31,8 @@ public final class Network {
     private var nextParameters: UnsafeMutablePointer<Float>
     /// ∂C/∂θ of the last backward pass. A tiny network's plain-SGD step leaves it in the
     /// step's slots (δ^l and a^(l-1)), and it is written out here on first access: every
-    /// reader and writer goes through this property, so none can see a stale copy.
+    /// reader goes through this property, and whatever replaces the gradients first clears
+    /// `tinyStepHoldsGradients`, so none can see a stale copy.
     var gradients: UnsafeMutablePointer<Float> {
         if tinyStepHoldsGradients, let tinyStep {
             tinyStep._withUnsafeGuaranteedRef { $0.writeGradients(into: gradientBuffer) }
@@ -378,6 +379,7 @@ public final class Network {
         tinyStep?._withUnsafeGuaranteedRef { $0.parametersChanged() }
         forwardBatch = nil
         gradientState = .none
+        tinyStepHoldsGradients = false
     }
 
     /// Copies the gradients of the last `backward` into `buffer` (`parameterCount` floats).
@@ -419,6 +421,7 @@ public final class Network {
     /// `inputs`.
     func propagateBackward(_ targets: UnsafePointer<Float>, inputs: UnsafePointer<Float>?, batch: Int) -> Float {
         guard let storage, let inputs else { return .nan }
+        tinyStepHoldsGradients = false  // every gradient is written below
         let top = layers.count - 1
         let output = layers[top]
         let cost = loss.outputDelta(

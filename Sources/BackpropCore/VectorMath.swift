@@ -1,6 +1,7 @@
 /// Vectorised elementary functions on SIMD16<Float>, so activations run 16 lanes at a
 /// time instead of one libm call per element. Accurate to a few ulp; exp saturates
-/// exactly (0 below −87.3, +∞ above 88.7), so sigmoid reaches exactly 0 and 1.
+/// exactly (0 below −87.3, +∞ above 88.7), and sigmoid reaches exactly 0 (below −87.3)
+/// and 1.
 enum VectorMath {
     typealias V = SIMD16<Float>
     typealias Bits = SIMD16<UInt32>

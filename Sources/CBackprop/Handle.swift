@@ -9,20 +9,21 @@ enum Handle {
     }
 
     static func network(_ handle: OpaquePointer?) throws(Failure) -> Network {
-        guard let handle else {
-            throw Failure(BP_ERROR_NULL_ARGUMENT, "net is NULL; pass a handle from bp_create()")
-        }
-        return Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+        try unmanaged(handle).takeUnretainedValue()
     }
 
     /// `body` on the network behind a handle, without retaining it: the caller's handle
     /// keeps it alive for the call (bp_destroy during a call is the caller's error), and
     /// a retain and release are a measurable share of a tiny network's step.
-    static func withNetwork<Result>(_ handle: OpaquePointer?, _ body: (Network) throws -> Result) throws -> Result {
+    static func withNetwork<R>(_ handle: OpaquePointer?, _ body: (Network) throws -> R) throws -> R {
+        try unmanaged(handle)._withUnsafeGuaranteedRef(body)
+    }
+
+    private static func unmanaged(_ handle: OpaquePointer?) throws(Failure) -> Unmanaged<Network> {
         guard let handle else {
             throw Failure(BP_ERROR_NULL_ARGUMENT, "net is NULL; pass a handle from bp_create()")
         }
-        return try Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle))._withUnsafeGuaranteedRef(body)
+        return Unmanaged<Network>.fromOpaque(UnsafeRawPointer(handle))
     }
 
     /// The network behind a handle, or nil for NULL: for the getters that return 0.
