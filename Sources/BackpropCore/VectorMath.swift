@@ -6,7 +6,8 @@ enum VectorMath {
     typealias V = SIMD16<Float>
     typealias Bits = SIMD16<UInt32>
 
-    static let lowestExponent: Float = -87.336_54, highestExponent: Float = 88.722_83
+    /// exp's finite range: e^x is 0 below it (subnormals aside) and +∞ above.
+    private static let lowestExponent: Float = -87.336_54, highestExponent: Float = 88.722_83
 
     /// e^x by Cody–Waite reduction x = n·ln2 + r with |r| ≤ ln2/2, Cephes expf's
     /// polynomial for e^r, and 2^n written straight into the exponent bits.
