@@ -196,15 +196,9 @@ public final class Network {
     ) throws(BackpropError) -> Float {
         // In the general path's order: inputs (count, then values), then targets. The
         // inputs are copied last, once nothing can fail: a^0 may hold the last step's ∂C/∂θ.
-        try expect(inputs.count, equals: inputSize, name: "inputs")
-        guard let x = inputs.baseAddress else {
-            throw BackpropError(.sizeMismatch, "inputs is empty; expected \(inputSize) floats")
-        }
-        guard VectorKernels.allFinite(x, count: inputSize) else { throw nonFiniteError(inputs, name: "inputs") }
+        let x = try validated(inputs, count: inputSize, name: "inputs")
         try expect(targets.count, equals: outputSize, name: "targets")
-        guard let y = targets.baseAddress else {
-            throw BackpropError(.sizeMismatch, "targets is empty; expected \(outputSize) floats")
-        }
+        guard let y = targets.baseAddress else { throw Self.emptyBuffer("targets", expected: outputSize) }
         guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
         forwardBatch = nil
         tinyStepHoldsGradients = false
@@ -740,15 +734,19 @@ public final class Network {
     }
 
     /// The buffer's base address once its count and values are checked.
+    @inline(__always)
     func validated(_ buffer: UnsafeBufferPointer<Float>, count: Int, name: String) throws(BackpropError)
         -> UnsafePointer<Float>
     {
         try expect(buffer.count, equals: count, name: name)
-        guard let base = buffer.baseAddress else {
-            throw BackpropError(.sizeMismatch, "\(name) is empty; expected \(count) floats")
-        }
+        guard let base = buffer.baseAddress else { throw Self.emptyBuffer(name, expected: count) }
         guard VectorKernels.allFinite(base, count: count) else { throw nonFiniteError(buffer, name: name) }
         return base
+    }
+
+    @inline(never)
+    private static func emptyBuffer(_ name: String, expected count: Int) -> BackpropError {
+        BackpropError(.sizeMismatch, "\(name) is empty; expected \(count) floats")
     }
 
     /// The error for a buffer with a NaN or infinite value, naming the first.
