@@ -13,6 +13,20 @@ let codegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
 // never checked anyway. Tests, the CLI and the demo keep them.
 let libraryCodegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU, "-enforce-exclusivity=unchecked"])]
 
+// On x86-64 the library also carries an AVX-512 register tile, built for AVX-512 whatever
+// the target CPU, and uses it only where CPUID says the CPU has AVX-512 (GEMMKernel.swift):
+// a build for `haswell` runs on any AVX2 CPU and still gets the wider tile where it helps.
+#if arch(x86_64)
+let avx512Kernels: [Target] = [
+    .target(name: "BackpropKernelsAVX512", dependencies: ["BackpropKernels"],
+            swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+]
+#else
+let avx512Kernels: [Target] = []
+#endif
+let coreDependencies: [Target.Dependency] = ["CScheduler", "CPUFeatures", "BackpropKernels"]
+    + avx512Kernels.map { .target(name: $0.name) }
+
 let exportsMap = Context.packageDirectory + "/Sources/CBackprop/exports.map"
 
 let package = Package(
@@ -26,7 +40,11 @@ let package = Package(
         .executable(name: "backprop-cli", targets: ["backprop-cli"]),
     ],
     targets: [
-        .target(name: "BackpropCore", dependencies: ["CScheduler"], swiftSettings: libraryCodegen),
+        .target(name: "BackpropCore", dependencies: coreDependencies, swiftSettings: libraryCodegen),
+        // The GEMM's register tile, written once and specialized where it is used.
+        .target(name: "BackpropKernels", swiftSettings: libraryCodegen),
+        // CPUID, asked once to choose the tile. Declarations and an inline function only.
+        .systemLibrary(name: "CPUFeatures", path: "Sources/CPUFeatures"),
         // libc's sched_getcpu(), which Swift's Glibc module hides. Declarations only.
         .systemLibrary(name: "CScheduler", path: "Sources/CScheduler"),
         // The header as a Clang module, so Swift code can use its constants and check its
@@ -54,5 +72,5 @@ let package = Package(
         .executableTarget(name: "backprop-cli", dependencies: ["BackpropCore"], swiftSettings: codegen),
         .executableTarget(name: "backprop-demo", dependencies: ["BackpropCore", "SyntheticData"], swiftSettings: codegen),
         .testTarget(name: "BackpropCoreTests", dependencies: ["BackpropCore", "SyntheticData"], swiftSettings: codegen),
-    ]
+    ] + avx512Kernels
 )

@@ -523,6 +523,12 @@ int main(int argc, char **argv)
 
     printf("# libbackprop %s (ABI %u), bp_set_threads: %s\n", bp_version(), (unsigned)bp_abi_version(),
            g_set_threads ? "yes" : "no (library is single-threaded)");
+    sym = dlsym(RTLD_DEFAULT, "bp_kernels");
+    if (sym) {
+        const char *(*kernels)(void);
+        memcpy(&kernels, &sym, sizeof kernels);
+        printf("# matrix kernels: %s\n", kernels());
+    }
     {
         double load[3];
         FILE *f = fopen("/proc/loadavg", "r");

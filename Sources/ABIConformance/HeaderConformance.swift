@@ -39,4 +39,5 @@ func checkPrototypesMatchImplementations() {
     same(CBackpropABI.bp_train_step, CBackprop.bp_train_step)
     same(CBackpropABI.bp_update, CBackprop.bp_update)
     same(CBackpropABI.bp_version, CBackprop.bp_version)
+    same(CBackpropABI.bp_kernels, CBackprop.bp_kernels)
 }

@@ -20,12 +20,15 @@ struct MatrixView {
 /// Scratch memory of the packed GEMM, allocated once per network and sized for its widest
 /// layer so that no product allocates.
 struct GEMMWorkspace {
+    /// The register tile, whose shape sets the layout of the packed panels.
+    let kernel: GEMMKernel
     let packedA: UnsafeMutablePointer<Float>
     let packedB: UnsafeMutablePointer<Float>
     let edgeTile: UnsafeMutablePointer<Float>
 
-    init(maxColumns: Int) throws(BackpropError) {
-        let columns = GEMM.roundUp(min(maxColumns, GEMM.nc), to: GEMM.nr)
+    init(maxColumns: Int, kernel: GEMMKernel = .selected) throws(BackpropError) {
+        self.kernel = kernel
+        let columns = GEMM.roundUp(min(maxColumns, GEMM.nc), to: kernel.nr)
         packedA = try Memory.allocateFloats(GEMM.mc * GEMM.kc, for: "the GEMM's packed A block")
         do throws(BackpropError) {
             packedB = try Memory.allocateFloats(GEMM.kc * columns, for: "the GEMM's packed B block")
@@ -34,7 +37,7 @@ struct GEMMWorkspace {
             throw error
         }
         do throws(BackpropError) {
-            edgeTile = try Memory.allocateFloats(GEMM.mr * GEMM.nr, for: "the GEMM's edge tile")
+            edgeTile = try Memory.allocateFloats(kernel.mr * kernel.nr, for: "the GEMM's edge tile")
         } catch {
             Memory.free(packedA)
             Memory.free(packedB)
@@ -61,7 +64,7 @@ struct GEMMThreads {
 
     /// Whether an m × n × k product is split across `parts` threads (by bands of columns).
     static func splits(m: Int, n: Int, k: Int, parts: Int) -> Bool {
-        parts > 1 && n >= parts * GEMM.nr && multiplyAdds(m, n, k) >= minimumWork
+        parts > 1 && n >= parts * GEMMKernel.selected.nr && multiplyAdds(m, n, k) >= minimumWork
     }
 
     /// m·n·k, saturating instead of overflowing.
@@ -75,15 +78,9 @@ struct GEMMThreads {
 /// Cache-blocked, register-blocked single-precision matrix multiply in the BLIS layout:
 /// C (m × n) = alpha · A (m × k) · B (k × n) [+ C]. Blocks of B are packed into contiguous
 /// panels, and so are blocks of A unless its rows are contiguous (then it is read in
-/// place), so any strides cost only the packing; an 8 × 32 micro-kernel keeps sixteen
-/// SIMD16 accumulators in registers across the whole k-block.
+/// place), so any strides cost only the packing; the register tile (`GEMMKernel`: 8 × 32
+/// with AVX-512, else 6 × 16) keeps C in registers across the whole k-block.
 enum GEMM {
-    typealias V = SIMD16<Float>
-    /// Eight rows rather than six: batches and layer widths are usually multiples of 8, so
-    /// no tile is padded with rows it computes for nothing (a batch of 128 in sixes wastes
-    /// 3% of the product), and each pair of B loads feeds sixteen multiply-adds, not twelve.
-    static let mr = 8
-    static let nr = 32
     static let kc = 256
     static let mc = 144
     static let nc = 2048
@@ -122,7 +119,7 @@ enum GEMM {
         // part, with the same k-order, so results do not depend on the thread count.
         var job = ColumnBands(
             m: m, n: n, k: k, alpha: alpha, a: a, b: b, accumulate: accumulate, c: c, ldc: ldc, epilogue: epilogue,
-            band: roundUp((n + parts - 1) / parts, to: nr), workspaces: threads.workspaces)
+            band: roundUp((n + parts - 1) / parts, to: workspace.kernel.nr), workspaces: threads.workspaces)
         withUnsafePointer(to: &job) { job in
             threads.pool.run(context: job) { context, part in
                 context.assumingMemoryBound(to: ColumnBands.self).pointee.multiply(part: part)
@@ -162,7 +159,7 @@ enum GEMM {
             var pc = 0
             while pc < k {
                 let kcBlock = min(kc, k - pc)
-                packB(b, rows: pc, kcBlock, columns: jc, ncBlock, into: workspace.packedB)
+                packB(b, rows: pc, kcBlock, columns: jc, ncBlock, nr: workspace.kernel.nr, into: workspace.packedB)
                 var ic = 0
                 while ic < m {
                     let mcBlock = min(mc, m - ic)
@@ -183,7 +180,7 @@ enum GEMM {
         }
     }
 
-    /// Where the micro-kernel reads a block of A, `mr` rows at a time. A row-major A is read
+    /// Where the register tile reads a block of A, `mr` rows at a time. A row-major A is read
     /// in place: each of the tile's rows is a stream of contiguous floats, as good as a
     /// packed panel once in cache, and packing it would cost a strided store per float.
     /// Only a ragged last panel is packed, zero-padded, so no row past A's end is read.
@@ -199,8 +196,9 @@ enum GEMM {
 
         init(_ a: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int, workspace: GEMMWorkspace) {
             packed = UnsafePointer(workspace.packedA)
+            let mr = workspace.kernel.mr
             guard a.columnStride == 1 else {
-                packA(a, rows: row, rows, columns: column, columns, into: workspace.packedA)
+                packA(a, rows: row, rows, columns: column, columns, mr: mr, into: workspace.packedA)
                 (base, rowStep, firstPacked) = (packed, 1, 0)
                 return
             }
@@ -208,7 +206,8 @@ enum GEMM {
             rowStep = a.rowStride
             firstPacked = rows / mr * mr
             if firstPacked < rows {
-                packA(a, rows: row + firstPacked, rows - firstPacked, columns: column, columns, into: workspace.packedA)
+                packA(a, rows: row + firstPacked, rows - firstPacked, columns: column, columns, mr: mr,
+                      into: workspace.packedA)
             }
         }
     }
@@ -218,7 +217,7 @@ enum GEMM {
     /// The inner loop runs along whichever dimension of A is contiguous (rows of δ^T are
     /// columns of δ: walking them element by element would stride across cache lines).
     fileprivate static func packA(
-        _ a: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int,
+        _ a: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int, mr: Int,
         into packed: UnsafeMutablePointer<Float>
     ) {
         var panel = packed
@@ -226,12 +225,21 @@ enum GEMM {
         while i0 < rows {
             let height = min(mr, rows - i0)
             let origin = a.base + (row + i0) * a.rowStride + column * a.columnStride
-            if a.rowStride == 1 && height == mr {
+            if a.rowStride == 1 && height == 8 && mr == 8 {
                 // Eight floats as one vector: one move instead of eight.
                 for kk in 0 ..< columns {
                     let source = UnsafeRawPointer(origin + kk * a.columnStride)
                     let target = UnsafeMutableRawPointer(panel + kk * mr)
                     target.storeBytes(of: source.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+                }
+            } else if a.rowStride == 1 && height == 6 && mr == 6 {
+                // Six floats as a 4-vector and a 2-vector: two moves instead of six.
+                for kk in 0 ..< columns {
+                    let source = UnsafeRawPointer(origin + kk * a.columnStride)
+                    let target = UnsafeMutableRawPointer(panel + kk * mr)
+                    target.storeBytes(of: source.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+                    target.storeBytes(of: source.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: 16,
+                                      as: SIMD2<Float>.self)
                 }
             } else if a.rowStride == 1 {
                 for kk in 0 ..< columns {
@@ -268,7 +276,7 @@ enum GEMM {
     /// panel q holds element (kk, q·nr + j) at `q·nr·rows + kk·nr + j`, zero-padded.
     /// The inner loop runs along whichever dimension of B is contiguous.
     private static func packB(
-        _ b: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int,
+        _ b: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int, nr: Int,
         into packed: UnsafeMutablePointer<Float>
     ) {
         var panel = packed
@@ -277,12 +285,14 @@ enum GEMM {
             let width = min(nr, columns - j0)
             let origin = b.base + row * b.rowStride + (column + j0) * b.columnStride
             if b.columnStride == 1 && width == nr {
-                // A full panel row is two vectors.
+                // A full panel row is one or two 16-float vectors (nr is 16 or 32).
                 for kk in 0 ..< rows {
                     let source = UnsafeRawPointer(origin + kk * b.rowStride)
                     let target = UnsafeMutableRawPointer(panel + kk * nr)
-                    target.storeBytes(of: source.loadUnaligned(as: V.self), as: V.self)
-                    target.storeBytes(of: source.loadUnaligned(fromByteOffset: 64, as: V.self), toByteOffset: 64, as: V.self)
+                    for offset in stride(from: 0, to: nr * MemoryLayout<Float>.stride, by: 64) {
+                        target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self),
+                                          toByteOffset: offset, as: SIMD16<Float>.self)
+                    }
                 }
             } else if b.columnStride == 1 {
                 for kk in 0 ..< rows {
@@ -292,7 +302,7 @@ enum GEMM {
                     for j in width ..< nr { target[j] = 0 }
                 }
             } else {
-                packTransposed(b, origin: origin, rows: rows, width: width, into: panel)
+                packTransposed(b, origin: origin, rows: rows, width: width, nr: nr, into: panel)
             }
             panel += nr * rows
             j0 += nr
@@ -303,7 +313,7 @@ enum GEMM {
     /// blocks are transposed in registers, and the ragged rest (a narrow last panel, rows
     /// past a multiple of 16) is copied element by element.
     private static func packTransposed(
-        _ b: MatrixView, origin: UnsafePointer<Float>, rows: Int, width: Int, into panel: UnsafeMutablePointer<Float>
+        _ b: MatrixView, origin: UnsafePointer<Float>, rows: Int, width: Int, nr: Int, into panel: UnsafeMutablePointer<Float>
     ) {
         let blockRows = b.rowStride == 1 ? rows / 16 * 16 : 0
         let blockColumns = b.rowStride == 1 ? width / 16 * 16 : 0
@@ -313,8 +323,9 @@ enum GEMM {
                                   into: panel + kk * nr + first, targetStride: nr)
             }
         }
-        copyTransposed(b, origin: origin, rows: blockRows ..< rows, columns: 0 ..< blockColumns, width: width, into: panel)
-        copyTransposed(b, origin: origin, rows: 0 ..< rows, columns: blockColumns ..< nr, width: width, into: panel)
+        copyTransposed(b, origin: origin, rows: blockRows ..< rows, columns: 0 ..< blockColumns, width: width, nr: nr,
+                       into: panel)
+        copyTransposed(b, origin: origin, rows: 0 ..< rows, columns: blockColumns ..< nr, width: width, nr: nr, into: panel)
     }
 
     /// Element by element, the part `rows` × `columns` of a transposed panel; columns at or
@@ -322,7 +333,7 @@ enum GEMM {
     /// and each panel row gets a run of writes; all 32 at once would put 32 streams 4 KiB
     /// apart into the same cache sets.
     private static func copyTransposed(
-        _ b: MatrixView, origin: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>, width: Int,
+        _ b: MatrixView, origin: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>, width: Int, nr: Int,
         into panel: UnsafeMutablePointer<Float>
     ) {
         let group = 8
@@ -347,6 +358,8 @@ enum GEMM {
         m: Int, n: Int, k: Int, alpha: Float, a: APanels, accumulate: Bool, bias: UnsafePointer<Float>?,
         c: UnsafeMutablePointer<Float>, ldc: Int, finishing: Epilogue?, workspace: GEMMWorkspace
     ) {
+        let kernel = workspace.kernel
+        let (mr, nr) = (kernel.mr, kernel.nr)
         var j0 = 0
         while j0 < n {
             let width = min(nr, n - j0)
@@ -357,11 +370,12 @@ enum GEMM {
                 let tile = c + i0 * ldc + j0
                 let tileBias = bias.map { $0 + j0 }
                 if height == mr && width == nr {
-                    multiplyTile(k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: accumulate, bias: tileBias,
-                                 c: tile, ldc: ldc)
+                    multiplyTile(kernel, k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: accumulate,
+                                 bias: tileBias, c: tile, ldc: ldc)
                 } else {
                     let edge = workspace.edgeTile
-                    multiplyTile(k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: false, bias: nil, c: edge, ldc: nr)
+                    multiplyTile(kernel, k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: false, bias: nil,
+                                 c: edge, ldc: nr)
                     for i in 0 ..< height {
                         for j in 0 ..< width {
                             tile[i * ldc + j] = (accumulate ? tile[i * ldc + j] : tileBias?[j] ?? 0) + edge[i * nr + j]
@@ -375,83 +389,16 @@ enum GEMM {
         }
     }
 
-    /// The micro-kernel for the tile whose A panel starts at `row` of the block, in one of
-    /// two specialisations: strides read from `a` for a panel read in place, strides known
-    /// at compile time for a packed one.
+    /// The tile whose A panel starts at `row` of the block: rows read in place or a packed
+    /// panel.
     @inline(__always)
     private static func multiplyTile(
-        k: Int, a: APanels, row: Int, b: UnsafePointer<Float>, alpha: Float,
+        _ kernel: GEMMKernel, k: Int, a: APanels, row: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        if row < a.firstPacked {
-            microKernel(k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: 1, b: b, alpha: alpha,
-                        accumulate: accumulate, bias: bias, c: c, ldc: ldc)
-        } else {
-            microKernel(k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1, kStep: mr, b: b, alpha: alpha,
-                        accumulate: accumulate, bias: bias, c: c, ldc: ldc)
-        }
-    }
-
-    /// The 8 × 32 register tile: C[0..<8, 0..<32] = alpha · Σ_p a[p] ⊗ b[p] [+ C, or + the
-    /// bias row's 32 floats].
-    /// Reads A(i, p) at a[i·rowStep + p·kStep] for i < 8, p < k, and k·32 floats of the B
-    /// panel; writes 8 rows of 32 floats at c with leading dimension ldc.
-    @inline(__always)
-    private static func microKernel(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
-        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var c60 = V(), c61 = V(), c70 = V(), c71 = V()
-        // Rows 0–2, 3–5 and 6–7 from three pointers, so every A operand is one base plus a
-        // scaled index for any rowStep.
-        var pa = a
-        var pa3 = a + 3 * rowStep
-        var pa6 = a + 6 * rowStep
-        var pb = UnsafeRawPointer(b)
-        for _ in 0 ..< k {
-            let b0 = pb.loadUnaligned(as: V.self)
-            let b1 = pb.loadUnaligned(fromByteOffset: 64, as: V.self)
-            var s = V(repeating: pa[0])
-            c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = V(repeating: pa[rowStep])
-            c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = V(repeating: pa[2 * rowStep])
-            c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = V(repeating: pa3[0])
-            c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = V(repeating: pa3[rowStep])
-            c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = V(repeating: pa3[2 * rowStep])
-            c50.addProduct(s, b0); c51.addProduct(s, b1)
-            s = V(repeating: pa6[0])
-            c60.addProduct(s, b0); c61.addProduct(s, b1)
-            s = V(repeating: pa6[rowStep])
-            c70.addProduct(s, b0); c71.addProduct(s, b1)
-            pa += kStep
-            pa3 += kStep
-            pa6 += kStep
-            pb += nr * MemoryLayout<Float>.stride
-        }
-        @inline(__always)
-        func store(_ value: V, row: Int, half: Int) {
-            let target = UnsafeMutableRawPointer(c + row * ldc + half * 16)
-            var result = value * alpha
-            if accumulate {
-                result += target.loadUnaligned(as: V.self)
-            } else if let bias {
-                result += UnsafeRawPointer(bias + half * 16).loadUnaligned(as: V.self)
-            }
-            target.storeBytes(of: result, as: V.self)
-        }
-        store(c00, row: 0, half: 0); store(c01, row: 0, half: 1)
-        store(c10, row: 1, half: 0); store(c11, row: 1, half: 1)
-        store(c20, row: 2, half: 0); store(c21, row: 2, half: 1)
-        store(c30, row: 3, half: 0); store(c31, row: 3, half: 1)
-        store(c40, row: 4, half: 0); store(c41, row: 4, half: 1)
-        store(c50, row: 5, half: 0); store(c51, row: 5, half: 1)
-        store(c60, row: 6, half: 0); store(c61, row: 6, half: 1)
-        store(c70, row: 7, half: 0); store(c71, row: 7, half: 1)
+        let packed = row >= a.firstPacked
+        kernel.multiplyTile(
+            k: k, a: packed ? a.packed + (row - a.firstPacked) * k : a.base + row * a.rowStep, rowStep: a.rowStep,
+            packed: packed, b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
     }
 }

@@ -10,3 +10,8 @@ public func bp_abi_version() -> UInt32 {
 public func bp_version() -> UnsafePointer<CChar>? {
     cString(Version.string)
 }
+
+@_cdecl("bp_kernels")
+public func bp_kernels() -> UnsafePointer<CChar>? {
+    cString(GEMMKernel.selected.name)
+}

@@ -237,6 +237,19 @@ static void case_version(void)
           BP_VERSION_STRING, expected);
 }
 
+static void case_kernels(void)
+{
+    const char *k = bp_kernels();
+    const char *forced = getenv("BACKPROP_KERNELS");
+    CHECK(k != NULL, "bp_kernels() is NULL");
+    if (k == NULL)
+        return;
+    CHECK(strcmp(k, "avx512") == 0 || strcmp(k, "portable") == 0, "bp_kernels() = \"%s\"", k);
+    CHECK(bp_kernels() == k, "bp_kernels() is not one static string (two calls, two pointers)");
+    if (forced != NULL && strcmp(forced, "portable") == 0)
+        CHECK(strcmp(k, "portable") == 0, "BACKPROP_KERNELS=portable, yet bp_kernels() = \"%s\"", k);
+}
+
 #define LAST_STATUS BP_ERROR_CORRUPT_MODEL
 
 static void case_status_strings(void)
@@ -2653,6 +2666,7 @@ static void case_model_files(void)
  **************************************************************************/
 static const test_case CASES[] = {
     {"version", case_version},
+    {"kernels", case_kernels},
     {"status_strings", case_status_strings},
     {"last_error", case_last_error},
     {"create_and_sizes", case_create_and_sizes},

@@ -53,6 +53,11 @@ def abi_version() -> int:
     return _lib.abi_version()
 
 
+def kernels() -> str:
+    """The matrix kernels the loaded library uses: "avx512" or "portable" (bp_kernels())."""
+    return _lib.kernels()
+
+
 __all__ = [
     "Network",
     "ACTIVATIONS",
@@ -63,6 +68,7 @@ __all__ = [
     "score",
     "version",
     "abi_version",
+    "kernels",
     "library_path",
     "BackpropError",
     "NullArgumentError",

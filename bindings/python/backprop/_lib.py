@@ -112,6 +112,7 @@ OPTIONS_P = POINTER(bp_fit_options)
 PROTOTYPES = {
     "bp_abi_version": (c_uint32, []),
     "bp_version": (c_char_p, []),
+    "bp_kernels": (c_char_p, []),
     "bp_status_string": (c_char_p, [c_int32]),
     "bp_last_error": (c_char_p, []),
     "bp_create": (c_int32, [SIZE_P, c_size_t, INT32_P, c_int32, c_uint64, HANDLE_P]),
@@ -265,6 +266,11 @@ def version() -> str:
 def abi_version() -> int:
     """The loaded library's ABI version (bp_abi_version())."""
     return int(lib.bp_abi_version())
+
+
+def kernels() -> str:
+    """The matrix kernels the loaded library uses: "avx512" or "portable" (bp_kernels())."""
+    return _decode(lib.bp_kernels())
 
 
 def last_error() -> str:

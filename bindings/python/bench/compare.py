@@ -824,6 +824,8 @@ def main(argv=None) -> int:
 
     print(f"# backprop {backprop.version()} (ABI {backprop.abi_version()}) from {backprop.library_path}")
     print(f"#   bp_set_threads: {'yes' if set_threads else 'no -- the library runs on 1 thread'}")
+    if hasattr(backprop, "kernels"):
+        print(f"#   matrix kernels: {backprop.kernels()}")
     print(f"# python {platform.python_version()}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
           f"load average at start {load_average()}")
     here = {k: os.environ.get(k) for k in SCRUBBED_ENV}

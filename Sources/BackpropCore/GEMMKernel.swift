@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import BackpropKernels
+#if canImport(BackpropKernelsAVX512)
+import BackpropKernelsAVX512
+#endif
+import CPUFeatures
+
+/// The register tile the packed GEMM multiplies with, chosen once per process: AVX-512's
+/// 8 × 32 where the CPU and OS have AVX-512, else the portable 6 × 16. The environment
+/// variable BACKPROP_KERNELS=portable forces the portable tile (to compare, or to rule
+/// the AVX-512 one out); nothing else changes the choice. Both tiles compute every element
+/// with the same chain of multiply-adds, so the choice never changes a result.
+public enum GEMMKernel: Sendable, Equatable {
+    #if canImport(BackpropKernelsAVX512)
+    case avx512
+    #endif
+    case portable
+
+    public static let selected: GEMMKernel = {
+        let requested = getenv("BACKPROP_KERNELS").map { String(cString: $0) }
+        #if canImport(BackpropKernelsAVX512)
+        if requested != "portable" && bp_cpu_has_avx512() != 0 { return .avx512 }
+        #endif
+        return .portable
+    }()
+
+    /// "avx512" or "portable", the name `bp_kernels` reports.
+    public var name: StaticString {
+        switch self {
+        #if canImport(BackpropKernelsAVX512)
+        case .avx512: "avx512"
+        #endif
+        case .portable: "portable"
+        }
+    }
+
+    /// Rows of a tile (mr).
+    var mr: Int {
+        switch self {
+        #if canImport(BackpropKernelsAVX512)
+        case .avx512: AVX512Tile.rows
+        #endif
+        case .portable: PortableTile.rows
+        }
+    }
+
+    /// Columns of a tile (nr).
+    var nr: Int {
+        switch self {
+        #if canImport(BackpropKernelsAVX512)
+        case .avx512: AVX512Tile.columns
+        #endif
+        case .portable: PortableTile.columns
+        }
+    }
+
+    /// One tile of C (see `RegisterTile.multiply`), its A rows read in place when
+    /// `packed` is false (row i at a + i·rowStep), else from a packed panel.
+    @inline(__always)
+    func multiplyTile(
+        k: Int, a: UnsafePointer<Float>, rowStep: Int, packed: Bool, b: UnsafePointer<Float>, alpha: Float,
+        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        switch self {
+        #if canImport(BackpropKernelsAVX512)
+        case .avx512:
+            if packed {
+                AVX512Tile.tileReadingPanel(k: k, a: a, b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+            } else {
+                AVX512Tile.tileReadingRows(k: k, a: a, rowStep: rowStep, b: b, alpha: alpha, accumulate: accumulate,
+                                           bias: bias, c: c, ldc: ldc)
+            }
+        #endif
+        case .portable:
+            if packed {
+                PortableTile.multiplyPanel(k: k, a: a, b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+            } else {
+                PortableTile.multiplyRows(k: k, a: a, rowStep: rowStep, b: b, alpha: alpha, accumulate: accumulate,
+                                          bias: bias, c: c, ldc: ldc)
+            }
+        }
+    }
+}
+
+/// The 6 × 16 tile in SIMD8 accumulators: twelve, which with two B vectors and a
+/// broadcast fit the sixteen registers of AVX2. It is specialized here, so it is built for
+/// the library's target CPU and runs wherever the library does.
+enum PortableTile: RegisterTile {
+    typealias Vector = SIMD8<Float>
+    static var rows: Int { 6 }
+}
