@@ -396,9 +396,12 @@ enum GEMM {
         _ kernel: GEMMKernel, k: Int, a: APanels, row: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        let packed = row >= a.firstPacked
-        kernel.multiplyTile(
-            k: k, a: packed ? a.packed + (row - a.firstPacked) * k : a.base + row * a.rowStep, rowStep: a.rowStep,
-            packed: packed, b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+        if row < a.firstPacked {
+            kernel.multiplyTile(k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: 1, b: b, alpha: alpha,
+                                accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+        } else {
+            kernel.multiplyTile(k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1, kStep: kernel.mr, b: b,
+                                alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+        }
     }
 }

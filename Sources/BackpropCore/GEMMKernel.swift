@@ -58,30 +58,21 @@ public enum GEMMKernel: Sendable, Equatable {
         }
     }
 
-    /// One tile of C (see `RegisterTile.multiply`), its A rows read in place when
-    /// `packed` is false (row i at a + i·rowStep), else from a packed panel.
+    /// One tile of C: see `RegisterTile.multiply`.
     @inline(__always)
     func multiplyTile(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, packed: Bool, b: UnsafePointer<Float>, alpha: Float,
+        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         switch self {
         #if canImport(BackpropKernelsAVX512)
         case .avx512:
-            if packed {
-                AVX512Tile.tileReadingPanel(k: k, a: a, b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
-            } else {
-                AVX512Tile.tileReadingRows(k: k, a: a, rowStep: rowStep, b: b, alpha: alpha, accumulate: accumulate,
-                                           bias: bias, c: c, ldc: ldc)
-            }
+            AVX512Tile.multiplyTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
+                                    bias: bias, c: c, ldc: ldc)
         #endif
         case .portable:
-            if packed {
-                PortableTile.multiplyPanel(k: k, a: a, b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
-            } else {
-                PortableTile.multiplyRows(k: k, a: a, rowStep: rowStep, b: b, alpha: alpha, accumulate: accumulate,
-                                          bias: bias, c: c, ldc: ldc)
-            }
+            PortableTile.multiply(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
+                                  bias: bias, c: c, ldc: ldc)
         }
     }
 }

@@ -86,25 +86,4 @@ extension RegisterTile {
             store(c70, row: 7, column: 0); store(c71, row: 7, column: second)
         }
     }
-
-    /// The tile for a block of A read in place: row i of the tile is `rowStep` floats after
-    /// row i − 1, and each row is contiguous in k.
-    @inlinable @inline(__always)
-    public static func multiplyRows(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        multiply(k: k, a: a, rowStep: rowStep, kStep: 1, b: b, alpha: alpha, accumulate: accumulate, bias: bias,
-                 c: c, ldc: ldc)
-    }
-
-    /// The tile for a packed panel of A: element (i, p) at a[p·rows + i].
-    @inlinable @inline(__always)
-    public static func multiplyPanel(
-        k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        multiply(k: k, a: a, rowStep: 1, kStep: rows, b: b, alpha: alpha, accumulate: accumulate, bias: bias,
-                 c: c, ldc: ldc)
-    }
 }
