@@ -16,10 +16,12 @@ let libraryCodegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU, "-
 // On x86-64 the library also carries an AVX-512 register tile, built for AVX-512 whatever
 // the target CPU, and uses it only where CPUID says the CPU has AVX-512 (GEMMKernel.swift):
 // a build for `haswell` runs on any AVX2 CPU and still gets the wider tile where it helps.
+// (`arch` is the architecture the manifest is built for, i.e. the host's: a cross build
+// from x86-64 to another architecture would have to drop this target.)
 #if arch(x86_64)
 let avx512Kernels: [Target] = [
     .target(name: "BackpropKernelsAVX512", dependencies: ["BackpropKernels"],
-            swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"])]),
+            swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512", "-enforce-exclusivity=unchecked"])]),
 ]
 #else
 let avx512Kernels: [Target] = []

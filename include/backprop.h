@@ -69,8 +69,9 @@ const char *bp_version(void);
  *  "avx512" (an 8 x 32 register tile in AVX-512 registers, on an x86-64 CPU and OS with
  *  AVX-512 F, CD, BW, DQ and VL) or "portable" (a 6 x 16 tile built for the CPU the
  *  library was built for; see the README's portable build). The environment variable
- *  BACKPROP_KERNELS=portable, set before the library's first matrix product or first
- *  call of this function, forces the portable kernels; any other value is ignored. The
+ *  BACKPROP_KERNELS=portable, set before the process creates or loads its first network
+ *  or first calls this function, forces the portable kernels; any other value is
+ *  ignored, and later changes have no effect. The
  *  choice never changes a result: both tiles compute every element with the same
  *  multiply-adds in the same order. Thread-safe.
  *  @return a static, NUL-terminated string. The caller must not free it. */

@@ -26,8 +26,8 @@ struct GEMMWorkspace {
     let packedB: UnsafeMutablePointer<Float>
     let edgeTile: UnsafeMutablePointer<Float>
 
-    init(maxColumns: Int, kernel: GEMMKernel = .selected) throws(BackpropError) {
-        self.kernel = kernel
+    init(maxColumns: Int) throws(BackpropError) {
+        kernel = .selected
         let columns = GEMM.roundUp(min(maxColumns, GEMM.nc), to: kernel.nr)
         packedA = try Memory.allocateFloats(GEMM.mc * GEMM.kc, for: "the GEMM's packed A block")
         do throws(BackpropError) {
@@ -225,22 +225,8 @@ enum GEMM {
         while i0 < rows {
             let height = min(mr, rows - i0)
             let origin = a.base + (row + i0) * a.rowStride + column * a.columnStride
-            if a.rowStride == 1 && height == 8 && mr == 8 {
-                // Eight floats as one vector: one move instead of eight.
-                for kk in 0 ..< columns {
-                    let source = UnsafeRawPointer(origin + kk * a.columnStride)
-                    let target = UnsafeMutableRawPointer(panel + kk * mr)
-                    target.storeBytes(of: source.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
-                }
-            } else if a.rowStride == 1 && height == 6 && mr == 6 {
-                // Six floats as a 4-vector and a 2-vector: two moves instead of six.
-                for kk in 0 ..< columns {
-                    let source = UnsafeRawPointer(origin + kk * a.columnStride)
-                    let target = UnsafeMutableRawPointer(panel + kk * mr)
-                    target.storeBytes(of: source.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-                    target.storeBytes(of: source.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: 16,
-                                      as: SIMD2<Float>.self)
-                }
+            if a.rowStride == 1 && height == mr {
+                for kk in 0 ..< columns { copyPanelColumn(origin + kk * a.columnStride, to: panel + kk * mr, mr: mr) }
             } else if a.rowStride == 1 {
                 for kk in 0 ..< columns {
                     let source = origin + kk * a.columnStride
@@ -269,6 +255,20 @@ enum GEMM {
             }
             panel += mr * columns
             i0 += mr
+        }
+    }
+
+    /// The mr contiguous floats of a full panel column in one or two moves instead of mr
+    /// (mr is 8 or 6).
+    @inline(__always)
+    private static func copyPanelColumn(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, mr: Int) {
+        let (source, target) = (UnsafeRawPointer(source), UnsafeMutableRawPointer(target))
+        if mr == 8 {
+            target.storeBytes(of: source.loadUnaligned(as: SIMD8<Float>.self), as: SIMD8<Float>.self)
+        } else {
+            target.storeBytes(of: source.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: 16, as: SIMD2<Float>.self), toByteOffset: 16,
+                              as: SIMD2<Float>.self)
         }
     }
 
@@ -330,7 +330,7 @@ enum GEMM {
 
     /// Element by element, the part `rows` × `columns` of a transposed panel; columns at or
     /// past `width` are zeros. A few columns are read side by side, so that reads stream
-    /// and each panel row gets a run of writes; all 32 at once would put 32 streams 4 KiB
+    /// and each panel row gets a run of writes; all nr at once would put nr streams 4 KiB
     /// apart into the same cache sets.
     private static func copyTransposed(
         _ b: MatrixView, origin: UnsafePointer<Float>, rows: Range<Int>, columns: Range<Int>, width: Int, nr: Int,
@@ -376,9 +376,12 @@ enum GEMM {
                     let edge = workspace.edgeTile
                     multiplyTile(kernel, k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: false, bias: nil,
                                  c: edge, ldc: nr)
+                    // Each sum in the order a full tile's store makes it, not 0 + e: a −0 stays −0,
+                    // so which tiles are edges (which depends on the tile shape) changes no bit.
                     for i in 0 ..< height {
                         for j in 0 ..< width {
-                            tile[i * ldc + j] = (accumulate ? tile[i * ldc + j] : tileBias?[j] ?? 0) + edge[i * nr + j]
+                            let e = edge[i * nr + j]
+                            tile[i * ldc + j] = accumulate ? e + tile[i * ldc + j] : tileBias.map { e + $0[j] } ?? e
                         }
                     }
                 }

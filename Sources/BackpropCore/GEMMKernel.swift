@@ -14,7 +14,7 @@ import CPUFeatures
 /// variable BACKPROP_KERNELS=portable forces the portable tile (to compare, or to rule
 /// the AVX-512 one out); nothing else changes the choice. Both tiles compute every element
 /// with the same chain of multiply-adds, so the choice never changes a result.
-public enum GEMMKernel: Sendable, Equatable {
+public enum GEMMKernel: Sendable {
     #if canImport(BackpropKernelsAVX512)
     case avx512
     #endif
@@ -75,12 +75,4 @@ public enum GEMMKernel: Sendable, Equatable {
                                   bias: bias, c: c, ldc: ldc)
         }
     }
-}
-
-/// The 6 × 16 tile in SIMD8 accumulators: twelve, which with two B vectors and a
-/// broadcast fit the sixteen registers of AVX2. It is specialized here, so it is built for
-/// the library's target CPU and runs wherever the library does.
-enum PortableTile: RegisterTile {
-    typealias Vector = SIMD8<Float>
-    static var rows: Int { 6 }
 }

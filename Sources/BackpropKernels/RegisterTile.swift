@@ -8,7 +8,7 @@
 /// run time (see `GEMMKernel` in the core).
 public protocol RegisterTile {
     associatedtype Vector: SIMD where Vector.Scalar == Float
-    /// Rows of C per tile (mr): 8, or else 6.
+    /// Rows of C per tile (mr): must be 6 or 8.
     static var rows: Int { get }
 }
 

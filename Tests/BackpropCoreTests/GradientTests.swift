@@ -20,7 +20,7 @@ final class GradientTests: XCTestCase {
         }
     }
 
-    /// Shapes past the GEMM's register tile (8 × 32) and k-block (256) on every product:
+    /// Shapes past the GEMM's register tile (8 × 32 or 6 × 16) and k-block (256) on every product:
     /// forward k = 300, weight-gradient k = batch = 270, edge tiles in m and n.
     func testLargeShapesExerciseEveryGEMMBlockEdge() throws {
         try checkGradients(sizes: [300, 37, 7], activations: [.tanh, .softmax], loss: .crossEntropy, batch: 13, seed: 5,
