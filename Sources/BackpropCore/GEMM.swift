@@ -369,13 +369,15 @@ enum GEMM {
                 let height = min(mr, m - i0)
                 let tile = c + i0 * ldc + j0
                 let tileBias = bias.map { $0 + j0 }
-                if height == mr && width == nr {
-                    multiplyTile(kernel, k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: accumulate,
-                                 bias: tileBias, c: tile, ldc: ldc)
+                // A panel whose right half is all padding is computed half as wide.
+                let leftHalf = width <= nr / 2
+                if height == mr && (width == nr || width == nr / 2) {
+                    multiplyTile(kernel, leftHalf: leftHalf, k: k, a: a, row: i0, b: bPanel, alpha: alpha,
+                                 accumulate: accumulate, bias: tileBias, c: tile, ldc: ldc)
                 } else {
                     let edge = workspace.edgeTile
-                    multiplyTile(kernel, k: k, a: a, row: i0, b: bPanel, alpha: alpha, accumulate: false, bias: nil,
-                                 c: edge, ldc: nr)
+                    multiplyTile(kernel, leftHalf: leftHalf, k: k, a: a, row: i0, b: bPanel, alpha: alpha,
+                                 accumulate: false, bias: nil, c: edge, ldc: nr)
                     // Each sum in the order a full tile's store makes it, not 0 + e: a −0 stays −0,
                     // so which tiles are edges (which depends on the tile shape) changes no bit.
                     for i in 0 ..< height {
@@ -396,14 +398,14 @@ enum GEMM {
     /// panel.
     @inline(__always)
     private static func multiplyTile(
-        _ kernel: GEMMKernel, k: Int, a: APanels, row: Int, b: UnsafePointer<Float>, alpha: Float,
+        _ kernel: GEMMKernel, leftHalf: Bool, k: Int, a: APanels, row: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if row < a.firstPacked {
-            kernel.multiplyTile(k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: 1, b: b, alpha: alpha,
+            kernel.multiplyTile(leftHalf: leftHalf, k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: 1, b: b, alpha: alpha,
                                 accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         } else {
-            kernel.multiplyTile(k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1, kStep: kernel.mr, b: b,
+            kernel.multiplyTile(leftHalf: leftHalf, k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1, kStep: kernel.mr, b: b,
                                 alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         }
     }

@@ -58,21 +58,28 @@ public enum GEMMKernel: Sendable {
         }
     }
 
-    /// One tile of C: see `RegisterTile.multiply`.
+    /// One tile of C, or only its left half (nr/2 columns): see `RegisterTile.multiply`
+    /// and `multiplyLeftHalf`.
     @inline(__always)
     func multiplyTile(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
+        leftHalf: Bool, k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        switch self {
+        switch (self, leftHalf) {
         #if canImport(BackpropKernelsAVX512)
-        case .avx512:
+        case (.avx512, false):
             AVX512Tile.multiplyTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
                                     bias: bias, c: c, ldc: ldc)
+        case (.avx512, true):
+            AVX512Tile.multiplyLeftHalfTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                                            accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         #endif
-        case .portable:
+        case (.portable, false):
             PortableTile.multiply(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
                                   bias: bias, c: c, ldc: ldc)
+        case (.portable, true):
+            PortableTile.multiplyLeftHalf(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                                          accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         }
     }
 }

@@ -27,6 +27,29 @@ extension RegisterTile {
         k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        multiply(vectors: 2, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
+                 bias: bias, c: c, ldc: ldc)
+    }
+
+    /// The left half of `multiply`: C[0..<rows, 0..<columns/2], from the same packed B
+    /// panel. For a panel whose columns past the half are only padding (a layer of 10
+    /// units, or 784 = 24·32 + 16 inputs), it does half the multiply-adds and stores
+    /// straight into C instead of through an edge tile.
+    @inlinable @inline(__always)
+    public static func multiplyLeftHalf(
+        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
+        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        multiply(vectors: 1, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
+                 bias: bias, c: c, ldc: ldc)
+    }
+
+    /// The tile with `vectors` (1 or 2, a constant once inlined) vectors of C per row.
+    @inlinable @inline(__always)
+    static func multiply(
+        vectors: Int, k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>,
+        alpha: Float, accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         var c00 = Vector(), c01 = Vector(), c10 = Vector(), c11 = Vector(), c20 = Vector(), c21 = Vector()
         var c30 = Vector(), c31 = Vector(), c40 = Vector(), c41 = Vector(), c50 = Vector(), c51 = Vector()
         var c60 = Vector(), c61 = Vector(), c70 = Vector(), c71 = Vector()
@@ -37,26 +60,24 @@ extension RegisterTile {
         var pa6 = a + 6 * rowStep
         var pb = UnsafeRawPointer(b)
         let half = MemoryLayout<Vector>.stride
+        @inline(__always)
+        func add(_ scalar: Float, times b0: Vector, _ b1: Vector, to c0: inout Vector, _ c1: inout Vector) {
+            let s = Vector(repeating: scalar)
+            c0.addProduct(s, b0)
+            if vectors == 2 { c1.addProduct(s, b1) }
+        }
         for _ in 0 ..< k {
             let b0 = pb.loadUnaligned(as: Vector.self)
-            let b1 = pb.loadUnaligned(fromByteOffset: half, as: Vector.self)
-            var s = Vector(repeating: pa[0])
-            c00.addProduct(s, b0); c01.addProduct(s, b1)
-            s = Vector(repeating: pa[rowStep])
-            c10.addProduct(s, b0); c11.addProduct(s, b1)
-            s = Vector(repeating: pa[2 * rowStep])
-            c20.addProduct(s, b0); c21.addProduct(s, b1)
-            s = Vector(repeating: pa3[0])
-            c30.addProduct(s, b0); c31.addProduct(s, b1)
-            s = Vector(repeating: pa3[rowStep])
-            c40.addProduct(s, b0); c41.addProduct(s, b1)
-            s = Vector(repeating: pa3[2 * rowStep])
-            c50.addProduct(s, b0); c51.addProduct(s, b1)
+            let b1 = vectors == 2 ? pb.loadUnaligned(fromByteOffset: half, as: Vector.self) : b0
+            add(pa[0], times: b0, b1, to: &c00, &c01)
+            add(pa[rowStep], times: b0, b1, to: &c10, &c11)
+            add(pa[2 * rowStep], times: b0, b1, to: &c20, &c21)
+            add(pa3[0], times: b0, b1, to: &c30, &c31)
+            add(pa3[rowStep], times: b0, b1, to: &c40, &c41)
+            add(pa3[2 * rowStep], times: b0, b1, to: &c50, &c51)
             if rows == 8 {
-                s = Vector(repeating: pa6[0])
-                c60.addProduct(s, b0); c61.addProduct(s, b1)
-                s = Vector(repeating: pa6[rowStep])
-                c70.addProduct(s, b0); c71.addProduct(s, b1)
+                add(pa6[0], times: b0, b1, to: &c60, &c61)
+                add(pa6[rowStep], times: b0, b1, to: &c70, &c71)
                 pa6 += kStep
             }
             pa += kStep
@@ -74,16 +95,20 @@ extension RegisterTile {
             }
             target.storeBytes(of: result, as: Vector.self)
         }
-        let second = Vector.scalarCount
-        store(c00, row: 0, column: 0); store(c01, row: 0, column: second)
-        store(c10, row: 1, column: 0); store(c11, row: 1, column: second)
-        store(c20, row: 2, column: 0); store(c21, row: 2, column: second)
-        store(c30, row: 3, column: 0); store(c31, row: 3, column: second)
-        store(c40, row: 4, column: 0); store(c41, row: 4, column: second)
-        store(c50, row: 5, column: 0); store(c51, row: 5, column: second)
+        @inline(__always)
+        func store(_ c0: Vector, _ c1: Vector, row: Int) {
+            store(c0, row: row, column: 0)
+            if vectors == 2 { store(c1, row: row, column: Vector.scalarCount) }
+        }
+        store(c00, c01, row: 0)
+        store(c10, c11, row: 1)
+        store(c20, c21, row: 2)
+        store(c30, c31, row: 3)
+        store(c40, c41, row: 4)
+        store(c50, c51, row: 5)
         if rows == 8 {
-            store(c60, row: 6, column: 0); store(c61, row: 6, column: second)
-            store(c70, row: 7, column: 0); store(c71, row: 7, column: second)
+            store(c60, c61, row: 6)
+            store(c70, c71, row: 7)
         }
     }
 }

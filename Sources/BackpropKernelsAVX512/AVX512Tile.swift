@@ -20,4 +20,13 @@ public enum AVX512Tile: RegisterTile {
         multiply(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate, bias: bias,
                  c: c, ldc: ldc)
     }
+
+    @inline(never)
+    public static func multiplyLeftHalfTile(
+        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
+        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        multiplyLeftHalf(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
+                         bias: bias, c: c, ldc: ldc)
+    }
 }

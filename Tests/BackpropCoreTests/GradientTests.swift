@@ -21,11 +21,14 @@ final class GradientTests: XCTestCase {
     }
 
     /// Shapes past the GEMM's register tile (8 × 32 or 6 × 16) and k-block (256) on every product:
-    /// forward k = 300, weight-gradient k = batch = 270, edge tiles in m and n.
+    /// forward k = 300, weight-gradient k = batch = 270, edge tiles in m and n, and last panels
+    /// computed half as wide (n = 48 = 32 + 16 and n = 24 = 16 + 8 fill them exactly).
     func testLargeShapesExerciseEveryGEMMBlockEdge() throws {
         try checkGradients(sizes: [300, 37, 7], activations: [.tanh, .softmax], loss: .crossEntropy, batch: 13, seed: 5,
                            checkFiniteDifferences: false)
         try checkGradients(sizes: [20, 70, 3], activations: [.sigmoid, .sigmoid], loss: .meanSquaredError, batch: 270, seed: 6,
+                           checkFiniteDifferences: false)
+        try checkGradients(sizes: [48, 24, 5], activations: [.relu, .softmax], loss: .crossEntropy, batch: 64, seed: 8,
                            checkFiniteDifferences: false)
     }
 

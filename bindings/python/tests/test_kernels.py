@@ -9,8 +9,8 @@ import pytest
 import backprop
 
 # Trains, evaluates and backpropagates through shapes that put every tile edge of both
-# kernels (8 × 32 and 6 × 16) in play, on one and two threads, and prints the kernels
-# used and a digest of every float produced.
+# kernels (8 × 32 and 6 × 16) in play, half-width last panels included (n = 48, 24), on
+# one and two threads, and prints the kernels used and a digest of every float produced.
 SCRIPT = r"""
 import hashlib
 import numpy as np
@@ -21,6 +21,7 @@ shapes = [
     ([300, 37, 7], ["tanh", "softmax"], 13),
     ([20, 70, 33, 3], ["sigmoid", "leaky_relu", "softmax"], 270),
     ([100, 50, 17], ["relu", "sigmoid"], 1),
+    ([48, 24, 5], ["relu", "softmax"], 64),
 ]
 digest = hashlib.sha256()
 for threads in (1, 2):
