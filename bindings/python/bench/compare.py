@@ -18,7 +18,11 @@ machines and OpenBLAS reads them when it loads), with numpy's BLAS limited to th
 thread count by threadpoolctl; the BLAS kernel it loaded is printed.  PyTorch/JAX run in
 a second worker of the same kind (torch.set_num_threads; XLA single-threaded for 1, its
 default pool otherwise), so a failure there only drops their columns.  Nothing runs at
-the same time as anything else.
+the same time as anything else, but the repeats take turns: one of the library, one of
+numpy, one of each framework, and again, so that a slow spell of a shared machine (a
+VM's second core is the usual victim) slows every column instead of skewing a ratio.
+Each turn starts after a pause on an idle machine: OpenBLAS's threads spin for about
+0.1 s after a call and would otherwise take a core from the next turn.
 
 Checks before timing, for every implementation: outputs are finite (softmax rows sum to
 1), the loss goes down over 31 steps on one batch, and -- starting from the library's
@@ -82,6 +86,9 @@ ORDER = ["A", "B", "C", "D", "E1", "E2"]
 THREADED = ("A", "B", "C")  # rows at every --threads count; the others at 1 thread
 QUICK_POOL = {"A": 6016, "C": 1024}
 CHECK_STEPS = 31
+# Seconds of idle machine before each timed repeat. After a call OpenBLAS keeps its
+# threads spinning for about 0.1 s, which would take a core from whatever is timed next.
+TURN_PAUSE = 0.25
 AGREE_STEPS = 5
 
 
@@ -129,66 +136,63 @@ def make_batches(spec, X, Y, labels):
 # ----------------------------------------------------------------------------- timing
 
 
-def time_workload(impl, spec, batches, repeats, seconds):
-    """Warm-up (doubling until >= min(seconds, 0.2) s, which also measures one step),
-    then `repeats` timed repeats. Returns (figures, units per repeat)."""
-    kind = spec["kind"]
-    state = {"cursor": 0}
-    nb = len(batches)
+class Timer:
+    """Times one implementation on one workload. Construction warms up (doubling until
+    >= min(seconds, 0.2) s, which also measures one step) and fixes the units of work
+    per repeat; each `repeat()` then times one repeat and returns its figure. The caller
+    interleaves the repeats of every implementation, so that a slow spell of a shared
+    machine falls on all of them rather than on whichever was running."""
 
-    if kind == "forward":
-        fwd = impl.forward
+    def __init__(self, impl, spec, batches, seconds):
+        self.impl, self.spec, self.batches = impl, spec, batches
+        self.cursor = 0
+        n = 1
+        while True:
+            t0 = time.perf_counter()
+            self._run(n)
+            t = time.perf_counter() - t0
+            if t >= min(seconds, 0.2) or n >= 1 << 30:
+                break
+            n *= 2
+        per_unit = t / n
+        if spec["kind"] == "epoch":
+            self.units, self.samples = len(batches), spec["pool"]
+        else:
+            self.units = max(1, int(math.ceil(seconds / per_unit)))
+            self.samples = self.units * spec["batch"]
 
-        def run(n):
-            c = state["cursor"]
+    def _run(self, n):
+        c, nb = self.cursor, len(self.batches)
+        if self.spec["kind"] == "forward":
+            fwd = self.impl.forward
             for _ in range(n):
-                fwd(batches[c][0])
+                fwd(self.batches[c][0])
                 c = (c + 1) % nb
-            state["cursor"] = c
-            impl.sync()
-    else:
-        train, lr = impl.train_step, spec["lr"]
-
-        def run(n):
-            c = state["cursor"]
+        else:
+            train, lr = self.impl.train_step, self.spec["lr"]
             for _ in range(n):
-                x, y, lab = batches[c]
+                x, y, lab = self.batches[c]
                 train(x, y, lab, lr)
                 c = (c + 1) % nb
-            state["cursor"] = c
-            impl.sync()
+        self.cursor = c
+        self.impl.sync()
 
-    n = 1
-    while True:
+    def repeat(self) -> float:
+        if self.spec["kind"] == "epoch":
+            self.cursor = 0
         t0 = time.perf_counter()
-        run(n)
+        self._run(self.units)
         t = time.perf_counter() - t0
-        if t >= min(seconds, 0.2) or n >= 1 << 30:
-            break
-        n *= 2
-    per_unit = t / n
+        unit = self.spec["unit"]
+        if unit == "us/call":
+            return t / self.units * 1e6
+        if unit == "steps/s":
+            return self.units / t
+        return self.samples / t
 
-    if kind == "epoch":
-        units = nb
-        samples = spec["pool"]
-    else:
-        units = max(1, int(math.ceil(seconds / per_unit)))
-        samples = units * spec["batch"]
-
-    figures = []
-    for _ in range(repeats):
-        state["cursor"] = 0 if kind == "epoch" else state["cursor"]
-        t0 = time.perf_counter()
-        run(units)
-        t = time.perf_counter() - t0
-        if spec["unit"] == "us/call":
-            figures.append(t / units * 1e6)
-        elif spec["unit"] == "steps/s":
-            figures.append(units / t)
-        else:
-            figures.append(samples / t)
-    impl.check_finite_state()
-    return figures, units
+    def finish(self):
+        """After the last repeat: the parameters are still finite."""
+        self.impl.check_finite_state()
 
 
 def check_impl(impl, spec, batches):
@@ -576,7 +580,9 @@ def blas_info():
 
 
 def worker_main(threads: int, kind: str) -> int:
-    """Serve reference runs over stdin/stdout, one JSON object per line.
+    """Serve reference runs over stdin/stdout, one JSON object per line: "prepare" checks
+    and warms up every implementation on a workload, then each "repeat" times one repeat
+    of each, and "finish" checks their final state.
 
     kind "numpy": the numpy reference; kind "frameworks": PyTorch and/or JAX, whichever
     imports (a separate process, so neither can disturb numpy's, and a crash of theirs
@@ -611,13 +617,14 @@ def worker_main(threads: int, kind: str) -> int:
             pass
 
     cache = {}
+    timers = {}
     for line in sys.stdin:
         req = json.loads(line)
         try:
             if req["cmd"] == "info":
                 reply = dict(blas=blas_info(), versions=versions, impls=list(impls),
                              env={k: os.environ.get(k) for k in SCRUBBED_ENV})
-            elif req["cmd"] == "run":
+            elif req["cmd"] == "prepare":
                 spec = req["spec"]
                 if cache.get("key") != (spec["id"], spec["pool"]):
                     cache.clear()
@@ -626,16 +633,27 @@ def worker_main(threads: int, kind: str) -> int:
                                  data=(X, Y, labels))
                 batches = cache["batches"]
                 flat = np.load(req["params"])
-                reply = {}
+                reply, timers = {}, {}
                 for name, make in impls.items():
                     try:
                         check = check_impl(make(spec, flat), spec, batches)
-                        figures, units = time_workload(make(spec, flat), spec, batches, req["repeats"],
-                                                       req["seconds"])
-                        reply[name] = dict(check=check, figures=figures, units=units)
+                        timers[name] = Timer(make(spec, flat), spec, batches, req["seconds"])
+                        reply[name] = dict(check=check, units=timers[name].units)
                     except Exception as exc:
                         if name == "numpy":
                             raise
+                        reply[name] = dict(error=f"{type(exc).__name__}: {exc}")
+            elif req["cmd"] in ("repeat", "finish"):
+                reply = {}
+                for name, timer in list(timers.items()):
+                    try:
+                        reply[name] = dict(figure=timer.repeat()) if req["cmd"] == "repeat" else {}
+                        if req["cmd"] == "finish":
+                            timer.finish()
+                    except Exception as exc:
+                        if name == "numpy":
+                            raise
+                        del timers[name]
                         reply[name] = dict(error=f"{type(exc).__name__}: {exc}")
             else:
                 raise ValueError(f"unknown command {req['cmd']!r}")
@@ -877,13 +895,16 @@ def main(argv=None) -> int:
             workers[key] = w
         return workers[key]
 
-    def run_reference(n, **req):
-        reply = dict(worker(n, "numpy").call(cmd="run", **req))
+    def call_references(n, **req):
+        """Sends one request to the numpy worker for n threads and, when wanted, to the
+        frameworks worker; returns their replies merged. A frameworks worker that fails
+        is dropped, and its columns with it, from here on."""
+        reply = dict(worker(n, "numpy").call(**req))
         if want_frameworks:
             fw = worker(n, "frameworks")
             if fw is not None:
                 try:
-                    reply.update(fw.call(cmd="run", **req))
+                    reply.update(fw.call(**req))
                 except RuntimeError as exc:
                     print(f"# {exc}; dropping the torch/jax columns from here on", file=sys.stderr)
                     fw.close()
@@ -901,22 +922,12 @@ def main(argv=None) -> int:
             counts = thread_counts if wid in THREADED else [1]
             X, Y, labels = make_data(spec)
             batches = make_batches(spec, X, Y, labels)
-
-            lib_results = {}
-            lib_counts = counts if set_threads else [1]
-            for n in lib_counts:
-                lib_check = check_impl(LibraryMLP(backprop, spec, n, set_threads), spec, batches)
-                figures, units = time_workload(LibraryMLP(backprop, spec, n, set_threads), spec, batches,
-                                               args.repeats, seconds)
-                lib_results[n] = (lib_check, figures, units)
-            first = lib_results[lib_counts[0]]
             params_file = os.path.join(tmp.name, f"{wid}.npy")
             np.save(params_file, LibraryMLP(backprop, spec, 1, None).net.parameters)
 
-            del X, Y, labels, batches
             for n in counts:
-                lib_check, lib_figs, lib_units = lib_results.get(n, first)
-                reply = run_reference(n, spec=spec, params=params_file, repeats=args.repeats, seconds=seconds)
+                lib_check = check_impl(LibraryMLP(backprop, spec, n, set_threads), spec, batches)
+                reply = call_references(n, cmd="prepare", spec=spec, params=params_file, seconds=seconds)
                 notes = []
                 if spec["kind"] != "forward":
                     notes.append(f"backprop loss {lib_check[0]:.4g} -> {lib_check[-1]:.4g}")
@@ -934,17 +945,32 @@ def main(argv=None) -> int:
                     if name not in ("numpy",) and name not in frameworks_seen:
                         frameworks_seen.append(name)
                 print(f"check {wid} ({n} thread{'s' if n > 1 else ''}): " + "; ".join(notes), file=sys.stderr)
+
+                # One repeat of each implementation in turn.
+                lib_timer = Timer(LibraryMLP(backprop, spec, n, set_threads), spec, batches, seconds)
+                figures = {"backprop": []}
+                figures.update({name: [] for name, r in reply.items() if "error" not in r})
+                for _ in range(args.repeats):
+                    time.sleep(TURN_PAUSE)
+                    figures["backprop"].append(lib_timer.repeat())
+                    time.sleep(TURN_PAUSE)
+                    for name, r in call_references(n, cmd="repeat").items():
+                        if "figure" in r and name in figures:
+                            figures[name].append(r["figure"])
+                lib_timer.finish()
+                call_references(n, cmd="finish")
+                lib_figs = figures.pop("backprop")
+                ref = {name: (summary(figs) if len(figs) == args.repeats else None) for name, figs in figures.items()}
                 row = dict(wid=wid, threads=n, unit=spec["unit"], lib=summary(lib_figs),
-                           lib_borrowed=(n not in lib_results),
-                           ref={k: summary(v.get("figures")) for k, v in reply.items()},
-                           units=(lib_units, reply["numpy"]["units"]))
+                           lib_borrowed=(set_threads is None and n != 1), ref=ref)
                 rows.append(row)
                 if wid == "C":
                     g = 6.0 * weight_count(spec) * 1e-9
                     rows.append(dict(row, unit="GFLOP/s",
                                      lib=summary([f * g for f in lib_figs]),
-                                     ref={k: summary([f * g for f in v.get("figures", [])])
-                                          for k, v in reply.items()}))
+                                     ref={name: (summary([f * g for f in figs]) if ref[name] else None)
+                                          for name, figs in figures.items()}))
+            del X, Y, labels, batches
     finally:
         for w in workers.values():
             if w is not None:
