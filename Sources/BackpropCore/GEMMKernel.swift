@@ -75,11 +75,11 @@ public enum GEMMKernel: Sendable {
                                             accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         #endif
         case (.portable, false):
-            PortableTile.multiply(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
-                                  bias: bias, c: c, ldc: ldc)
+            PortableTile.multiplyTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                                      accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         case (.portable, true):
-            PortableTile.multiplyLeftHalf(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
-                                          accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+            PortableTile.multiplyLeftHalfTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                                              accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         }
     }
 }
