@@ -152,7 +152,7 @@ public final class Network {
             throw BackpropError(.state, "batch is \(batch) but the last forward pass had \(forwardBatch) samples")
         }
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
-        return propagateBackward(y, inputs: storage?.activations[0], batch: batch)
+        return propagateBackward(y, inputs: storage?.activations[0], batch: batch).cost
     }
 
     /// W ← W − η ∂C/∂W and b ← b − η ∂C/∂b with the gradients of the last `backward`,
@@ -218,13 +218,23 @@ public final class Network {
         return cost
     }
 
-    /// Forward, backward and update on validated data; returns the batch's loss.
+    /// Forward, backward and update on validated data; returns the batch's loss. Plain SGD
+    /// steps each layer as soon as its gradient is made, while much of the gradient is
+    /// still in cache, instead of in a pass over all parameters at the end (C's 12.6 MB of
+    /// parameters trains 1.5% faster).
     func step(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float) throws(BackpropError)
         -> Float
     {
         try propagateForward(x, batch: batch, keepingInputs: false)
-        let cost = propagateBackward(y, inputs: x, batch: batch)
-        try applyUpdate(learningRate: eta)
+        guard trainingOptions.isPlainSGD else {
+            let cost = propagateBackward(y, inputs: x, batch: batch).cost
+            try applyUpdate(learningRate: eta)
+            return cost
+        }
+        let (cost, finite) = propagateBackward(y, inputs: x, batch: batch, descending: eta)
+        try refuseDivergedLoss()
+        try adoptNextParameters(finite: finite)
+        tinyStep?._withUnsafeGuaranteedRef { $0.parametersChanged() }
         return cost
     }
 
@@ -412,9 +422,12 @@ public final class Network {
     }
 
     /// Backpropagates through the activations of the last `propagateForward`, whose a^0 is
-    /// `inputs`.
-    func propagateBackward(_ targets: UnsafePointer<Float>, inputs: UnsafePointer<Float>?, batch: Int) -> Float {
-        guard let storage, let inputs else { return .nan }
+    /// `inputs`; returns the loss. With a rate η, also writes the plain-SGD step
+    /// θ − η ∂C/∂θ into `nextParameters` and returns whether all of it is finite.
+    func propagateBackward(
+        _ targets: UnsafePointer<Float>, inputs: UnsafePointer<Float>?, batch: Int, descending eta: Float? = nil
+    ) -> (cost: Float, stepFinite: Bool) {
+        guard let storage, let inputs else { return (.nan, false) }
         tinyStepHoldsGradients = false  // every gradient is written below
         let top = layers.count - 1
         let output = layers[top]
@@ -422,17 +435,19 @@ public final class Network {
             z: storage.outputZ, a: storage.activations[layers.count], y: targets,
             rows: batch, width: output.width, activation: output.activation,
             delta: deltaBuffer(top, batch: batch, storage: storage))
+        var stepFinite = true
         for index in layers.indices.reversed() {
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
             let delta = deltaBuffer(index, batch: batch, storage: storage)
-            weightGradient(layers[index], delta: delta, below: below, batch: batch)
+            let layerFinite = weightGradient(layers[index], delta: delta, below: below, batch: batch, descending: eta)
+            stepFinite = stepFinite && layerFinite
             if index > 0 {
                 hiddenDelta(layers[index], delta: delta, below: layers[index - 1], a: below, batch: batch,
                             into: deltaBuffer(index - 1, batch: batch, storage: storage))
             }
         }
         gradientState = cost.isFinite ? .pending : .diverged
-        return cost
+        return (cost, stepFinite)
     }
 
     /// Where δ^l of layers[index] is kept. For a single sample ∂C/∂b^l = δ^l, so δ^l is
@@ -487,11 +502,15 @@ public final class Network {
     }
 
     /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l.
-    private func weightGradient(_ layer: Layer, delta: UnsafePointer<Float>, below a: UnsafePointer<Float>, batch: Int) {
+    /// With a rate η, also the layer's plain-SGD step W^l − η ∂C/∂W^l, b^l − η ∂C/∂b^l into
+    /// `nextParameters`; returns whether every value of that step is finite.
+    private func weightGradient(
+        _ layer: Layer, delta: UnsafePointer<Float>, below a: UnsafePointer<Float>, batch: Int, descending eta: Float?
+    ) -> Bool {
         guard batch > 1 else {  // ∂C/∂b^l = δ^l is already in place (see deltaBuffer)
             MatrixVector.outerProduct(delta, rows: layer.width, a, columns: layer.inputWidth, alpha: 1,
                                       into: gradients + layer.weightOffset)
-            return
+            return descend(eta, range: layer.weightOffset ..< layer.parameterEnd)
         }
         let scale = 1 / Float(batch)
         GEMM.multiply(
@@ -501,6 +520,15 @@ public final class Network {
             accumulate: false, into: gradients + layer.weightOffset, ldc: layer.inputWidth, workspace: workspace,
             threads: threads)
         VectorKernels.columnSums(delta, rows: batch, width: layer.width, scale: scale, into: gradients + layer.biasOffset)
+        return descend(eta, range: layer.weightOffset ..< layer.parameterEnd)
+    }
+
+    /// θ − η ∂C/∂θ into `nextParameters` for the parameters in `range` when there is a
+    /// rate; whether the values written are finite.
+    private func descend(_ eta: Float?, range: Range<Int>) -> Bool {
+        guard let eta else { return true }
+        return optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients,
+                                    into: nextParameters, range: range, pool: threads?.pool)
     }
 
     /// W ← W − η ∂C/∂W, b ← b − η ∂C/∂b: the seed's w − (η/m) Σ_x ∂C_x/∂w, with the 1/m

@@ -159,21 +159,29 @@ final class OptimizerState {
     /// new parameter is finite (plain SGD finds out in the same pass). Large steps are
     /// split into contiguous ranges, one part per thread of `pool`: the step is
     /// elementwise, so the result does not depend on the split.
+    ///
+    /// `range` limits the step to some of the parameters (all when nil). It is meant for
+    /// plain SGD, whose step on one parameter reads nothing else; clipping needs the norm
+    /// of the whole gradient, and the other optimizers' state is committed as a whole.
     func apply(
         _ options: TrainingOptions, learningRate eta: Float,
         parameters theta: UnsafePointer<Float>, gradients g: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>,
-        pool: ThreadPool? = nil
+        range: Range<Int>? = nil, pool: ThreadPool? = nil
     ) -> Bool {
+        let range = range ?? 0 ..< count
         let parts = pool?.threadCount ?? 1
-        let splits = parts > 1 && count >= Self.minimumParallelCount
+        let splits = parts > 1 && range.count >= Self.minimumParallelCount
         if options.isPlainSGD && !splits {  // the seed's rule and the default, without the general step's setup
-            return VectorKernels.subtractScaled(g, scale: eta, from: theta, into: next, count: count)
+            let start = range.lowerBound
+            return VectorKernels.subtractScaled(g + start, scale: eta, from: theta + start, into: next + start,
+                                                count: range.count)
         }
         let step = Step(options: options, eta: eta, clip: clipScale(options, gradients: g), theta: theta, g: g, next: next)
-        guard let pool, splits else { return apply(step, range: 0 ..< count) }
+        guard let pool, splits else { return apply(step, range: range) }
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: parts) { finite in
-            guard let flags = finite.baseAddress else { return apply(step, range: 0 ..< count) }
-            var job = Ranges(state: self, step: step, chunk: GEMM.roundUp((count + parts - 1) / parts, to: 16), finite: flags)
+            guard let flags = finite.baseAddress else { return apply(step, range: range) }
+            var job = Ranges(state: self, step: step, range: range,
+                             chunk: GEMM.roundUp((range.count + parts - 1) / parts, to: 16), finite: flags)
             withUnsafePointer(to: &job) { job in
                 pool.run(context: job) { context, part in
                     context.assumingMemoryBound(to: Ranges.self).pointee.apply(part: part)
@@ -193,17 +201,18 @@ final class OptimizerState {
         let theta: UnsafePointer<Float>, g: UnsafePointer<Float>, next: UnsafeMutablePointer<Float>
     }
 
-    /// One step split into ranges of `chunk` parameters, one per part, each reporting
-    /// into its own flag.
+    /// One step on `range` split into ranges of `chunk` parameters, one per part, each
+    /// reporting into its own flag.
     private struct Ranges {
         let state: OptimizerState
         let step: Step
+        let range: Range<Int>
         let chunk: Int
         let finite: UnsafeMutablePointer<Bool>
 
         func apply(part: Int) {
-            let start = min(part * chunk, state.count)
-            finite[part] = state.apply(step, range: start ..< min(start + chunk, state.count))
+            let start = range.lowerBound + min(part * chunk, range.count)
+            finite[part] = state.apply(step, range: start ..< min(start + chunk, range.upperBound))
         }
     }
 
