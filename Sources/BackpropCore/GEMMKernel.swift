@@ -58,28 +58,21 @@ public enum GEMMKernel: Sendable {
         }
     }
 
-    /// One tile of C, or only its left half (nr/2 columns): see `RegisterTile.multiply`
-    /// and `multiplyLeftHalf`.
+    /// One tile of C, or only its left half (nr/2 columns): see `RegisterTile.multiply`.
     @inline(__always)
     func multiplyTile(
         leftHalf: Bool, k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        switch (self, leftHalf) {
+        switch self {
         #if canImport(BackpropKernelsAVX512)
-        case (.avx512, false):
-            AVX512Tile.multiplyTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
-                                    bias: bias, c: c, ldc: ldc)
-        case (.avx512, true):
-            AVX512Tile.multiplyLeftHalfTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
-                                            accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+        case .avx512:
+            AVX512Tile.multiplyTile(leftHalf: leftHalf, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                                    accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         #endif
-        case (.portable, false):
-            PortableTile.multiplyTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+        case .portable:
+            PortableTile.multiplyTile(leftHalf: leftHalf, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
                                       accumulate: accumulate, bias: bias, c: c, ldc: ldc)
-        case (.portable, true):
-            PortableTile.multiplyLeftHalfTile(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
-                                              accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         }
     }
 }

@@ -2,28 +2,19 @@ import BackpropKernels
 
 /// The 6 × 16 tile in SIMD8 accumulators: twelve, which with two B vectors and a
 /// broadcast fit the sixteen registers of AVX2. It is specialized here, so it is built for
-/// the library's target CPU and runs wherever the library does. Its entry points are
+/// the library's target CPU and runs wherever the library does. Its entry point is
 /// `@inline(never)`, like the AVX-512 tile's, so that `GEMMKernel`'s choice between the
-/// tiles stays a few calls small enough to inline into the macro-kernel.
+/// tiles stays two calls, small enough to inline into the macro-kernel.
 enum PortableTile: RegisterTile {
     typealias Vector = SIMD8<Float>
     static var rows: Int { 6 }
 
     @inline(never)
     static func multiplyTile(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+        leftHalf: Bool, k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>,
+        alpha: Float, accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        multiply(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate, bias: bias,
-                 c: c, ldc: ldc)
-    }
-
-    @inline(never)
-    static func multiplyLeftHalfTile(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        multiplyLeftHalf(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
-                         bias: bias, c: c, ldc: ldc)
+        multiply(leftHalf: leftHalf, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                 accumulate: accumulate, bias: bias, c: c, ldc: ldc)
     }
 }

@@ -17,36 +17,34 @@ extension RegisterTile {
     @inlinable
     public static var columns: Int { 2 * Vector.scalarCount }
 
-    /// C[0..<rows, 0..<columns] = alpha · Σ_p a[p] ⊗ b[p] [+ C, or + the bias row].
+    /// The whole tile, or with `leftHalf` its left half: both specializations of
+    /// `multiply(vectors:)`, each with its width a constant. A conformance wraps this in an
+    /// `@inline(never)` entry point, so that it is compiled with its own module's flags.
+    @inlinable @inline(__always)
+    public static func multiply(
+        leftHalf: Bool, k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>,
+        alpha: Float, accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if leftHalf {
+            multiply(vectors: 1, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                     accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+        } else {
+            multiply(vectors: 2, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                     accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+        }
+    }
+
+    /// C[0..<rows, 0..<width] = alpha · Σ_p a[p] ⊗ b[p] [+ C, or + the bias row], where
+    /// width is `vectors` · Vector.scalarCount: the whole tile for 2, its left half for 1
+    /// (for a panel whose columns past the half are only padding, such as a layer of 10
+    /// units or the last of 784 = 24·32 + 16 inputs: half the multiply-adds, and no edge
+    /// tile when the half is full). Pass a literal, so that it is a constant once inlined.
     /// Reads A(i, p) at a[i·rowStep + p·kStep] for i < rows, p < k, and k·columns floats of
-    /// the packed B panel; writes `rows` rows of `columns` floats at c, leading dimension ldc.
+    /// the packed B panel; writes `rows` rows of width floats at c, leading dimension ldc.
     /// Every element is one chain of multiply-adds in k order, whatever the tile, so all
     /// tiles give bit-identical results.
     @inlinable @inline(__always)
     public static func multiply(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        multiply(vectors: 2, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
-                 bias: bias, c: c, ldc: ldc)
-    }
-
-    /// The left half of `multiply`: C[0..<rows, 0..<columns/2], from the same packed B
-    /// panel. For a panel whose columns past the half are only padding (a layer of 10
-    /// units, or 784 = 24·32 + 16 inputs), it does half the multiply-adds and stores
-    /// straight into C instead of through an edge tile.
-    @inlinable @inline(__always)
-    public static func multiplyLeftHalf(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        multiply(vectors: 1, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
-                 bias: bias, c: c, ldc: ldc)
-    }
-
-    /// The tile with `vectors` (1 or 2, a constant once inlined) vectors of C per row.
-    @inlinable @inline(__always)
-    static func multiply(
         vectors: Int, k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>,
         alpha: Float, accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {

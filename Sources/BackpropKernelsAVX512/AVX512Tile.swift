@@ -14,19 +14,10 @@ public enum AVX512Tile: RegisterTile {
 
     @inline(never)
     public static func multiplyTile(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
+        leftHalf: Bool, k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>,
+        alpha: Float, accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        multiply(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate, bias: bias,
-                 c: c, ldc: ldc)
-    }
-
-    @inline(never)
-    public static func multiplyLeftHalfTile(
-        k: Int, a: UnsafePointer<Float>, rowStep: Int, kStep: Int, b: UnsafePointer<Float>, alpha: Float,
-        accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
-    ) {
-        multiplyLeftHalf(k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha, accumulate: accumulate,
-                         bias: bias, c: c, ldc: ldc)
+        multiply(leftHalf: leftHalf, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
+                 accumulate: accumulate, bias: bias, c: c, ldc: ldc)
     }
 }
