@@ -402,11 +402,11 @@ enum GEMM {
         accumulate: Bool, bias: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         if row < a.firstPacked {
-            kernel.multiplyTile(leftHalf: leftHalf, k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: 1, b: b, alpha: alpha,
-                                accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+            kernel.multiplyTile(leftHalf: leftHalf, k: k, a: a.base + row * a.rowStep, rowStep: a.rowStep, kStep: 1,
+                                b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         } else {
-            kernel.multiplyTile(leftHalf: leftHalf, k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1, kStep: kernel.mr, b: b,
-                                alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+            kernel.multiplyTile(leftHalf: leftHalf, k: k, a: a.packed + (row - a.firstPacked) * k, rowStep: 1,
+                                kStep: kernel.mr, b: b, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         }
     }
 }
