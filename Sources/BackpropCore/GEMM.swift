@@ -275,7 +275,7 @@ enum GEMM {
     /// Packs B[row ..< row+rows, column ..< column+columns] into panels of `nr` columns:
     /// panel q holds element (kk, q·nr + j) at `q·nr·rows + kk·nr + j`, zero-padded.
     /// The inner loop runs along whichever dimension of B is contiguous.
-    private static func packB(
+    static func packB(
         _ b: MatrixView, rows row: Int, _ rows: Int, columns column: Int, _ columns: Int, nr: Int,
         into packed: UnsafeMutablePointer<Float>
     ) {

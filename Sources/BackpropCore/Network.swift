@@ -43,6 +43,8 @@ public final class Network {
     private let gradientBuffer: UnsafeMutablePointer<Float>
     private var tinyStepHoldsGradients = false
     private let workspace: GEMMWorkspace
+    /// Where a ReLU layer's δ is gathered for `SparseGEMM`; nil without ReLU layers.
+    private let sparseWorkspace: SparseGEMM.Workspace?
     private var storage: BatchStorage?
     /// The single-sample step of a network whose layers each fit one vector, if this is one.
     /// Held unmanaged (retained here, released in deinit) so that each step borrows it
@@ -104,6 +106,16 @@ public final class Network {
             Memory.free(gradientBuffer)
             throw error
         }
+        do throws(BackpropError) {
+            sparseWorkspace = activations.contains(.relu)
+                ? try SparseGEMM.Workspace(widestInput: layerSizes.max() ?? 1) : nil
+        } catch {
+            Memory.free(parameters)
+            Memory.free(nextParameters)
+            Memory.free(gradientBuffer)
+            workspace.free()
+            throw error
+        }
         tinyStep = TinyNetworkStep(layers: layers, loss: loss).map(Unmanaged.passRetained)
         gradientBuffer.initialize(repeating: 0, count: padded)
         (parameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.padding)
@@ -116,6 +128,7 @@ public final class Network {
         Memory.free(nextParameters)
         Memory.free(gradientBuffer)
         workspace.free()
+        sparseWorkspace?.free()
         storage?.free()
         tinyStep?.release()
         releaseThreads()
@@ -439,10 +452,12 @@ public final class Network {
         for index in layers.indices.reversed() {
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
             let delta = deltaBuffer(index, batch: batch, storage: storage)
-            let layerFinite = weightGradient(layers[index], delta: delta, below: below, batch: batch, descending: eta)
+            let sparse = sparseDelta(layers[index], delta: delta, batch: batch)
+            let layerFinite = weightGradient(layers[index], delta: delta, sparse: sparse, below: below, batch: batch,
+                                             descending: eta)
             stepFinite = stepFinite && layerFinite
             if index > 0 {
-                hiddenDelta(layers[index], delta: delta, below: layers[index - 1], a: below, batch: batch,
+                hiddenDelta(layers[index], delta: delta, sparse: sparse, below: layers[index - 1], a: below, batch: batch,
                             into: deltaBuffer(index - 1, batch: batch, storage: storage))
             }
         }
@@ -480,9 +495,21 @@ public final class Network {
             workspace: workspace, threads: threads)
     }
 
-    /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ'.
+    /// The workspace for products with δ^l of `layer` from its nonzero entries alone
+    /// (`SparseGEMM`), when it is worth it: the layer is a ReLU (δ^l is zero wherever a unit
+    /// was off), the batch is large enough to pack, and few enough of δ^l are nonzero.
+    private func sparseDelta(_ layer: Layer, delta: UnsafePointer<Float>, batch: Int) -> SparseGEMM.Workspace? {
+        guard layer.activation == .relu, let sparseWorkspace,
+              !DirectGEMM.isPreferred(m: layer.width, n: layer.inputWidth, k: batch)
+        else { return nil }
+        let count = batch * layer.width
+        return SparseGEMM.prefers(nonzero: VectorKernels.nonzeroCount(delta, count: count), of: count) ? sparseWorkspace : nil
+    }
+
+    /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ';
+    /// from δ^l's nonzero entries alone with a `sparse` workspace.
     private func hiddenDelta(
-        _ layer: Layer, delta: UnsafePointer<Float>, below: Layer, a: UnsafePointer<Float>,
+        _ layer: Layer, delta: UnsafePointer<Float>, sparse: SparseGEMM.Workspace?, below: Layer, a: UnsafePointer<Float>,
         batch: Int, into result: UnsafeMutablePointer<Float>
     ) {
         guard batch > 1 else {
@@ -492,20 +519,27 @@ public final class Network {
             below.activation.multiplyByDerivative(result, a: a, count: layer.inputWidth)
             return
         }
+        let (deltas, weights) = (MatrixView.rowMajor(delta, width: layer.width),
+                                 MatrixView.rowMajor(parameters + layer.weightOffset, width: layer.inputWidth))
+        let epilogue = Epilogue(bias: nil, finish: .derivative(below.activation, a: a))
+        if let sparse {
+            SparseGEMM.multiply(m: batch, n: layer.inputWidth, k: layer.width, alpha: 1, deltas, weights, into: result,
+                                ldc: layer.inputWidth, finish: epilogue, workspace: sparse, threads: threads)
+            return
+        }
         GEMM.multiply(
-            m: batch, n: layer.inputWidth, k: layer.width, alpha: 1,
-            .rowMajor(delta, width: layer.width),
-            .rowMajor(parameters + layer.weightOffset, width: layer.inputWidth),
-            accumulate: false, into: result, ldc: layer.inputWidth,
-            epilogue: Epilogue(bias: nil, finish: .derivative(below.activation, a: a)),
+            m: batch, n: layer.inputWidth, k: layer.width, alpha: 1, deltas, weights,
+            accumulate: false, into: result, ldc: layer.inputWidth, epilogue: epilogue,
             workspace: workspace, threads: threads)
     }
 
-    /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l.
+    /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l,
+    /// the first from δ^l's nonzero entries alone with a `sparse` workspace.
     /// With a rate η, also the layer's plain-SGD step W^l − η ∂C/∂W^l, b^l − η ∂C/∂b^l into
     /// `nextParameters`; returns whether every value of that step is finite.
     private func weightGradient(
-        _ layer: Layer, delta: UnsafePointer<Float>, below a: UnsafePointer<Float>, batch: Int, descending eta: Float?
+        _ layer: Layer, delta: UnsafePointer<Float>, sparse: SparseGEMM.Workspace?, below a: UnsafePointer<Float>,
+        batch: Int, descending eta: Float?
     ) -> Bool {
         guard batch > 1 else {  // ∂C/∂b^l = δ^l is already in place (see deltaBuffer)
             MatrixVector.outerProduct(delta, rows: layer.width, a, columns: layer.inputWidth, alpha: 1,
@@ -513,12 +547,17 @@ public final class Network {
             return descend(eta, range: layer.weightOffset ..< layer.parameterEnd)
         }
         let scale = 1 / Float(batch)
-        GEMM.multiply(
-            m: layer.width, n: layer.inputWidth, k: batch, alpha: scale,
-            .transposed(delta, width: layer.width),
-            .rowMajor(a, width: layer.inputWidth),
-            accumulate: false, into: gradients + layer.weightOffset, ldc: layer.inputWidth, workspace: workspace,
-            threads: threads)
+        let (deltas, inputs) = (MatrixView.transposed(delta, width: layer.width), MatrixView.rowMajor(a, width: layer.inputWidth))
+        if let sparse {
+            SparseGEMM.multiply(m: layer.width, n: layer.inputWidth, k: batch, alpha: scale, deltas, inputs,
+                                into: gradients + layer.weightOffset, ldc: layer.inputWidth, finish: .none, workspace: sparse,
+                                threads: threads)
+        } else {
+            GEMM.multiply(
+                m: layer.width, n: layer.inputWidth, k: batch, alpha: scale, deltas, inputs,
+                accumulate: false, into: gradients + layer.weightOffset, ldc: layer.inputWidth, workspace: workspace,
+                threads: threads)
+        }
         VectorKernels.columnSums(delta, rows: batch, width: layer.width, scale: scale, into: gradients + layer.biasOffset)
         return descend(eta, range: layer.weightOffset ..< layer.parameterEnd)
     }

@@ -21,6 +21,29 @@ enum VectorKernels {
         return (VectorMath.sum(acc) + tail).isFinite
     }
 
+    /// How many of the values are not zero (NaN counts as nonzero).
+    static func nonzeroCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
+        let raw = UnsafeRawPointer(x)
+        let one = SIMD16<Int32>(repeating: 1)
+        var total = 0
+        var i = 0
+        while i + 16 <= count {
+            // Int32 lanes, added up every 2^20 vectors, long before one could overflow.
+            var lanes = SIMD16<Int32>()
+            let end = i + min((count - i) / 16, 1 << 20) * 16
+            while i < end {
+                lanes &+= one.replacing(with: 0, where: raw.loadUnaligned(fromByteOffset: i * 4, as: V.self) .== 0)
+                i += 16
+            }
+            total += Int(lanes.wrappedSum())
+        }
+        while i < count {
+            total += x[i] != 0 ? 1 : 0
+            i += 1
+        }
+        return total
+    }
+
     /// Copies `count` floats and returns whether all of them are finite, in one pass (as
     /// in `allFinite`).
     static func copyCheckingFinite(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int)

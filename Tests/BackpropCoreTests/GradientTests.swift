@@ -32,6 +32,29 @@ final class GradientTests: XCTestCase {
                            checkFiniteDifferences: false)
     }
 
+    /// Where at most 40% of a ReLU layer's δ is nonzero, its products skip the zeros
+    /// (`SparseGEMM`). Negative biases switch most units off here, and the shapes take
+    /// those products past every block edge: 280 units and 270 samples (two blocks of 256
+    /// rows and two k-blocks of 256), B's 300 and 280 columns (blocks of 64, then whole
+    /// vectors, then single floats).
+    func testProductsThatSkipTheZerosOfDeltaMatchTheReference() throws {
+        let sizes = [300, 280, 40, 10]
+        let network = try Network(layerSizes: sizes, activations: [.relu, .relu, .softmax], loss: .crossEntropy, seed: 12)
+        var parameters = network.parameterArray()
+        let b1 = 300 * 280, b2 = b1 + 280 + 280 * 40
+        parameters.replaceSubrange(b1 ..< b1 + 280, with: repeatElement(-0.8, count: 280))
+        parameters.replaceSubrange(b2 ..< b2 + 40, with: repeatElement(-0.2, count: 40))
+        try network.setParameters(parameters)
+        let (xs, ys) = Self.batch(network, count: 270, seed: 13)
+        let reference = ReferenceNetwork(network)
+        let hidden = xs.map { reference.forward($0).a }
+        for l in 1 ... 2 {
+            let active = hidden.reduce(0) { count, a in count + a[l].filter { $0 > 0 }.count }
+            XCTAssertLessThan(Double(active), 0.4 * Double(xs.count * sizes[l]), "δ^\(l) must be sparse enough to skip")
+        }
+        try checkGradients(network, xs, ys)
+    }
+
     /// One or two samples through wide layers take the unpacked kernels: dot products of
     /// four columns at a time with SIMD tails, and rank-few weight gradients.
     func testSingleSamplesThroughWideLayersMatchTheReference() throws {
@@ -68,6 +91,14 @@ final class GradientTests: XCTestCase {
     ) throws {
         let network = try Network(layerSizes: sizes, activations: activations, loss: loss, seed: seed)
         let (xs, ys) = Self.batch(network, count: batch, seed: seed &* 31)
+        try checkGradients(network, xs, ys, checkFiniteDifferences: checkFiniteDifferences, file: file, line: line)
+    }
+
+    private func checkGradients(
+        _ network: Network, _ xs: [[Double]], _ ys: [[Double]], checkFiniteDifferences: Bool = false,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let batch = xs.count
         _ = try network.forward(xs.flatMap { $0.map(Float.init) }, batch: batch)
         try network.backward(ys.flatMap { $0.map(Float.init) }, batch: batch)
         let library = try network.gradientArray().map(Double.init)

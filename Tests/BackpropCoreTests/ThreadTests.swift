@@ -4,14 +4,25 @@ import BackpropCore
 final class ThreadTests: XCTestCase {
     /// Products big enough to be split across threads give bit-identical training for
     /// 1, 2 and 3 threads (each element of C is computed by one thread in one order).
+    /// With negative hidden biases, most units are off and the products with δ skip its
+    /// zeros (`SparseGEMM`), split the same way.
     func testTrainingIsBitIdenticalForAnyThreadCount() throws {
+        try checkTrainingIsBitIdenticalForAnyThreadCount(batch: 64, hiddenBiases: (0, 0))
+        try checkTrainingIsBitIdenticalForAnyThreadCount(batch: 256, hiddenBiases: (-1, -0.2))
+    }
+
+    private func checkTrainingIsBitIdenticalForAnyThreadCount(batch: Int, hiddenBiases: (Float, Float)) throws {
         var generator = SplitMix64(seed: 4)
-        let batch = 64
         let x = (0 ..< batch * 256).map { _ in Float(generator.nextUnit()) }
         let y = (0 ..< batch).flatMap { row in (0 ..< 10).map { Float($0 == row % 10 ? 1 : 0) } }
         func train(threads: Int) throws -> [UInt32] {
             let network = try Network(layerSizes: [256, 512, 256, 10], activations: [.relu, .relu, .softmax],
                                       loss: .crossEntropy, seed: 12)
+            var parameters = network.parameterArray()
+            let b1 = 256 * 512, b2 = b1 + 512 + 512 * 256
+            parameters.replaceSubrange(b1 ..< b1 + 512, with: repeatElement(hiddenBiases.0, count: 512))
+            parameters.replaceSubrange(b2 ..< b2 + 256, with: repeatElement(hiddenBiases.1, count: 256))
+            try network.setParameters(parameters)
             try network.setThreadCount(threads)
             XCTAssertEqual(network.threadCount, threads)
             for _ in 0 ..< 3 { try network.trainStep(inputs: x, targets: y, batch: batch, learningRate: 0.05) }
