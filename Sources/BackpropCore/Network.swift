@@ -424,11 +424,15 @@ public final class Network {
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
+            let sparse = index == 0 ? nil
+                : sparseWorkspace(for: below, of: layers[index - 1], m: batch, n: layer.width, k: layer.inputWidth)
             if index == layers.count - 1 {
-                weightedInput(layer, below: below, batch: batch, into: storage.outputZ, workspace: workspace, threads: threads)
+                weightedInput(layer, below: below, batch: batch, into: storage.outputZ, workspace: workspace, sparse: sparse,
+                              threads: threads)
                 layer.activation.apply(z: storage.outputZ, a: a, rows: batch, width: layer.width)
             } else {
-                weightedInput(layer, below: below, batch: batch, into: a, activating: true, workspace: workspace, threads: threads)
+                weightedInput(layer, below: below, batch: batch, into: a, activating: true, workspace: workspace,
+                              sparse: sparse, threads: threads)
             }
         }
         forwardBatch = keepingInputs ? batch : nil
@@ -452,7 +456,8 @@ public final class Network {
         for index in layers.indices.reversed() {
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
             let delta = deltaBuffer(index, batch: batch, storage: storage)
-            let sparse = sparseDelta(layers[index], delta: delta, batch: batch)
+            let sparse = sparseWorkspace(for: delta, of: layers[index], m: layers[index].width, n: layers[index].inputWidth,
+                                         k: batch)
             let layerFinite = weightGradient(layers[index], delta: delta, sparse: sparse, below: below, batch: batch,
                                              descending: eta)
             stepFinite = stepFinite && layerFinite
@@ -473,10 +478,11 @@ public final class Network {
     }
 
     /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T;
-    /// when `activating`, a^l = σ_l(z^l) is written instead (elementwise σ only).
+    /// when `activating`, a^l = σ_l(z^l) is written instead (elementwise σ only). With a
+    /// `sparse` workspace, from the nonzero entries of a^(l-1) alone.
     private func weightedInput(
         _ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>,
-        activating: Bool = false, workspace: GEMMWorkspace?, threads: GEMMThreads?
+        activating: Bool = false, workspace: GEMMWorkspace?, sparse: SparseGEMM.Workspace? = nil, threads: GEMMThreads?
     ) {
         let bias = UnsafePointer(parameters + layer.biasOffset)
         guard batch > 1 else {
@@ -486,24 +492,28 @@ public final class Network {
             if activating { layer.activation.apply(z: z, a: z, rows: 1, width: layer.width) }
             return
         }
+        let (inputs, weights) = (MatrixView.rowMajor(a, width: layer.inputWidth),
+                                 MatrixView.transposed(parameters + layer.weightOffset, width: layer.inputWidth))
+        let epilogue = Epilogue(bias: bias, finish: activating ? .activation(layer.activation) : .none)
+        if let sparse {
+            SparseGEMM.multiply(m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights, into: z,
+                                ldc: layer.width, epilogue: epilogue, workspace: sparse, threads: threads)
+            return
+        }
         GEMM.multiply(
-            m: batch, n: layer.width, k: layer.inputWidth, alpha: 1,
-            .rowMajor(a, width: layer.inputWidth),
-            .transposed(parameters + layer.weightOffset, width: layer.inputWidth),
-            accumulate: false, into: z, ldc: layer.width,
-            epilogue: Epilogue(bias: bias, finish: activating ? .activation(layer.activation) : .none),
-            workspace: workspace, threads: threads)
+            m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights,
+            accumulate: false, into: z, ldc: layer.width, epilogue: epilogue, workspace: workspace, threads: threads)
     }
 
-    /// The workspace for products with δ^l of `layer` from its nonzero entries alone
-    /// (`SparseGEMM`), when it is worth it: the layer is a ReLU (δ^l is zero wherever a unit
-    /// was off), the batch is large enough to pack, and few enough of δ^l are nonzero.
-    private func sparseDelta(_ layer: Layer, delta: UnsafePointer<Float>, batch: Int) -> SparseGEMM.Workspace? {
-        guard layer.activation == .relu, let sparseWorkspace,
-              !DirectGEMM.isPreferred(m: layer.width, n: layer.inputWidth, k: batch)
-        else { return nil }
-        let count = batch * layer.width
-        return SparseGEMM.prefers(nonzero: VectorKernels.nonzeroCount(delta, count: count), of: count) ? sparseWorkspace : nil
+    /// The workspace for an m × k · k × n product from the nonzero entries alone of its
+    /// left operand (`SparseGEMM`), when that operand (m·k values) is a^l or δ^l of a ReLU
+    /// `layer`, zero wherever a unit was off, and `SparseGEMM.prefers` it.
+    private func sparseWorkspace(
+        for operand: UnsafePointer<Float>, of layer: Layer, m: Int, n: Int, k: Int
+    ) -> SparseGEMM.Workspace? {
+        guard layer.activation == .relu, let sparseWorkspace else { return nil }
+        let nonzero = VectorKernels.nonzeroCount(operand, count: m * k)
+        return SparseGEMM.prefers(nonzero: nonzero, m: m, n: n, k: k) ? sparseWorkspace : nil
     }
 
     /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ';
@@ -524,7 +534,7 @@ public final class Network {
         let epilogue = Epilogue(bias: nil, finish: .derivative(below.activation, a: a))
         if let sparse {
             SparseGEMM.multiply(m: batch, n: layer.inputWidth, k: layer.width, alpha: 1, deltas, weights, into: result,
-                                ldc: layer.inputWidth, finish: epilogue, workspace: sparse, threads: threads)
+                                ldc: layer.inputWidth, epilogue: epilogue, workspace: sparse, threads: threads)
             return
         }
         GEMM.multiply(
@@ -550,7 +560,7 @@ public final class Network {
         let (deltas, inputs) = (MatrixView.transposed(delta, width: layer.width), MatrixView.rowMajor(a, width: layer.inputWidth))
         if let sparse {
             SparseGEMM.multiply(m: layer.width, n: layer.inputWidth, k: batch, alpha: scale, deltas, inputs,
-                                into: gradients + layer.weightOffset, ldc: layer.inputWidth, finish: .none, workspace: sparse,
+                                into: gradients + layer.weightOffset, ldc: layer.inputWidth, epilogue: .none, workspace: sparse,
                                 threads: threads)
         } else {
             GEMM.multiply(

@@ -26,11 +26,14 @@ enum SparseGEMM {
     /// 1.5% slower.
     static let maximumDensity = 0.4
 
-    /// Whether A, `nonzero` of whose `count` entries are not zero, is worth this path.
-    /// Never when the environment variable BACKPROP_SPARSE=off, read once per process,
-    /// turns the path off (to compare: results are the same either way).
-    static func prefers(nonzero: Int, of count: Int) -> Bool {
-        isEnabled && Double(nonzero) <= maximumDensity * Double(count)
+    /// Whether an m × k A times a k × n B is worth this path, when `nonzero` of A's
+    /// entries are not zero: it has to be a product the dense GEMM would pack, with at
+    /// least one whole block of columns. Never when the environment variable
+    /// BACKPROP_SPARSE=off, read once per process, turns the path off (to compare: results
+    /// are the same either way).
+    static func prefers(nonzero: Int, m: Int, n: Int, k: Int) -> Bool {
+        isEnabled && n >= blockWidth && !DirectGEMM.isPreferred(m: m, n: n, k: k)
+            && Double(nonzero) <= maximumDensity * Double(m) * Double(k)
     }
 
     private static let isEnabled = getenv("BACKPROP_SPARSE").map { String(cString: $0) } != "off"
@@ -38,13 +41,13 @@ enum SparseGEMM {
     /// multiply-adds hide the multiply-add latency.
     static let blockWidth = 4 * 16
 
-    /// C = α A B, then `finish`. B must be row-major (column stride 1), and C may not
-    /// overlap A or B. Large products are split across `threads` by bands of columns, each
-    /// element computed by one thread in the same order, so results do not depend on the
-    /// thread count.
+    /// C = α A B, then the epilogue (C starts from its bias row, if any, as in the packed
+    /// GEMM). C may not overlap A or B. Large products are split across `threads` by bands
+    /// of columns, each element computed by one thread in the same order, so results do not
+    /// depend on the thread count.
     static func multiply(
         m: Int, n: Int, k: Int, alpha: Float, _ a: MatrixView, _ b: MatrixView,
-        into c: UnsafeMutablePointer<Float>, ldc: Int, finish: Epilogue,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue,
         workspace: Workspace, threads: GEMMThreads?
     ) {
         var firstK = 0
@@ -54,12 +57,13 @@ enum SparseGEMM {
             while firstColumn < n {
                 let width = min(GEMM.nc, n - firstColumn)
                 let block = Block(m: m, k: firstK ..< firstK + depth, columns: firstColumn ..< firstColumn + width)
-                block.multiply(alpha: alpha, a, b, into: c, ldc: ldc, workspace: workspace, threads: threads)
+                block.multiply(alpha: alpha, a, b, into: c, ldc: ldc, bias: epilogue.bias.map { $0 + firstColumn },
+                               workspace: workspace, threads: threads)
                 firstColumn += width
             }
             firstK += depth
         }
-        finish.apply(to: c, rows: m, width: n, ldc: ldc)
+        epilogue.apply(to: c, rows: m, width: n, ldc: ldc)
     }
 
     /// The part of a product that one k-block of A (up to kc of its columns) and one
@@ -69,11 +73,12 @@ enum SparseGEMM {
         let k: Range<Int>
         let columns: Range<Int>
 
-        /// Adds this block's terms to C (the first k-block writes C). Rows are gathered
+        /// Adds this block's terms to C; the first k-block writes C, starting from `bias`
+        /// (this block's part of the bias row) if there is one. Rows are gathered
         /// `rowCapacity` at a time, so that their lists stay in L2.
         func multiply(
             alpha: Float, _ a: MatrixView, _ b: MatrixView, into c: UnsafeMutablePointer<Float>, ldc: Int,
-            workspace: Workspace, threads: GEMMThreads?
+            bias: UnsafePointer<Float>?, workspace: Workspace, threads: GEMMThreads?
         ) {
             let packed = workspace.pack(b, rows: k.lowerBound, k.count, columns: columns.lowerBound, columns.count)
             var firstRow = 0
@@ -82,7 +87,8 @@ enum SparseGEMM {
                 let lists = workspace.rows.gather(a, rows: firstRow, rows, columns: k.lowerBound, k.count)
                 let product = RowCombination(
                     lists: lists, rows: rows, b: packed, depth: k.count, n: columns.count, alpha: alpha,
-                    accumulate: k.lowerBound > 0, c: c + firstRow * ldc + columns.lowerBound, ldc: ldc)
+                    accumulate: k.lowerBound > 0, bias: k.lowerBound > 0 ? nil : bias,
+                    c: c + firstRow * ldc + columns.lowerBound, ldc: ldc)
                 product.run(work: lists.count * columns.count, threads: threads)
                 firstRow += rows
             }
@@ -129,8 +135,8 @@ enum SparseGEMM {
         }
     }
 
-    /// C[0..<rows, 0..<n] = α Σ over each row's list of value · B[index, ·] [+ C]: one
-    /// gathered block of A times B.
+    /// C[0..<rows, 0..<n] = α Σ over each row's list of value · B[index, ·] [+ C, or + the
+    /// bias row]: one gathered block of A times B.
     private struct RowCombination {
         let lists: SparseRows.Block
         let rows: Int
@@ -140,6 +146,7 @@ enum SparseGEMM {
         let n: Int
         let alpha: Float
         let accumulate: Bool
+        let bias: UnsafePointer<Float>?
         let c: UnsafeMutablePointer<Float>, ldc: Int
 
         /// On one thread, or in bands of whole blocks of columns across the pool when `work`
@@ -200,20 +207,25 @@ enum SparseGEMM {
                     if vectors > 2 { c2.addProduct(s, source.loadUnaligned(fromByteOffset: 2 * width, as: V.self)) }
                     if vectors > 3 { c3.addProduct(s, source.loadUnaligned(fromByteOffset: 3 * width, as: V.self)) }
                 }
-                let target = UnsafeMutableRawPointer(c + row * ldc + column)
-                store(c0, at: target)
-                if vectors > 1 { store(c1, at: target + width) }
-                if vectors > 2 { store(c2, at: target + 2 * width) }
-                if vectors > 3 { store(c3, at: target + 3 * width) }
+                let target = c + row * ldc + column
+                store(c0, at: target, column: column)
+                if vectors > 1 { store(c1, at: target + 16, column: column + 16) }
+                if vectors > 2 { store(c2, at: target + 32, column: column + 32) }
+                if vectors > 3 { store(c3, at: target + 48, column: column + 48) }
             }
         }
 
-        /// α · sum [+ C] into C, as the packed GEMM's tile stores it.
+        /// α · sum [+ C, or + the bias] into C at `column`, as the packed GEMM's tile stores it.
         @inline(__always)
-        private func store(_ sum: SIMD16<Float>, at target: UnsafeMutableRawPointer) {
+        private func store(_ sum: SIMD16<Float>, at target: UnsafeMutablePointer<Float>, column: Int) {
+            typealias V = SIMD16<Float>
             var result = sum * alpha
-            if accumulate { result += target.loadUnaligned(as: SIMD16<Float>.self) }
-            target.storeBytes(of: result, as: SIMD16<Float>.self)
+            if accumulate {
+                result += UnsafeRawPointer(target).loadUnaligned(as: V.self)
+            } else if let bias {
+                result += UnsafeRawPointer(bias + column).loadUnaligned(as: V.self)
+            }
+            UnsafeMutableRawPointer(target).storeBytes(of: result, as: V.self)
         }
 
         /// The last columns of a panel (fewer than a vector), one float at a time.
@@ -224,7 +236,8 @@ enum SparseGEMM {
                     var sum: Float = 0
                     for entry in list { sum.addProduct(entry.value, block[Int(entry.index) * blockWidth + offset]) }
                     let target = c + row * ldc + column
-                    target.pointee = accumulate ? sum * alpha + target.pointee : sum * alpha
+                    let start = accumulate ? target.pointee : bias.map { $0[column] }
+                    target.pointee = start.map { sum * alpha + $0 } ?? sum * alpha
                 }
             }
         }

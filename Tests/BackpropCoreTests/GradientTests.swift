@@ -32,25 +32,26 @@ final class GradientTests: XCTestCase {
                            checkFiniteDifferences: false)
     }
 
-    /// Where at most 40% of a ReLU layer's δ is nonzero, its products skip the zeros
-    /// (`SparseGEMM`). Negative biases switch most units off here, and the shapes take
+    /// Where at most 40% of a ReLU layer's output a^l or of its δ^l is nonzero, the
+    /// products with it skip the zeros (`SparseGEMM`): z^(l+1) = W^(l+1) a^l + b^(l+1),
+    /// ∂C/∂W^l and δ^(l-1). Negative biases switch most units off here, and the shapes take
     /// those products past every block edge: 280 units and 270 samples (two blocks of 256
-    /// rows and two k-blocks of 256), B's 300 and 280 columns (blocks of 64, then whole
+    /// rows and two k-blocks of 256), B's 300, 280 and 70 columns (blocks of 64, then whole
     /// vectors, then single floats).
-    func testProductsThatSkipTheZerosOfDeltaMatchTheReference() throws {
-        let sizes = [300, 280, 40, 10]
+    func testProductsThatSkipTheZerosOfReLULayersMatchTheReference() throws {
+        let sizes = [300, 280, 70, 10]
         let network = try Network(layerSizes: sizes, activations: [.relu, .relu, .softmax], loss: .crossEntropy, seed: 12)
         var parameters = network.parameterArray()
-        let b1 = 300 * 280, b2 = b1 + 280 + 280 * 40
+        let b1 = 300 * 280, b2 = b1 + 280 + 280 * 70
         parameters.replaceSubrange(b1 ..< b1 + 280, with: repeatElement(-0.8, count: 280))
-        parameters.replaceSubrange(b2 ..< b2 + 40, with: repeatElement(-0.2, count: 40))
+        parameters.replaceSubrange(b2 ..< b2 + 70, with: repeatElement(-0.2, count: 70))
         try network.setParameters(parameters)
         let (xs, ys) = Self.batch(network, count: 270, seed: 13)
         let reference = ReferenceNetwork(network)
         let hidden = xs.map { reference.forward($0).a }
         for l in 1 ... 2 {
             let active = hidden.reduce(0) { count, a in count + a[l].filter { $0 > 0 }.count }
-            XCTAssertLessThan(Double(active), 0.4 * Double(xs.count * sizes[l]), "δ^\(l) must be sparse enough to skip")
+            XCTAssertLessThan(Double(active), 0.4 * Double(xs.count * sizes[l]), "a^\(l) and δ^\(l) must be sparse enough")
         }
         try checkGradients(network, xs, ys)
     }

@@ -1,6 +1,6 @@
 """bp_kernels(): the library picks its matrix kernels once per process, and the AVX-512
 tile and the portable tile give bit-identical results; so do the products that skip the
-zeros of a sparse δ and the dense ones (BACKPROP_SPARSE=off)."""
+zeros of a ReLU layer's a^l and δ^l and the dense ones (BACKPROP_SPARSE=off)."""
 
 import subprocess
 import sys
@@ -12,8 +12,9 @@ import backprop
 # Trains, evaluates and backpropagates through shapes that put every tile edge of both
 # kernels (8 × 32 and 6 × 16) in play, half-width last panels included (n = 48, 24), on
 # one and two threads, and prints the kernels used and a digest of every float produced.
-# The last shape's negative hidden biases switch most units off, so that its products with
-# δ skip the zeros (past their block edges: 280 units, 270 samples, 300 inputs).
+# The last shape's negative hidden biases switch most units off, so that the products with
+# its hidden a^l and δ^l skip their zeros (past the block edges: 280 units, 270 samples,
+# 300 inputs, 70 columns).
 SCRIPT = r"""
 import hashlib
 import numpy as np
@@ -25,7 +26,7 @@ shapes = [
     ([20, 70, 33, 3], ["sigmoid", "leaky_relu", "softmax"], 270, None),
     ([100, 50, 17], ["relu", "sigmoid"], 1, None),
     ([48, 24, 5], ["relu", "softmax"], 64, None),
-    ([300, 280, 40, 10], ["relu", "relu", "softmax"], 270, (-1.2, -0.2)),
+    ([300, 280, 70, 10], ["relu", "relu", "softmax"], 270, (-1.2, -0.2)),
 ]
 digest = hashlib.sha256()
 for threads in (1, 2):
