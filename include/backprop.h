@@ -73,7 +73,12 @@ const char *bp_version(void);
  *  or first calls this function, forces the portable kernels; any other value is
  *  ignored, and later changes have no effect. The
  *  choice never changes a result: both tiles compute every element with the same
- *  multiply-adds in the same order. Thread-safe.
+ *  multiply-adds in the same order.
+ *  Independently of the tile, a training step's products with the output a^l or the
+ *  error δ^l of a ReLU layer skip that operand's zeros when at most 40% of it is nonzero
+ *  (units that are off); they leave out only terms that add zero, so results are the
+ *  same bit for bit. BACKPROP_SPARSE=off in the environment, read once like
+ *  BACKPROP_KERNELS, turns this off, to compare. Thread-safe.
  *  @return a static, NUL-terminated string. The caller must not free it. */
 const char *bp_kernels(void);
 

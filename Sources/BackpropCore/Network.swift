@@ -43,8 +43,9 @@ public final class Network {
     private let gradientBuffer: UnsafeMutablePointer<Float>
     private var tinyStepHoldsGradients = false
     private let workspace: GEMMWorkspace
-    /// Where a ReLU layer's δ is gathered for `SparseGEMM`; nil without ReLU layers.
-    private let sparseWorkspace: SparseGEMM.Workspace?
+    /// Where a ReLU layer's a^l or δ^l is gathered for `SparseGEMM`: created with the first
+    /// batch that has a product to suit it (see `reserveStorage`).
+    private var sparseWorkspace: SparseGEMM.Workspace?
     private var storage: BatchStorage?
     /// The single-sample step of a network whose layers each fit one vector, if this is one.
     /// Held unmanaged (retained here, released in deinit) so that each step borrows it
@@ -104,16 +105,6 @@ public final class Network {
             Memory.free(parameters)
             Memory.free(nextParameters)
             Memory.free(gradientBuffer)
-            throw error
-        }
-        do throws(BackpropError) {
-            sparseWorkspace = activations.contains(.relu)
-                ? try SparseGEMM.Workspace(widestInput: layerSizes.max() ?? 1) : nil
-        } catch {
-            Memory.free(parameters)
-            Memory.free(nextParameters)
-            Memory.free(gradientBuffer)
-            workspace.free()
             throw error
         }
         tinyStep = TinyNetworkStep(layers: layers, loss: loss).map(Unmanaged.passRetained)
@@ -507,13 +498,14 @@ public final class Network {
 
     /// The workspace for an m × k · k × n product from the nonzero entries alone of its
     /// left operand (`SparseGEMM`), when that operand (m·k values) is a^l or δ^l of a ReLU
-    /// `layer`, zero wherever a unit was off, and `SparseGEMM.prefers` it.
+    /// `layer`, zero wherever a unit was off, and `SparseGEMM` suits the product and
+    /// prefers the operand.
     private func sparseWorkspace(
         for operand: UnsafePointer<Float>, of layer: Layer, m: Int, n: Int, k: Int
     ) -> SparseGEMM.Workspace? {
-        guard layer.activation == .relu, let sparseWorkspace else { return nil }
+        guard layer.activation == .relu, let sparseWorkspace, SparseGEMM.suits(m: m, n: n, k: k) else { return nil }
         let nonzero = VectorKernels.nonzeroCount(operand, count: m * k)
-        return SparseGEMM.prefers(nonzero: nonzero, m: m, n: n, k: k) ? sparseWorkspace : nil
+        return SparseGEMM.prefers(nonzero: nonzero, of: m * k) ? sparseWorkspace : nil
     }
 
     /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ';
@@ -673,7 +665,22 @@ public final class Network {
         storage = grown
         forwardBatch = nil  // the kept activations went with the old buffers
         startThreadsIfWorthwhile(batch: batch)
+        reserveSparseWorkspace(batch: batch)
         return grown
+    }
+
+    /// Allocates `SparseGEMM`'s workspace once some product of a `batch`-sample step with a
+    /// ReLU layer's a^l or δ^l suits it. Without memory those products simply stay dense.
+    private func reserveSparseWorkspace(batch: Int) {
+        guard sparseWorkspace == nil else { return }
+        let suited = layers.indices.contains { index in
+            let layer = layers[index]
+            let above = index + 1 < layers.count ? layers[index + 1].width : 0
+            return layer.activation == .relu
+                && (SparseGEMM.suits(m: layer.width, n: layer.inputWidth, k: batch)
+                    || SparseGEMM.suits(m: batch, n: above, k: layer.width))
+        }
+        if suited { sparseWorkspace = try? SparseGEMM.Workspace(widestInput: layerSizes.max() ?? 1) }
     }
 
     // MARK: Threads

@@ -26,14 +26,17 @@ enum SparseGEMM {
     /// 1.5% slower.
     static let maximumDensity = 0.4
 
-    /// Whether an m × k A times a k × n B is worth this path, when `nonzero` of A's
-    /// entries are not zero: it has to be a product the dense GEMM would pack, with at
-    /// least one whole block of columns. Never when the environment variable
-    /// BACKPROP_SPARSE=off, read once per process, turns the path off (to compare: results
-    /// are the same either way).
-    static func prefers(nonzero: Int, m: Int, n: Int, k: Int) -> Bool {
+    /// Whether an m × k A times a k × n B could take this path, if A is sparse enough: it
+    /// has to be a product the dense GEMM would pack, with at least one whole block of
+    /// columns. Never when the environment variable BACKPROP_SPARSE=off, read once per
+    /// process, turns the path off (to compare: results are the same either way).
+    static func suits(m: Int, n: Int, k: Int) -> Bool {
         isEnabled && n >= blockWidth && !DirectGEMM.isPreferred(m: m, n: n, k: k)
-            && Double(nonzero) <= maximumDensity * Double(m) * Double(k)
+    }
+
+    /// Whether an A with `nonzero` of its `count` entries not zero is sparse enough.
+    static func prefers(nonzero: Int, of count: Int) -> Bool {
+        Double(nonzero) <= maximumDensity * Double(count)
     }
 
     private static let isEnabled = getenv("BACKPROP_SPARSE").map { String(cString: $0) } != "off"
