@@ -56,6 +56,20 @@ final class GradientTests: XCTestCase {
         try checkGradients(network, xs, ys)
     }
 
+    /// ∂C/∂W^1 of 2100 inputs takes the sparse product over two packings of B's columns
+    /// (GEMM.nc = 2048 at a time).
+    func testProductsThatSkipZerosSplitWideOperandsIntoPackings() throws {
+        let network = try Network(layerSizes: [2100, 72, 10], activations: [.relu, .softmax], loss: .crossEntropy, seed: 14)
+        var parameters = network.parameterArray()
+        parameters.replaceSubrange(2100 * 72 ..< 2100 * 72 + 72, with: repeatElement(-1, count: 72))
+        try network.setParameters(parameters)
+        let (xs, ys) = Self.batch(network, count: 40, seed: 15)
+        let reference = ReferenceNetwork(network)
+        let active = xs.reduce(0) { count, x in count + reference.forward(x).a[1].filter { $0 > 0 }.count }
+        XCTAssertLessThan(Double(active), 0.4 * Double(xs.count * 72), "δ^1 must be sparse enough")
+        try checkGradients(network, xs, ys)
+    }
+
     /// One or two samples through wide layers take the unpacked kernels: dot products of
     /// four columns at a time with SIMD tails, and rank-few weight gradients.
     func testSingleSamplesThroughWideLayersMatchTheReference() throws {
