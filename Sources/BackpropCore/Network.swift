@@ -504,8 +504,10 @@ public final class Network {
         for operand: UnsafePointer<Float>, of layer: Layer, m: Int, n: Int, k: Int
     ) -> SparseGEMM.Workspace? {
         guard layer.activation == .relu, let sparseWorkspace, SparseGEMM.suits(m: m, n: n, k: k) else { return nil }
-        let nonzero = VectorKernels.nonzeroCount(operand, count: m * k)
-        return SparseGEMM.prefers(nonzero: nonzero, of: m * k) ? sparseWorkspace : nil
+        // The first 16K values tell well enough, and a wrong guess costs time, never a bit.
+        let sample = min(m * k, 1 << 14)
+        let nonzero = VectorKernels.nonzeroCount(operand, count: sample)
+        return SparseGEMM.prefers(nonzero: nonzero, of: sample) ? sparseWorkspace : nil
     }
 
     /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ';
