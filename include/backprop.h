@@ -74,11 +74,15 @@ const char *bp_version(void);
  *  ignored, and later changes have no effect. The
  *  choice never changes a result: both tiles compute every element with the same
  *  multiply-adds in the same order.
- *  Independently of the tile, a training step's products with the output a^l or the
- *  error δ^l of a ReLU layer skip that operand's zeros when at most 40% of it is nonzero
- *  (units that are off); they leave out only terms that add zero, so results are the
- *  same bit for bit. BACKPROP_SPARSE=off in the environment, read once like
- *  BACKPROP_KERNELS, turns this off, to compare. Thread-safe.
+ *  Independently of the tile, the products of bp_forward, bp_backward and the training
+ *  calls (not bp_predict or bp_evaluate) that multiply by the output a^l or the error
+ *  δ^l of a ReLU layer skip that operand's zeros (units that are off) when at most 40% of
+ *  its first 16K values are nonzero. They leave out only terms that add zero, so results
+ *  are bit-identical, except that a zero can differ in sign when a product underflows,
+ *  and a hidden activation that overflowed to infinity makes NaN only in the dense
+ *  product (such a step diverges anyway). BACKPROP_SPARSE=off in the environment,
+ *  read the first time a network could skip zeros, turns this off, to compare.
+ *  Thread-safe.
  *  @return a static, NUL-terminated string. The caller must not free it. */
 const char *bp_kernels(void);
 

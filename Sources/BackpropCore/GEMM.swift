@@ -285,7 +285,7 @@ enum GEMM {
             let width = min(nr, columns - j0)
             let origin = b.base + row * b.rowStride + (column + j0) * b.columnStride
             if b.columnStride == 1 && width == nr {
-                // A full panel row is one or two 16-float vectors (nr is 16 or 32).
+                // A full panel row is one to four 16-float vectors (nr is 16 or 32, or 64 for SparseGEMM).
                 for kk in 0 ..< rows {
                     let source = UnsafeRawPointer(origin + kk * b.rowStride)
                     let target = UnsafeMutableRawPointer(panel + kk * nr)

@@ -46,6 +46,10 @@ public final class Network {
     /// Where a ReLU layer's a^l or δ^l is gathered for `SparseGEMM`: created with the first
     /// batch that has a product to suit it (see `reserveStorage`).
     private var sparseWorkspace: SparseGEMM.Workspace?
+    /// How many matrix products of this network's forward and backward passes skipped the
+    /// zeros of a ReLU layer's a^l or δ^l (`SparseGEMM`) rather than multiply by them: a
+    /// diagnostic, since the results are the same either way.
+    public private(set) var productsSkippingZeros = 0
     private var storage: BatchStorage?
     /// The single-sample step of a network whose layers each fit one vector, if this is one.
     /// Held unmanaged (retained here, released in deinit) so that each step borrows it
@@ -415,8 +419,7 @@ public final class Network {
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
-            let sparse = index == 0 ? nil
-                : sparseWorkspace(for: below, of: layers[index - 1], m: batch, n: layer.width, k: layer.inputWidth)
+            let sparse = index > 0 && batch > 1 && isSparse(below, count: batch * layer.inputWidth, of: layers[index - 1])
             if index == layers.count - 1 {
                 weightedInput(layer, below: below, batch: batch, into: storage.outputZ, workspace: workspace, sparse: sparse,
                               threads: threads)
@@ -447,8 +450,7 @@ public final class Network {
         for index in layers.indices.reversed() {
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
             let delta = deltaBuffer(index, batch: batch, storage: storage)
-            let sparse = sparseWorkspace(for: delta, of: layers[index], m: layers[index].width, n: layers[index].inputWidth,
-                                         k: batch)
+            let sparse = batch > 1 && isSparse(delta, count: batch * layers[index].width, of: layers[index])
             let layerFinite = weightGradient(layers[index], delta: delta, sparse: sparse, below: below, batch: batch,
                                              descending: eta)
             stepFinite = stepFinite && layerFinite
@@ -469,11 +471,12 @@ public final class Network {
     }
 
     /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T;
-    /// when `activating`, a^l = σ_l(z^l) is written instead (elementwise σ only). With a
-    /// `sparse` workspace, from the nonzero entries of a^(l-1) alone.
+    /// when `activating`, a^l = σ_l(z^l) is written instead (elementwise σ only). When a^(l-1)
+    /// is `sparse`, from its nonzero entries alone (training only: `infer` passes no
+    /// workspace of the network's).
     private func weightedInput(
         _ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>,
-        activating: Bool = false, workspace: GEMMWorkspace?, sparse: SparseGEMM.Workspace? = nil, threads: GEMMThreads?
+        activating: Bool = false, workspace: GEMMWorkspace?, sparse: Bool = false, threads: GEMMThreads?
     ) {
         let bias = UnsafePointer(parameters + layer.biasOffset)
         guard batch > 1 else {
@@ -486,34 +489,46 @@ public final class Network {
         let (inputs, weights) = (MatrixView.rowMajor(a, width: layer.inputWidth),
                                  MatrixView.transposed(parameters + layer.weightOffset, width: layer.inputWidth))
         let epilogue = Epilogue(bias: bias, finish: activating ? .activation(layer.activation) : .none)
-        if let sparse {
-            SparseGEMM.multiply(m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights, into: z,
-                                ldc: layer.width, epilogue: epilogue, workspace: sparse, threads: threads)
+        guard sparse else {
+            GEMM.multiply(
+                m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights,
+                accumulate: false, into: z, ldc: layer.width, epilogue: epilogue, workspace: workspace, threads: threads)
             return
         }
-        GEMM.multiply(
-            m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights,
-            accumulate: false, into: z, ldc: layer.width, epilogue: epilogue, workspace: workspace, threads: threads)
+        multiply(m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights, into: z, epilogue: epilogue,
+                 sparse: true)
     }
 
-    /// The workspace for an m × k · k × n product from the nonzero entries alone of its
-    /// left operand (`SparseGEMM`), when that operand (m·k values) is a^l or δ^l of a ReLU
-    /// `layer`, zero wherever a unit was off, and `SparseGEMM` suits the product and
-    /// prefers the operand.
-    private func sparseWorkspace(
-        for operand: UnsafePointer<Float>, of layer: Layer, m: Int, n: Int, k: Int
-    ) -> SparseGEMM.Workspace? {
-        guard layer.activation == .relu, let sparseWorkspace, SparseGEMM.suits(m: m, n: n, k: k) else { return nil }
-        // The first 16K values tell well enough, and a wrong guess costs time, never a bit.
-        let sample = min(m * k, 1 << 14)
-        let nonzero = VectorKernels.nonzeroCount(operand, count: sample)
-        return SparseGEMM.prefers(nonzero: nonzero, of: sample) ? sparseWorkspace : nil
+    /// Whether `count` values of a^l or δ^l of `layer` are worth multiplying by from their
+    /// nonzero entries alone: the layer is a ReLU (zero wherever a unit was off), the
+    /// network has the workspace, and `SparseGEMM` prefers them.
+    private func isSparse(_ operand: UnsafePointer<Float>, count: Int, of layer: Layer) -> Bool {
+        guard layer.activation == .relu, sparseWorkspace != nil else { return false }
+        // The first 16K values tell well enough, and a wrong guess costs only time.
+        let sample = min(count, 1 << 14)
+        return SparseGEMM.prefers(nonzero: VectorKernels.nonzeroCount(operand, count: sample), of: sample)
+    }
+
+    /// C (m × n, leading dimension n) = α A B, then the epilogue: from A's nonzero entries
+    /// alone (`SparseGEMM`) when A is `sparse` and the product suits it, else packed.
+    private func multiply(
+        m: Int, n: Int, k: Int, alpha: Float, _ a: MatrixView, _ b: MatrixView, into c: UnsafeMutablePointer<Float>,
+        epilogue: Epilogue, sparse: Bool
+    ) {
+        if sparse, let sparseWorkspace, SparseGEMM.suits(m: m, n: n, k: k) {
+            productsSkippingZeros += 1
+            SparseGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, into: c, ldc: n, epilogue: epilogue,
+                                workspace: sparseWorkspace, threads: threads)
+        } else {
+            GEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: false, into: c, ldc: n, epilogue: epilogue,
+                          workspace: workspace, threads: threads)
+        }
     }
 
     /// δ^(l-1) = ((W^l)^T δ^l) ⊙ σ'(z^(l-1)) for each sample, i.e. Δ^(l-1) = (Δ^l W^l) ⊙ σ';
-    /// from δ^l's nonzero entries alone with a `sparse` workspace.
+    /// from δ^l's nonzero entries alone when it is `sparse`.
     private func hiddenDelta(
-        _ layer: Layer, delta: UnsafePointer<Float>, sparse: SparseGEMM.Workspace?, below: Layer, a: UnsafePointer<Float>,
+        _ layer: Layer, delta: UnsafePointer<Float>, sparse: Bool, below: Layer, a: UnsafePointer<Float>,
         batch: Int, into result: UnsafeMutablePointer<Float>
     ) {
         guard batch > 1 else {
@@ -525,24 +540,16 @@ public final class Network {
         }
         let (deltas, weights) = (MatrixView.rowMajor(delta, width: layer.width),
                                  MatrixView.rowMajor(parameters + layer.weightOffset, width: layer.inputWidth))
-        let epilogue = Epilogue(bias: nil, finish: .derivative(below.activation, a: a))
-        if let sparse {
-            SparseGEMM.multiply(m: batch, n: layer.inputWidth, k: layer.width, alpha: 1, deltas, weights, into: result,
-                                ldc: layer.inputWidth, epilogue: epilogue, workspace: sparse, threads: threads)
-            return
-        }
-        GEMM.multiply(
-            m: batch, n: layer.inputWidth, k: layer.width, alpha: 1, deltas, weights,
-            accumulate: false, into: result, ldc: layer.inputWidth, epilogue: epilogue,
-            workspace: workspace, threads: threads)
+        multiply(m: batch, n: layer.inputWidth, k: layer.width, alpha: 1, deltas, weights, into: result,
+                 epilogue: Epilogue(bias: nil, finish: .derivative(below.activation, a: a)), sparse: sparse)
     }
 
     /// ∂C/∂W^l = (1/m) Σ_x δ^l (a^(l-1))^T = (1/m) (Δ^l)^T A^(l-1) and ∂C/∂b^l = (1/m) Σ_x δ^l,
-    /// the first from δ^l's nonzero entries alone with a `sparse` workspace.
+    /// the first from δ^l's nonzero entries alone when it is `sparse`.
     /// With a rate η, also the layer's plain-SGD step W^l − η ∂C/∂W^l, b^l − η ∂C/∂b^l into
     /// `nextParameters`; returns whether every value of that step is finite.
     private func weightGradient(
-        _ layer: Layer, delta: UnsafePointer<Float>, sparse: SparseGEMM.Workspace?, below a: UnsafePointer<Float>,
+        _ layer: Layer, delta: UnsafePointer<Float>, sparse: Bool, below a: UnsafePointer<Float>,
         batch: Int, descending eta: Float?
     ) -> Bool {
         guard batch > 1 else {  // ∂C/∂b^l = δ^l is already in place (see deltaBuffer)
@@ -552,16 +559,8 @@ public final class Network {
         }
         let scale = 1 / Float(batch)
         let (deltas, inputs) = (MatrixView.transposed(delta, width: layer.width), MatrixView.rowMajor(a, width: layer.inputWidth))
-        if let sparse {
-            SparseGEMM.multiply(m: layer.width, n: layer.inputWidth, k: batch, alpha: scale, deltas, inputs,
-                                into: gradients + layer.weightOffset, ldc: layer.inputWidth, epilogue: .none, workspace: sparse,
-                                threads: threads)
-        } else {
-            GEMM.multiply(
-                m: layer.width, n: layer.inputWidth, k: batch, alpha: scale, deltas, inputs,
-                accumulate: false, into: gradients + layer.weightOffset, ldc: layer.inputWidth, workspace: workspace,
-                threads: threads)
-        }
+        multiply(m: layer.width, n: layer.inputWidth, k: batch, alpha: scale, deltas, inputs,
+                 into: gradients + layer.weightOffset, epilogue: .none, sparse: sparse)
         VectorKernels.columnSums(delta, rows: batch, width: layer.width, scale: scale, into: gradients + layer.biasOffset)
         return descend(eta, range: layer.weightOffset ..< layer.parameterEnd)
     }
@@ -682,7 +681,7 @@ public final class Network {
                 && (SparseGEMM.suits(m: layer.width, n: layer.inputWidth, k: batch)
                     || SparseGEMM.suits(m: batch, n: above, k: layer.width))
         }
-        if suited { sparseWorkspace = try? SparseGEMM.Workspace(widestInput: layerSizes.max() ?? 1) }
+        if suited { sparseWorkspace = try? SparseGEMM.Workspace(maxColumns: layerSizes.max() ?? 1) }
     }
 
     // MARK: Threads

@@ -7,18 +7,21 @@ import Musl
 /// Products whose left operand is mostly exact zeros, computed from its nonzero entries
 /// only: C[i, ·] = α Σ_{p : A(i,p) ≠ 0} A(i, p) · B[p, ·].
 ///
-/// Behind a ReLU, δ^l is zero wherever a unit was off: ∂C/∂W^l = (1/m) (Δ^l)^T A^(l-1) and
-/// Δ^(l-1) = (Δ^l W^l) ⊙ σ' both multiply by such a δ. On workload A three units in four
-/// are off, so a dense product spends most of its multiply-adds on zeros.
+/// Behind a ReLU, a^l and δ^l are zero wherever a unit was off, and three products
+/// multiply by them: z^(l+1) = W^(l+1) a^l + b^(l+1), ∂C/∂W^l = (1/m) (Δ^l)^T A^(l-1) and
+/// Δ^(l-1) = (Δ^l W^l) ⊙ σ'. On workload A three units in four are off, so a dense
+/// product spends most of its multiply-adds on zeros.
 ///
-/// A is gathered, a block of rows and up to `GEMM.kc` of its columns at a time, into lists
-/// of its nonzero entries; then each row of C combines the rows of B its list names, a few
+/// A is gathered, a block of rows and one k-block of its columns at a time, into lists of
+/// its nonzero entries; then each row of C combines the rows of B its list names, a few
 /// vectors of columns at a time, so that the part of B being read stays in L1. Every
-/// element of C is the same chain of multiply-adds, in the same k order and k-blocks, as
-/// the packed GEMM makes it, less the terms whose A is zero. Adding a zero product to a
-/// sum changes no bit (a sum that starts at +0 never becomes −0), so with a finite B the
-/// result is bit-identical to the dense product's, and taking this path never changes a
-/// result. (Only an infinity in B could tell: the dense product makes NaN of 0 · ∞.)
+/// element of C is the same chain of multiply-adds, in the same k order and k-blocks
+/// (`GEMM.kc`), with the same start (bias or C) and store, as the packed GEMM makes it,
+/// less the terms whose A is zero. Adding a zero product leaves a nonzero sum as it was,
+/// so the result has the dense product's value. Two things can tell the paths apart,
+/// neither in a finite step that converges: an infinity in B (the dense product makes
+/// NaN of 0 · ∞), and the sign of a zero sum (a product that underflows to −0 stays −0
+/// here, where a later +0 term of the dense chain makes it +0).
 enum SparseGEMM {
     /// A's nonzero fraction above which the dense product is the better choice. This
     /// combination does one multiply-add per load of B, where the packed tile does eight,
@@ -28,8 +31,8 @@ enum SparseGEMM {
 
     /// Whether an m × k A times a k × n B could take this path, if A is sparse enough: it
     /// has to be a product the dense GEMM would pack, with at least one whole block of
-    /// columns. Never when the environment variable BACKPROP_SPARSE=off, read once per
-    /// process, turns the path off (to compare: results are the same either way).
+    /// columns. Never when the environment variable BACKPROP_SPARSE=off turns the path off
+    /// (to compare); it is read once, the first time this is asked.
     static func suits(m: Int, n: Int, k: Int) -> Bool {
         isEnabled && n >= blockWidth && !DirectGEMM.isPreferred(m: m, n: n, k: k)
     }
@@ -55,12 +58,12 @@ enum SparseGEMM {
     ) {
         var firstK = 0
         while firstK < k {
-            let depth = min(workspace.rows.columnCapacity, k - firstK)
+            let depth = min(GEMM.kc, k - firstK)
             var firstColumn = 0
             while firstColumn < n {
                 let width = min(GEMM.nc, n - firstColumn)
-                let block = Block(m: m, k: firstK ..< firstK + depth, columns: firstColumn ..< firstColumn + width)
-                block.multiply(alpha: alpha, a, b, into: c, ldc: ldc, bias: epilogue.bias.map { $0 + firstColumn },
+                let pass = Pass(m: m, k: firstK ..< firstK + depth, columns: firstColumn ..< firstColumn + width)
+                pass.multiply(alpha: alpha, a, b, into: c, ldc: ldc, bias: epilogue.bias.map { $0 + firstColumn },
                                workspace: workspace, threads: threads)
                 firstColumn += width
             }
@@ -71,13 +74,13 @@ enum SparseGEMM {
 
     /// The part of a product that one k-block of A (up to kc of its columns) and one
     /// packing of B (up to nc columns) make, over all of A's rows.
-    private struct Block {
+    private struct Pass {
         let m: Int
         let k: Range<Int>
         let columns: Range<Int>
 
-        /// Adds this block's terms to C; the first k-block writes C, starting from `bias`
-        /// (this block's part of the bias row) if there is one. Rows are gathered
+        /// Adds this pass's terms to C; the first k-block writes C, starting from `bias`
+        /// (this pass's part of the bias row) if there is one. Rows are gathered
         /// `rowCapacity` at a time, so that their lists stay in L2.
         func multiply(
             alpha: Float, _ a: MatrixView, _ b: MatrixView, into c: UnsafeMutablePointer<Float>, ldc: Int,
@@ -104,10 +107,10 @@ enum SparseGEMM {
         /// Up to kc × `packedWidth` floats of B.
         private let packedB: UnsafeMutablePointer<Float>
 
-        /// For a B of up to `widestInput` columns.
-        init(widestInput: Int) throws(BackpropError) {
+        /// For a B of up to `maxColumns` columns.
+        init(maxColumns: Int) throws(BackpropError) {
             rows = try SparseRows()
-            let width = GEMM.roundUp(min(widestInput, GEMM.nc), to: blockWidth)
+            let width = GEMM.roundUp(min(maxColumns, GEMM.nc), to: blockWidth)
             do throws(BackpropError) {
                 packedB = try Memory.allocateFloats(GEMM.kc * width, for: "the packed operand of a sparse product")
             } catch {

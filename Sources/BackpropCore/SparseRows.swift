@@ -17,20 +17,22 @@ struct SparseRows {
     private let counts: UnsafeMutablePointer<Int32>
     private let scratch: UnsafeMutablePointer<Float>
 
-    /// Room for blocks of 256 rows by `GEMM.kc` columns: 512 KiB of lists, which stay in
-    /// L2 while every block of B's columns is combined with them.
+    /// Room for blocks of 256 rows by `GEMM.kc` columns (the k-block `SparseGEMM` gathers):
+    /// 512 KiB of lists, which stay in L2 while every block of B's columns is combined
+    /// with them.
     init() throws(BackpropError) {
         rowCapacity = 256
         columnCapacity = GEMM.kc
-        entries = try Memory.allocate(Entry.self, count: rowCapacity * columnCapacity, for: "the gathered δ")
+        let purpose = "the gathered operand of a sparse product"
+        entries = try Memory.allocate(Entry.self, count: rowCapacity * columnCapacity, for: purpose)
         do throws(BackpropError) {
-            counts = try Memory.allocate(Int32.self, count: rowCapacity, for: "the gathered δ")
+            counts = try Memory.allocate(Int32.self, count: rowCapacity, for: purpose)
         } catch {
             Memory.free(entries)
             throw error
         }
         do throws(BackpropError) {
-            scratch = try Memory.allocateFloats(16 * columnCapacity, for: "the gathered δ")
+            scratch = try Memory.allocateFloats(16 * columnCapacity, for: purpose)
         } catch {
             Memory.free(entries)
             Memory.free(counts)

@@ -21,22 +21,18 @@ enum VectorKernels {
         return (VectorMath.sum(acc) + tail).isFinite
     }
 
-    /// How many of the values are not zero (NaN counts as nonzero).
+    /// How many of the values are not zero (NaN counts as nonzero); `count` < 2^35, so
+    /// that no Int32 lane can overflow.
     static func nonzeroCount(_ x: UnsafePointer<Float>, count: Int) -> Int {
         let raw = UnsafeRawPointer(x)
-        let one = SIMD16<Int32>(repeating: 1)
-        var total = 0
+        var lanes = SIMD16<Int32>()
         var i = 0
         while i + 16 <= count {
-            // Int32 lanes, added up every 2^20 vectors, long before one could overflow.
-            var lanes = SIMD16<Int32>()
-            let end = i + min((count - i) / 16, 1 << 20) * 16
-            while i < end {
-                lanes &+= one.replacing(with: 0, where: raw.loadUnaligned(fromByteOffset: i * 4, as: V.self) .== 0)
-                i += 16
-            }
-            total += Int(lanes.wrappedSum())
+            lanes &+= SIMD16(repeating: 1).replacing(with: 0, where: raw.loadUnaligned(fromByteOffset: i * 4, as: V.self) .== 0)
+            i += 16
         }
+        var total = 0
+        for lane in 0 ..< 16 { total += Int(lanes[lane]) }
         while i < count {
             total += x[i] != 0 ? 1 : 0
             i += 1

@@ -39,35 +39,37 @@ final class GradientTests: XCTestCase {
     /// rows and two k-blocks of 256), B's 300, 280 and 70 columns (blocks of 64, then whole
     /// vectors, then single floats).
     func testProductsThatSkipTheZerosOfReLULayersMatchTheReference() throws {
-        let sizes = [300, 280, 70, 10]
-        let network = try Network(layerSizes: sizes, activations: [.relu, .relu, .softmax], loss: .crossEntropy, seed: 12)
-        var parameters = network.parameterArray()
-        let b1 = 300 * 280, b2 = b1 + 280 + 280 * 70
-        parameters.replaceSubrange(b1 ..< b1 + 280, with: repeatElement(-0.8, count: 280))
-        parameters.replaceSubrange(b2 ..< b2 + 70, with: repeatElement(-0.2, count: 70))
-        try network.setParameters(parameters)
-        let (xs, ys) = Self.batch(network, count: 270, seed: 13)
-        let reference = ReferenceNetwork(network)
-        let hidden = xs.map { reference.forward($0).a }
-        for l in 1 ... 2 {
-            let active = hidden.reduce(0) { count, a in count + a[l].filter { $0 > 0 }.count }
-            XCTAssertLessThan(Double(active), 0.4 * Double(xs.count * sizes[l]), "a^\(l) and δ^\(l) must be sparse enough")
-        }
-        try checkGradients(network, xs, ys)
+        try checkSkippingZeros(sizes: [300, 280, 70, 10], hiddenBiases: [-0.8, -0.2], batch: 270, seed: 12, products: 4)
     }
 
-    /// ∂C/∂W^1 of 2100 inputs takes the sparse product over two packings of B's columns
-    /// (GEMM.nc = 2048 at a time).
+    /// Over 2048 = GEMM.nc columns, B is packed and combined in chunks: z^2's 2100 units
+    /// (starting from the bias), and the k-blocks of δ^1 = (Δ^2 W^2) ⊙ σ' over them.
     func testProductsThatSkipZerosSplitWideOperandsIntoPackings() throws {
-        let network = try Network(layerSizes: [2100, 72, 10], activations: [.relu, .softmax], loss: .crossEntropy, seed: 14)
+        try checkSkippingZeros(sizes: [100, 80, 2100, 10], hiddenBiases: [-0.8, -0.2], batch: 40, seed: 14, products: 4)
+    }
+
+    /// Sets the hidden biases, checks that every hidden a^l (so δ^l too) is under 40%
+    /// nonzero and that `products` products skipped zeros, and checks the gradients.
+    private func checkSkippingZeros(
+        sizes: [Int], hiddenBiases: [Float], batch: Int, seed: UInt64, products: Int, line: UInt = #line
+    ) throws {
+        let network = try Network(layerSizes: sizes, activations: [.relu, .relu, .softmax], loss: .crossEntropy, seed: seed)
         var parameters = network.parameterArray()
-        parameters.replaceSubrange(2100 * 72 ..< 2100 * 72 + 72, with: repeatElement(-1, count: 72))
+        var end = 0
+        for (l, bias) in zip(1..., hiddenBiases) {
+            end += sizes[l] * sizes[l - 1] + sizes[l]
+            parameters.replaceSubrange(end - sizes[l] ..< end, with: repeatElement(bias, count: sizes[l]))
+        }
         try network.setParameters(parameters)
-        let (xs, ys) = Self.batch(network, count: 40, seed: 15)
+        let (xs, ys) = Self.batch(network, count: batch, seed: seed &* 31)
         let reference = ReferenceNetwork(network)
-        let active = xs.reduce(0) { count, x in count + reference.forward(x).a[1].filter { $0 > 0 }.count }
-        XCTAssertLessThan(Double(active), 0.4 * Double(xs.count * 72), "δ^1 must be sparse enough")
-        try checkGradients(network, xs, ys)
+        let hidden = xs.map { reference.forward($0).a }
+        for l in 1 ... hiddenBiases.count {
+            let active = hidden.reduce(0) { count, a in count + a[l].filter { $0 > 0 }.count }
+            XCTAssertLessThan(Double(active), 0.4 * Double(batch * sizes[l]), "a^\(l) and δ^\(l) sparse enough", line: line)
+        }
+        try checkGradients(network, xs, ys, line: line)
+        XCTAssertEqual(network.productsSkippingZeros, products, line: line)
     }
 
     /// One or two samples through wide layers take the unpacked kernels: dot products of

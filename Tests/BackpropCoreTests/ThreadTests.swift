@@ -26,6 +26,8 @@ final class ThreadTests: XCTestCase {
             try network.setThreadCount(threads)
             XCTAssertEqual(network.threadCount, threads)
             for _ in 0 ..< 3 { try network.trainStep(inputs: x, targets: y, batch: batch, learningRate: 0.05) }
+            // z^2, ∂C/∂W^2, δ^1 and ∂C/∂W^1 of each of the three steps.
+            XCTAssertEqual(network.productsSkippingZeros, hiddenBiases.0 < 0 ? 12 : 0)
             return network.parameterArray().map(\.bitPattern)
         }
         let single = try train(threads: 1)
