@@ -75,4 +75,29 @@ public enum GEMMKernel: Sendable {
                                       accumulate: accumulate, bias: bias, c: c, ldc: ldc)
         }
     }
+
+    /// Floats per vector of the tile's accumulators.
+    var vectorWidth: Int { nr / 2 }
+
+    /// The sparse product's inner loop in this tile's instructions: see
+    /// `RegisterTile.combine(width:)`.
+    @inline(__always)
+    func combineRows(
+        width: Int, rows: Int, entries: UnsafeRawPointer, listStride: Int, counts: UnsafePointer<Int32>,
+        panel: UnsafePointer<Float>, panelWidth: Int, alpha: Float, accumulate: Bool, bias: UnsafePointer<Float>?,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        switch self {
+        #if canImport(BackpropKernelsAVX512)
+        case .avx512:
+            AVX512Tile.combineRows(width: width, rows: rows, entries: entries, listStride: listStride, counts: counts,
+                                   panel: panel, panelWidth: panelWidth, alpha: alpha, accumulate: accumulate, bias: bias,
+                                   c: c, ldc: ldc)
+        #endif
+        case .portable:
+            PortableTile.combineRows(width: width, rows: rows, entries: entries, listStride: listStride, counts: counts,
+                                     panel: panel, panelWidth: panelWidth, alpha: alpha, accumulate: accumulate, bias: bias,
+                                     c: c, ldc: ldc)
+        }
+    }
 }

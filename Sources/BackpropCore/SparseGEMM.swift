@@ -175,63 +175,22 @@ enum SparseGEMM {
             }
         }
 
-        /// Columns from a multiple of `blockWidth` on, a block at a time: its whole vectors
-        /// with `combine(vectors:)`, then any last floats singly.
+        /// Columns from a multiple of `blockWidth` on, a panel at a time: its whole vectors by
+        /// the register tile's `combineRows`, then any last floats singly.
         func combine(columns: Range<Int>) {
+            let kernel = GEMMKernel.selected
             var column = columns.lowerBound
             while column < columns.upperBound {
                 let width = min(blockWidth, columns.upperBound - column)
-                let block = b + column / blockWidth * blockWidth * depth
-                switch width / 16 {
-                case 4: combine(vectors: 4, block: block, column: column)
-                case 3: combine(vectors: 3, block: block, column: column)
-                case 2: combine(vectors: 2, block: block, column: column)
-                case 1: combine(vectors: 1, block: block, column: column)
-                default: break
-                }
-                let whole = width / 16 * 16
-                if whole < width { combineSingly(block: block + whole, columns: column + whole ..< column + width) }
+                let panel = b + column / blockWidth * blockWidth * depth
+                let whole = width / kernel.vectorWidth * kernel.vectorWidth
+                kernel.combineRows(
+                    width: whole, rows: rows, entries: UnsafeRawPointer(lists.entries), listStride: lists.stride,
+                    counts: lists.counts, panel: panel, panelWidth: blockWidth, alpha: alpha, accumulate: accumulate,
+                    bias: bias.map { $0 + column }, c: c + column, ldc: ldc)
+                if whole < width { combineSingly(block: panel + whole, columns: column + whole ..< column + width) }
                 column += width
             }
-        }
-
-        /// `vectors` (a literal, 1 to 4) vectors of columns of every row, from B's panel
-        /// `block` into C from `column`.
-        @inline(__always)
-        private func combine(vectors: Int, block: UnsafePointer<Float>, column: Int) {
-            typealias V = SIMD16<Float>
-            let width = MemoryLayout<V>.stride
-            let base = UnsafeRawPointer(block)
-            let rowBytes = blockWidth * MemoryLayout<Float>.stride
-            for row in 0 ..< rows {
-                var c0 = V(), c1 = V(), c2 = V(), c3 = V()
-                for entry in lists.list(row) {
-                    let s = V(repeating: entry.value)
-                    let source = base + Int(entry.index) * rowBytes
-                    c0.addProduct(s, source.loadUnaligned(as: V.self))
-                    if vectors > 1 { c1.addProduct(s, source.loadUnaligned(fromByteOffset: width, as: V.self)) }
-                    if vectors > 2 { c2.addProduct(s, source.loadUnaligned(fromByteOffset: 2 * width, as: V.self)) }
-                    if vectors > 3 { c3.addProduct(s, source.loadUnaligned(fromByteOffset: 3 * width, as: V.self)) }
-                }
-                let target = c + row * ldc + column
-                store(c0, at: target, column: column)
-                if vectors > 1 { store(c1, at: target + 16, column: column + 16) }
-                if vectors > 2 { store(c2, at: target + 32, column: column + 32) }
-                if vectors > 3 { store(c3, at: target + 48, column: column + 48) }
-            }
-        }
-
-        /// α · sum [+ C, or + the bias] into C at `column`, as the packed GEMM's tile stores it.
-        @inline(__always)
-        private func store(_ sum: SIMD16<Float>, at target: UnsafeMutablePointer<Float>, column: Int) {
-            typealias V = SIMD16<Float>
-            var result = sum * alpha
-            if accumulate {
-                result += UnsafeRawPointer(target).loadUnaligned(as: V.self)
-            } else if let bias {
-                result += UnsafeRawPointer(bias + column).loadUnaligned(as: V.self)
-            }
-            UnsafeMutableRawPointer(target).storeBytes(of: result, as: V.self)
         }
 
         /// The last columns of a panel (fewer than a vector), one float at a time.

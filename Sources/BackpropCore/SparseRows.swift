@@ -2,7 +2,8 @@
 /// `SparseGEMM`, gathered. Its memory is allocated once, with the network, so that
 /// gathering allocates nothing.
 struct SparseRows {
-    /// A(i, p) for p the column within the gathered block.
+    /// A(i, p) for p the column within the gathered block. The register tiles' sparse loop
+    /// reads it as 8 raw bytes, in this order (`RegisterTile.combine(width:)`).
     struct Entry {
         let index: Int32
         let value: Float
@@ -46,11 +47,12 @@ struct SparseRows {
         Memory.free(scratch)
     }
 
-    /// The gathered block, valid until the next `gather`.
+    /// The gathered block, valid until the next `gather`: row i's list is counts[i] entries
+    /// from entries + i · stride.
     struct Block {
-        fileprivate let entries: UnsafePointer<Entry>
-        fileprivate let counts: UnsafePointer<Int32>
-        fileprivate let stride: Int
+        let entries: UnsafePointer<Entry>
+        let counts: UnsafePointer<Int32>
+        let stride: Int
         /// Nonzero entries in all rows.
         let count: Int
 

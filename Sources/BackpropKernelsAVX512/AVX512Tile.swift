@@ -20,4 +20,15 @@ public enum AVX512Tile: RegisterTile {
         multiply(leftHalf: leftHalf, k: k, a: a, rowStep: rowStep, kStep: kStep, b: b, alpha: alpha,
                  accumulate: accumulate, bias: bias, c: c, ldc: ldc)
     }
+
+    /// `RegisterTile.combine(width:)`, the sparse product's inner loop, compiled here.
+    @inline(never)
+    public static func combineRows(
+        width: Int, rows: Int, entries: UnsafeRawPointer, listStride: Int, counts: UnsafePointer<Int32>,
+        panel: UnsafePointer<Float>, panelWidth: Int, alpha: Float, accumulate: Bool, bias: UnsafePointer<Float>?,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        combine(width: width, rows: rows, entries: entries, listStride: listStride, counts: counts, panel: panel,
+                panelWidth: panelWidth, alpha: alpha, accumulate: accumulate, bias: bias, c: c, ldc: ldc)
+    }
 }
