@@ -43,8 +43,9 @@ enum SparseGEMM {
     }
 
     private static let isEnabled = getenv("BACKPROP_SPARSE").map { String(cString: $0) } != "off"
-    /// Columns of C per pass over a row's list: four vectors, whose independent chains of
-    /// multiply-adds hide the multiply-add latency.
+    /// Columns of B's packed panels: four AVX-512 vectors, combined in one pass over a
+    /// row's list, whose independent chains of multiply-adds hide the multiply-add latency
+    /// (the portable tile's 8-float vectors take two passes).
     static let blockWidth = 4 * 16
 
     /// C = α A B, then the epilogue (C starts from its bias row, if any, as in the packed
@@ -104,7 +105,7 @@ enum SparseGEMM {
     /// Memory for the gathered A and for B's panels, allocated once per network.
     struct Workspace {
         let rows: SparseRows
-        /// Up to kc × `packedWidth` floats of B.
+        /// Up to kc rows of B, of up to nc columns rounded up to whole panels.
         private let packedB: UnsafeMutablePointer<Float>
 
         /// For a B of up to `maxColumns` columns.
