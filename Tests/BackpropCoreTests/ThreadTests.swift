@@ -4,8 +4,8 @@ import BackpropCore
 final class ThreadTests: XCTestCase {
     /// Products big enough to be split across threads give bit-identical training for
     /// 1, 2 and 3 threads (each element of C is computed by one thread in one order).
-    /// With negative hidden biases, most units are off and the products with δ skip its
-    /// zeros (`SparseGEMM`), split the same way.
+    /// With negative hidden biases, most units are off and the products with the hidden
+    /// a^l and δ^l skip their zeros (`SparseGEMM`), split the same way.
     func testTrainingIsBitIdenticalForAnyThreadCount() throws {
         try checkTrainingIsBitIdenticalForAnyThreadCount(batch: 64, hiddenBiases: (0, 0))
         try checkTrainingIsBitIdenticalForAnyThreadCount(batch: 256, hiddenBiases: (-1, -0.2))
