@@ -136,6 +136,8 @@ typedef struct bp_network bp_network;   /* opaque handle */
 #define BP_LEAKY_RELU  3  /* z if z > 0, else 0.01 z */
 #define BP_LINEAR      4  /* z */
 #define BP_SOFTMAX     5  /* e^z_j / Σ_k e^z_k; output layer only */
+#define BP_GELU        6  /* z Φ(z) = ½ z (1 + erf(z / √2)), the exact (erf) form, PyTorch's default */
+#define BP_SILU        7  /* z / (1 + e^-z), also called swish */
 
 /* Loss functions C (int32_t values). Reported losses are means over the batch. */
 #define BP_LOSS_MSE            0  /* C = ½ ‖a^L − y‖², so C'(a^L) = a^L − y; with a softmax output,

@@ -29,7 +29,7 @@ public func bp_create(
         for index in 0 ..< count - 1 {
             sigmas.append(try Activation(code: activationPointer[index], argument: "activations[\(index)]"))
         }
-        let network = try Network(layerSizes: sizes, activations: sigmas, loss: try Loss(code: loss), seed: seed)
+        let network = try Network(layerSizes: sizes, activations: sigmas, loss: try Loss(code: loss, argument: "loss"), seed: seed)
         out.pointee = Handle.make(network)
     }
 }

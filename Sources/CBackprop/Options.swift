@@ -6,8 +6,8 @@ public func bp_set_option(_ net: OpaquePointer?, _ key: Int32, _ value: Double) 
     entryPoint {
         let network = try Handle.network(net)
         var options = network.trainingOptions
-        if key == BP_OPTION_OPTIMIZER {
-            options.optimizer = try optimizer(code: value)
+        if key == TrainingOptions.optimizerKey {
+            options.optimizer = try optimizer(value)
         } else {
             options[try hyperparameter(key: key)] = value
         }
@@ -21,39 +21,27 @@ public func bp_get_option(_ net: OpaquePointer?, _ key: Int32, _ value: UnsafeMu
         let network = try Handle.network(net)
         let value = try required(value, "value")
         let options = network.trainingOptions
-        if key == BP_OPTION_OPTIMIZER {
-            value.pointee = Double(optimizerCodes.firstIndex(of: options.optimizer) ?? 0)
+        if key == TrainingOptions.optimizerKey {
+            value.pointee = Double(options.optimizer.code)
         } else {
             value.pointee = options[try hyperparameter(key: key)]
         }
     }
 }
 
-/// Indexed by the BP_OPTIMIZER_* values.
-private let optimizerCodes: [Optimizer] = [.sgd, .momentum, .nesterov, .adam, .adamW, .rprop]
-
-private func optimizer(code: Double) throws(Failure) -> Optimizer {
-    guard let index = Int(exactly: code), optimizerCodes.indices.contains(index) else {
-        throw Failure(BP_ERROR_UNKNOWN_ENUM,
-            "the optimizer is \(code); expected BP_OPTIMIZER_SGD (0), _MOMENTUM (1), _NESTEROV (2), _ADAM (3), _ADAMW (4) or _RPROP (5)")
+/// The optimizer whose BP_OPTIMIZER_* value is `value` (a double, as every option is).
+private func optimizer(_ value: Double) throws(Failure) -> Optimizer {
+    guard let code = Int32(exactly: value), let optimizer = Optimizer(rawValue: code) else {
+        throw Failure(BP_ERROR_UNKNOWN_ENUM, "the optimizer is \(value); expected \(Optimizer.constantList)")
     }
-    return optimizerCodes[index]
+    return optimizer
 }
 
 private func hyperparameter(key: Int32) throws(Failure) -> TrainingOptions.Hyperparameter {
-    switch key {
-    case BP_OPTION_MOMENTUM: return .momentum
-    case BP_OPTION_BETA1: return .beta1
-    case BP_OPTION_BETA2: return .beta2
-    case BP_OPTION_EPSILON: return .epsilon
-    case BP_OPTION_WEIGHT_DECAY: return .weightDecay
-    case BP_OPTION_CLIP_NORM: return .clipNorm
-    case BP_OPTION_RPROP_INCREASE: return .rpropIncrease
-    case BP_OPTION_RPROP_DECREASE: return .rpropDecrease
-    case BP_OPTION_RPROP_MIN_STEP: return .rpropMinStep
-    case BP_OPTION_RPROP_MAX_STEP: return .rpropMaxStep
-    case BP_OPTION_RPROP_INITIAL_STEP: return .rpropInitialStep
-    default:
-        throw Failure(BP_ERROR_UNKNOWN_ENUM, "option key \(key) is unknown; expected a BP_OPTION_* value (1 to 12)")
+    guard let hyperparameter = TrainingOptions.Hyperparameter(rawValue: key) else {
+        let keys = TrainingOptions.Hyperparameter.allCases.map(\.rawValue) + [TrainingOptions.optimizerKey]
+        throw Failure(BP_ERROR_UNKNOWN_ENUM,
+            "option key \(key) is unknown; expected a BP_OPTION_* value (\(keys.min() ?? 0) to \(keys.max() ?? 0))")
     }
+    return hyperparameter
 }

@@ -55,16 +55,12 @@ enum OutputKind: Equatable {
         }
     }
 
-    /// The class predicted from one sample's outputs; nil for regression. Ties go to the
-    /// lower class, as in the library's accuracy.
+    /// The class predicted from one sample's outputs by the library's rule
+    /// (`ClassifierRule`, the one its accuracy uses); nil for regression.
     func predictedClass(_ outputs: ArraySlice<Float>) -> Int? {
-        switch self {
-        case .regression: return nil
-        case .binary: return outputs[outputs.startIndex] >= 0.5 ? 1 : 0
-        case .classes:
-            var best = outputs.startIndex
-            for index in outputs.indices where outputs[index] > outputs[best] { best = index }
-            return best - outputs.startIndex
+        if case .regression = self { return nil }
+        return outputs.withUnsafeBufferPointer { row in
+            row.baseAddress.map { ClassifierRule.predictedClass($0, width: row.count) } ?? 0
         }
     }
 }
@@ -88,6 +84,6 @@ extension Network {
 
     /// "relu,softmax", as `--activations` takes it.
     var activationList: String {
-        activations.map(Activation.names.name).joined(separator: ",")
+        activations.map(\.name).joined(separator: ",")
     }
 }

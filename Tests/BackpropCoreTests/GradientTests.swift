@@ -4,7 +4,7 @@ import BackpropCore
 /// The library's gradients against the float64 reference of the seed's equations, for
 /// every activation × loss combination the library accepts.
 final class GradientTests: XCTestCase {
-    static let hiddenActivations: [Activation] = [.sigmoid, .tanh, .relu, .leakyRelu, .linear]
+    static let hiddenActivations: [Activation] = [.sigmoid, .tanh, .relu, .leakyRelu, .linear, .gelu, .silu]
 
     static var combinations: [(output: Activation, loss: Loss)] {
         Activation.allCases.map { ($0, Loss.meanSquaredError) } + [(.sigmoid, .crossEntropy), (.softmax, .crossEntropy)]

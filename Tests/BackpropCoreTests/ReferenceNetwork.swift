@@ -35,6 +35,8 @@ struct ReferenceNetwork {
         case .relu: return z.map { max($0, 0) }
         case .leakyRelu: return z.map { $0 > 0 ? $0 : 0.01 * $0 }
         case .linear: return z
+        case .gelu: return z.map { $0 * Self.normalCDF($0) }
+        case .silu: return z.map { $0 / (1 + exp(-$0)) }
         case .softmax:
             let m = z.max()!
             let e = z.map { exp($0 - m) }
@@ -51,11 +53,16 @@ struct ReferenceNetwork {
         case .relu: return z.map { $0 > 0 ? 1 : 0 }
         case .leakyRelu: return z.map { $0 > 0 ? 1 : 0.01 }
         case .linear: return z.map { _ in 1 }
+        case .gelu: return z.map { Self.normalCDF($0) + $0 * exp(-$0 * $0 / 2) / (2 * Double.pi).squareRoot() }
+        case .silu: return z.map { let s = 1 / (1 + exp(-$0)); return s * (1 + $0 * (1 - s)) }
         case .softmax: fatalError("softmax has no elementwise derivative")
         }
     }
 
     /// z^l and a^l for l = 0…L (z^0 unused, a^0 = x).
+    /// Φ(z) = ½ erfc(−z/√2), from libm.
+    static func normalCDF(_ z: Double) -> Double { erfc(-z / 2.0.squareRoot()) / 2 }
+
     func forward(_ x: [Double]) -> (z: [[Double]], a: [[Double]]) {
         var zs: [[Double]] = [[]]
         var activationsOut: [[Double]] = [x]

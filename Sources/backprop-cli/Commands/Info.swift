@@ -22,7 +22,7 @@ enum Info: Command {
         print("file         \(path) (\(Format.size(size))\(size >= 1024 ? ", \(size) bytes" : ""))")
         print("layers       \(network.layerList)")
         print("activations  \(network.activationList)")
-        print("loss         \(Loss.names.name(of: network.loss))")
+        print("loss         \(network.loss.name)")
         print("outputs      \(describe(OutputKind(network)))")
         print("parameters   \(network.parameterCount)")
         print("optimizer    \(describe(network.trainingOptions))")
@@ -38,7 +38,7 @@ enum Info: Command {
 
     /// "adam: beta1 0.9, beta2 0.999, epsilon 1e-08, weight-decay 0, clip-norm 0"
     private static func describe(_ options: TrainingOptions) -> String {
-        let settings = options.optimizer.hyperparameters.map { "\($0.flag) \(Format.plain(options[$0]))" }
-        return Optimizer.names.name(of: options.optimizer) + ": " + settings.joined(separator: ", ")
+        let settings = options.optimizer.properties.hyperparameters.map { "\($0.name) \(Format.plain(options[$0]))" }
+        return options.optimizer.name + ": " + settings.joined(separator: ", ")
     }
 }

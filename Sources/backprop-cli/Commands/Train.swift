@@ -22,10 +22,10 @@ enum Train: Command {
                                  and the output size from the labels (one unit per class from 0
                                  to the largest label with cross-entropy, one unit with mse)
           --activations A1,...   one per layer after the input, each one of
-                                 \(Activation.names.list)
+                                 \(Activation.names)
                                  (default: relu hidden layers; a softmax output for classes,
                                  sigmoid for one cross-entropy unit, linear for one mse unit)
-          --loss NAME            \(Loss.names.list) (default cross-entropy)
+          --loss NAME            \(Loss.names) (default cross-entropy)
           --seed N               seeds the weights, the validation split and the shuffling
                                  (default \(FitOptions().seed)); the same seed gives the same model file
 
@@ -36,7 +36,7 @@ enum Train: Command {
           --epochs N             passes over the training data (default \(FitOptions().epochs))
           --batch N              samples per step (default \(FitOptions().batchSize))
           --lr F                 the learning rate (default \(FitOptions().learningRate); rprop ignores it)
-          --optimizer NAME       \(Optimizer.names.list) (default sgd)
+          --optimizer NAME       \(Optimizer.names) (default sgd)
           --momentum F           momentum and nesterov's μ (default \(TrainingOptions().momentum))
           --beta1 F, --beta2 F, --epsilon F
                                  adam and adamw's β1, β2 and ε (default \(TrainingOptions().beta1), \(TrainingOptions().beta2), \(TrainingOptions().epsilon))
@@ -143,8 +143,8 @@ enum Train: Command {
     private static func describe(_ network: Network, _ flags: TrainFlags) -> String {
         let optimizer = flags.training.optimizer
         let learningRate = optimizer == .rprop ? "" : " with learning rate \(Format.plain(flags.fit.learningRate))"
-        return "\(network.layerList) \(network.activationList) \(Loss.names.name(of: network.loss)), "
-            + "\(Optimizer.names.name(of: optimizer))\(learningRate)"
+        return "\(network.layerList) \(network.activationList) \(network.loss.name), "
+            + "\(optimizer.name)\(learningRate)"
     }
 
     private static func fit(

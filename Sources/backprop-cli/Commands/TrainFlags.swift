@@ -25,14 +25,14 @@ struct TrainFlags {
     static let valued: Set<String> = Set([
         "out", "layers", "hidden", "activations", "loss", "seed", "epochs", "batch", "lr", "optimizer",
         "validation-split", "patience", "min-delta", "target-loss",
-    ] + TrainingOptions.Hyperparameter.allCases.map(\.flag))
+    ] + TrainingOptions.Hyperparameter.allCases.map(\.name))
     static let switches: Set<String> = ["no-shuffle", "quiet"]
 
     init(_ arguments: Arguments) throws(CLIError) {
         out = try arguments.requiredString("out")
         architecture = try Self.architecture(arguments)
-        activations = try arguments.list("activations", Activation.names.value)
-        loss = try arguments.string("loss").map(Loss.names.value) ?? .crossEntropy
+        activations = try arguments.list("activations", Activation.named)
+        loss = try arguments.string("loss").map(Loss.named) ?? .crossEntropy
         seed = try arguments.unsignedInteger("seed") ?? FitOptions().seed
         fit = try Self.fitOptions(arguments, seed: seed)
         training = try Self.trainingOptions(arguments)
@@ -78,12 +78,12 @@ struct TrainFlags {
     /// `--momentum 0.9` without `--optimizer momentum` would otherwise do nothing, silently.
     private static func trainingOptions(_ arguments: Arguments) throws(CLIError) -> TrainingOptions {
         var options = TrainingOptions()
-        options.optimizer = try arguments.string("optimizer").map(Optimizer.names.value) ?? options.optimizer
+        options.optimizer = try arguments.string("optimizer").map(Optimizer.named) ?? options.optimizer
         for parameter in TrainingOptions.Hyperparameter.allCases {
-            guard let value = try arguments.number(parameter.flag) else { continue }
-            guard options.optimizer.hyperparameters.contains(parameter) else {
-                let users = Optimizer.allCases.filter { $0.hyperparameters.contains(parameter) }.map(Optimizer.names.name)
-                throw .usage("--\(parameter.flag) has no effect on the \(Optimizer.names.name(of: options.optimizer)) optimizer; it is used by \(users.joined(separator: ", ")) (choose one with --optimizer)")
+            guard let value = try arguments.number(parameter.name) else { continue }
+            guard options.optimizer.properties.hyperparameters.contains(parameter) else {
+                let users = Optimizer.allCases.filter { $0.properties.hyperparameters.contains(parameter) }.map(\.name)
+                throw .usage("--\(parameter.name) has no effect on the \(options.optimizer.name) optimizer; it is used by \(users.joined(separator: ", ")) (choose one with --optimizer)")
             }
             options[parameter] = value
         }

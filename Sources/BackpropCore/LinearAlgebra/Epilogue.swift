@@ -1,7 +1,7 @@
 /// What a product does to C beyond α A B, fused into the GEMM so that C is not walked
 /// again for it: start from a bias row (z^l = W^l a^(l-1) + b^l), and once an element's
-/// sum is complete, apply an activation (a^l = σ(z^l)) or multiply by the derivative of
-/// one (δ^l = (W^(l+1))^T δ^(l+1) ⊙ σ'(z^l)). Finishing runs on each tile while it is
+/// sum is complete, apply an activation (a^l = σ(z^l), in place or beside z^l when σ'
+/// will read z^l) or multiply by the derivative of one (δ^l = (W^(l+1))^T δ^(l+1) ⊙ σ'(z^l)). Finishing runs on each tile while it is
 /// still in L1, so it costs no memory traffic of its own.
 ///
 /// Its pointers are relative to C's origin; `moved` shifts them along with C.
@@ -14,8 +14,11 @@ struct Epilogue {
         case none
         /// C ← σ(C), for an elementwise σ.
         case activation(Activation)
-        /// C ← C ⊙ σ'(z), with σ' taken from a = σ(z), a matrix laid out like C.
-        case derivative(Activation, a: UnsafePointer<Float>)
+        /// A ← σ(C), C kept, for an elementwise σ; A is a matrix laid out like C.
+        case activationBeside(Activation, a: UnsafeMutablePointer<Float>)
+        /// C ← C ⊙ σ'(z), with σ' taken from what it reads (a = σ(z) or z: `operand`, a
+        /// matrix laid out like C).
+        case derivative(Activation, operand: UnsafePointer<Float>)
     }
 
     static var none: Epilogue { Epilogue(bias: nil, finish: .none) }
@@ -26,8 +29,10 @@ struct Epilogue {
         switch self.finish {
         case .none, .activation:
             finish = self.finish
-        case .derivative(let sigma, let a):
-            finish = .derivative(sigma, a: a + row * ldc + column)
+        case .activationBeside(let sigma, let a):
+            finish = .activationBeside(sigma, a: a + row * ldc + column)
+        case .derivative(let sigma, let operand):
+            finish = .derivative(sigma, operand: operand + row * ldc + column)
         }
         return Epilogue(bias: bias.map { $0 + column }, finish: finish)
     }
@@ -40,8 +45,10 @@ struct Epilogue {
             return
         case .activation(let sigma):
             for row in 0 ..< rows { sigma.apply(z: c + row * ldc, a: c + row * ldc, rows: 1, width: width) }
-        case .derivative(let sigma, let a):
-            for row in 0 ..< rows { sigma.multiplyByDerivative(c + row * ldc, a: a + row * ldc, count: width) }
+        case .activationBeside(let sigma, let a):
+            for row in 0 ..< rows { sigma.apply(z: c + row * ldc, a: a + row * ldc, rows: 1, width: width) }
+        case .derivative(let sigma, let operand):
+            for row in 0 ..< rows { sigma.multiplyByDerivative(c + row * ldc, operand: operand + row * ldc, count: width) }
         }
     }
 }

@@ -4,13 +4,24 @@ import Glibc
 import Musl
 #endif
 
-/// The cost C of one sample; a batch's loss is the mean of its samples' costs.
-public enum Loss: Sendable, CaseIterable, Equatable {
+/// The cost C of one sample; a batch's loss is the mean of its samples' costs. The raw
+/// value is the loss's C code (`BP_LOSS_*` in include/backprop.h).
+public enum Loss: Int32, PublicCode {
     /// C = ½ ‖a^L − y‖², so C'(a^L) = a^L − y.
-    case meanSquaredError
+    case meanSquaredError = 0
     /// With a softmax output C = −Σ_j y_j ln a_j; with a sigmoid output (binary, per unit)
     /// C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]. Either way δ^L = a^L − y.
-    case crossEntropy
+    case crossEntropy = 1
+
+    public static let kind = "loss"
+    public static let constantPrefix = "BP_LOSS_"
+
+    public var name: String {
+        switch self {
+        case .meanSquaredError: return "mse"
+        case .crossEntropy: return "cross-entropy"
+        }
+    }
 
     /// Whether this loss can follow an output layer with `activation`. Cross-entropy is
     /// defined on probabilities, and its fused δ^L = a^L − y holds only for softmax and
@@ -53,15 +64,26 @@ public enum Loss: Sendable, CaseIterable, Equatable {
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
         width: Int, activation: Activation, delta: UnsafeMutablePointer<Float>
     ) -> Double {
-        for j in 0 ..< width { delta[j] = a[j] - y[j] }
-        if self == .meanSquaredError {
-            if activation.isElementwise {
-                activation.multiplyByDerivative(delta, a: a, count: width)
-            } else {
-                Self.softmaxJacobianProduct(delta, a: a, width: width)
+        if self == .meanSquaredError && !activation.isElementwise {
+            for j in 0 ..< width { delta[j] = a[j] - y[j] }
+            Self.softmaxJacobianProduct(delta, a: a, width: width)
+        } else {
+            let operand = activation.derivativeReads == .output ? a : z
+            VectorMath.map(a, y, operand, into: delta, count: width) {
+                outputError(a: $0, y: $1, operand: $2, activation: activation)
             }
         }
         return sampleCost(z: z, a: a, y: y, width: width, activation: activation)
+    }
+
+    /// δ^L = C'(a^L) ⊙ σ'(z^L) for sixteen outputs of an elementwise output layer, from
+    /// a^L, y and what σ' reads (`Activation.derivativeReads`): for the mean squared error
+    /// (a^L − y) ⊙ σ'(z^L); for cross-entropy the fused a^L − y. The batch path and the tiny
+    /// network's step both compute δ^L here.
+    @inline(__always)
+    func outputError(a: VectorMath.V, y: VectorMath.V, operand: VectorMath.V, activation: Activation) -> VectorMath.V {
+        let error = a - y
+        return self == .meanSquaredError ? activation.derivativeProduct(error, operand: operand) : error
     }
 
     /// The cost C of one sample.

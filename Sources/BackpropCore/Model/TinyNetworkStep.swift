@@ -23,7 +23,8 @@ final class TinyNetworkStep {
 
     private let layers: UnsafeMutableBufferPointer<Layer>
     private let loss: Loss
-    /// a^0 … a^L, then z^L, y and δ^1 … δ^L, one vector each.
+    /// a^0 … a^L, then z^1 … z^L, y and δ^1 … δ^L, one vector each. Only the z^l that
+    /// are read are written: z^L for the cost, and those of layers whose σ' reads z.
     private let slots: UnsafeMutablePointer<Float>
     /// Column k of every W^l, one vector each, and the columns of the next θ.
     private var columns: UnsafeMutablePointer<Float>
@@ -38,7 +39,7 @@ final class TinyNetworkStep {
         guard let first = layers.first, first.inputWidth <= Self.maxWidth,
               layers.allSatisfy({ $0.width <= Self.maxWidth && $0.activation.isElementwise })
         else { return nil }
-        let slotFloats = (2 * layers.count + 3) * V.scalarCount
+        let slotFloats = (3 * layers.count + 2) * V.scalarCount
         let columnFloats = layers.reduce(0) { $0 + $1.inputWidth } * V.scalarCount
         let floats = slotFloats + 2 * columnFloats
         guard let copy = try? Memory.allocate(Layer.self, count: layers.count, for: "the layers") else { return nil }
@@ -62,10 +63,17 @@ final class TinyNetworkStep {
 
     private var top: Layer { layers[layers.count - 1] }
     private func a(_ l: Int) -> UnsafeMutablePointer<Float> { slots + l * V.scalarCount }
-    private var z: UnsafeMutablePointer<Float> { a(layers.count + 1) }
-    private var y: UnsafeMutablePointer<Float> { a(layers.count + 2) }
+    /// z of layers[l], i.e. z^(l+1).
+    private func z(_ l: Int) -> UnsafeMutablePointer<Float> { a(layers.count + 1 + l) }
+    private var y: UnsafeMutablePointer<Float> { a(2 * layers.count + 1) }
     /// δ of layers[l], i.e. δ^(l+1).
-    private func delta(_ l: Int) -> UnsafeMutablePointer<Float> { a(layers.count + 3 + l) }
+    private func delta(_ l: Int) -> UnsafeMutablePointer<Float> { a(2 * layers.count + 2 + l) }
+
+    /// What σ' of layers[l] reads: a^(l+1) or z^(l+1).
+    @inline(__always)
+    private func derivativeOperand(_ l: Int) -> V {
+        layers[l].activation.derivativeReads == .output ? load(a(l + 1)) : load(z(l))
+    }
 
     @inline(__always)
     private func load(_ floats: UnsafePointer<Float>) -> V { UnsafeRawPointer(floats).loadUnaligned(as: V.self) }
@@ -149,7 +157,8 @@ final class TinyNetworkStep {
         }
     }
 
-    /// z^l = W^l a^(l-1) + b^l, a^l = σ(z^l); z^L is kept for the cost.
+    /// z^l = W^l a^(l-1) + b^l, a^l = σ(z^l); z^L is kept for the cost, and z^l wherever
+    /// σ' reads it.
     private func propagateForward(_ theta: UnsafePointer<Float>) {
         var column = UnsafePointer(columns)
         for l in 0 ..< layers.count {
@@ -167,7 +176,7 @@ final class TinyNetworkStep {
                 column += V.scalarCount
             }
             let weighted = load(theta + layer.biasOffset) + (even + odd)
-            if l == layers.count - 1 { store(weighted, z) }
+            if l == layers.count - 1 || layer.activation.derivativeReads == .weightedInput { store(weighted, z(l)) }
             store(lanes(layer.activation.elementwise(weighted), below: layer.width), a(l + 1))
         }
     }
@@ -176,9 +185,9 @@ final class TinyNetworkStep {
     /// returns the cost.
     private func propagateBackward(_ theta: UnsafePointer<Float>) -> Float {
         let output = a(layers.count)
-        var error = load(output) - load(y)
-        if loss == .meanSquaredError { error = top.activation.derivativeProduct(error, a: load(output)) }
-        let cost = loss.sampleCost(z: z, a: output, y: y, width: top.width, activation: top.activation)
+        var error = loss.outputError(a: load(output), y: load(y), operand: derivativeOperand(layers.count - 1),
+                                     activation: top.activation)
+        let cost = loss.sampleCost(z: z(layers.count - 1), a: output, y: y, width: top.width, activation: top.activation)
         for l in stride(from: layers.count - 1, through: 1, by: -1) {
             let layer = layers[l]
             store(error, delta(l))
@@ -188,7 +197,7 @@ final class TinyNetworkStep {
                 backpropagated.addProduct(V(repeating: delta(l)[j]), load(row))
                 row += layer.inputWidth
             }
-            let product = layers[l - 1].activation.derivativeProduct(backpropagated, a: load(a(l)))
+            let product = layers[l - 1].activation.derivativeProduct(backpropagated, operand: derivativeOperand(l - 1))
             error = lanes(product, below: layer.inputWidth)
         }
         store(error, delta(0))

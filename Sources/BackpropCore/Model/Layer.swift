@@ -11,14 +11,13 @@ struct Layer {
     var weightCount: Int { width * inputWidth }
     var parameterEnd: Int { biasOffset + width }
 
-    /// Glorot/Xavier uniform for saturating and linear units, He uniform for rectifiers:
-    /// the half-width r of the uniform range [-r, r) the initial weights are drawn from.
+    /// The half-width r of the uniform range [-r, r) the initial weights are drawn from:
+    /// Glorot/Xavier uniform √(6 / (n_(l-1) + n_l)) or He uniform √(6 / n_(l-1)), as the
+    /// activation asks (`Activation.weightScale`).
     var initialWeightLimit: Double {
-        switch activation {
-        case .relu, .leakyRelu:
-            return (6.0 / Double(inputWidth)).squareRoot()
-        case .sigmoid, .tanh, .linear, .softmax:
-            return (6.0 / Double(inputWidth + width)).squareRoot()
+        switch activation.weightScale {
+        case .he: return (6.0 / Double(inputWidth)).squareRoot()
+        case .glorot: return (6.0 / Double(inputWidth + width)).squareRoot()
         }
     }
 }

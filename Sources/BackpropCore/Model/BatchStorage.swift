@@ -1,21 +1,25 @@
 /// The per-batch memory of a network: a^0 … a^L (a^0 holds `forward`'s copy of the
 /// inputs, since the library keeps no caller pointer past a call, or `fit`'s gathered
-/// batch; a training step reads its caller's inputs in place), z^L for the loss, and two
-/// δ buffers used in turn
-/// while walking down the layers. Sized for `capacity` samples and only ever grown, so a
-/// steady-state training step allocates nothing.
+/// batch; a training step reads its caller's inputs in place), z^L for the loss, z^l of
+/// the hidden layers whose σ' reads z (`Activation.derivativeReads`), and two δ buffers
+/// used in turn while walking down the layers. Sized for `capacity` samples and only ever
+/// grown, so a steady-state training step allocates nothing.
 struct BatchStorage {
     let capacity: Int
     let activations: [UnsafeMutablePointer<Float>]
     let outputZ: UnsafeMutablePointer<Float>
+    /// z of layers[index] for the hidden layers whose σ' reads it, nil for the others.
+    let hiddenZ: [UnsafeMutablePointer<Float>?]
     let deltas: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
 
-    init(layerSizes: [Int], capacity: Int) throws(BackpropError) {
+    init(layerSizes: [Int], activations sigmas: [Activation], capacity: Int) throws(BackpropError) {
         let deltaWidth = layerSizes.dropFirst().max() ?? 1
+        let keepsZ = sigmas.dropLast().map { $0.derivativeReads == .weightedInput }
         var sizes = layerSizes
         sizes.append(layerSizes[layerSizes.count - 1])
         sizes.append(deltaWidth)
         sizes.append(deltaWidth)
+        for (index, keeps) in keepsZ.enumerated() where keeps { sizes.append(layerSizes[index + 1]) }
         let (floats, overflow) = sizes.reduce(0, +).multipliedReportingOverflow(by: capacity)
         guard !overflow else {
             throw BackpropError(.sizeOverflow, "a batch of \(capacity) samples does not fit in memory")
@@ -39,6 +43,16 @@ struct BatchStorage {
         activations = Array(buffers[0 ..< layerSizes.count])
         outputZ = buffers[layerSizes.count]
         deltas = (buffers[layerSizes.count + 1], buffers[layerSizes.count + 2])
+        var kept = buffers[(layerSizes.count + 3)...].makeIterator()
+        hiddenZ = keepsZ.map { $0 ? kept.next() : nil }
+    }
+
+    /// What σ' of layers[index] reads for the backward pass: a^l, or z^l when the
+    /// activation asks for it (kept for such layers only).
+    func derivativeOperand(of index: Int, activation: Activation) -> UnsafePointer<Float> {
+        guard activation.derivativeReads == .weightedInput else { return UnsafePointer(activations[index + 1]) }
+        guard index < hiddenZ.count, let z = hiddenZ[index] else { return UnsafePointer(outputZ) }  // the output layer's
+        return UnsafePointer(z)
     }
 
     func free() {
@@ -46,5 +60,6 @@ struct BatchStorage {
         Memory.free(outputZ)
         Memory.free(deltas.0)
         Memory.free(deltas.1)
+        hiddenZ.forEach { $0.map(Memory.free) }
     }
 }

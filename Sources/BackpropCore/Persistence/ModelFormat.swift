@@ -17,7 +17,7 @@ enum ModelFormat {
     static func encodedSize(of network: Network) -> Int {
         let layers = network.layerSizes.count
         let floats = network.gradientState == .none ? network.parameterCount : 2 * network.parameterCount
-        let optimizer = 4 + 4 + 12 * hyperparameters.count + 8 + 4 + 4 * network.optimizerState.arrays.count * network.parameterCount
+        let optimizer = 4 + 4 + 12 * optionKeys.count + 8 + 4 + 4 * network.optimizerState.arrays.count * network.parameterCount
         return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + optimizer + 4
     }
 
@@ -27,10 +27,10 @@ enum ModelFormat {
         var writer = ByteWriter(base: base)
         writer.bytes(magic)
         writer.u32(version)
-        writer.u32(code(of: network.loss))
+        writer.u32(UInt32(network.loss.rawValue))
         writer.u32(UInt32(network.layerSizes.count))
         network.layerSizes.forEach { writer.u64(UInt64($0)) }
-        network.activations.forEach { writer.u32(code(of: $0)) }
+        network.activations.forEach { writer.u32(UInt32($0.rawValue)) }
         writer.u32(code(of: network.gradientState))
         writer.u64(UInt64(network.parameterCount))
         writer.floats(network.parameters, count: network.parameterCount)
@@ -39,10 +39,10 @@ enum ModelFormat {
         }
         let options = network.trainingOptions
         let state = network.optimizerState
-        writer.u32(UInt32(optimizers.firstIndex(of: options.optimizer) ?? 0))
-        writer.u32(UInt32(hyperparameters.count))
-        for (key, hyperparameter) in hyperparameters.enumerated() {
-            writer.u32(UInt32(key))
+        writer.u32(UInt32(options.optimizer.rawValue))
+        writer.u32(UInt32(optionKeys.count))
+        for (key, hyperparameter) in optionKeys {
+            writer.u32(key)
             writer.u64(options[hyperparameter].bitPattern)
         }
         writer.u64(UInt64(state.step))
@@ -108,7 +108,7 @@ enum ModelFormat {
         for (array, start) in zip(optimizerState.arrays, stateArrays) {
             reader.copyFloats(at: start, count: expectedCount, into: array)
         }
-        guard optimizerState.isPlausible(for: options) else {
+        guard optimizerState.isPlausible() else {
             throw corrupt("the \(options.optimizer) optimizer's state holds impossible values")
         }
         network.restore(options: options, state: optimizerState)
@@ -122,19 +122,21 @@ enum ModelFormat {
     {
         var options = TrainingOptions()
         let optimizerCode = try reader.u32()
-        guard optimizerCode < optimizers.count else {
-            throw corrupt("the optimizer code is \(optimizerCode); expected 0 to \(optimizers.count - 1)")
+        guard let optimizer = Optimizer(code: optimizerCode) else {
+            throw corrupt("the optimizer code is \(optimizerCode); expected one of \(codeList(Optimizer.self))")
         }
-        options.optimizer = optimizers[Int(optimizerCode)]
+        options.optimizer = optimizer
         let keyCount = try reader.u32()
-        guard keyCount <= UInt32(hyperparameters.count) else {
-            throw corrupt("the file lists \(keyCount) optimizer options; this version knows \(hyperparameters.count)")
+        guard keyCount <= UInt32(optionKeys.count) else {
+            throw corrupt("the file lists \(keyCount) optimizer options; this version knows \(optionKeys.count)")
         }
         for _ in 0 ..< keyCount {
             let key = try reader.u32()
             let value = Double(bitPattern: try reader.u64())
-            guard key < UInt32(hyperparameters.count) else { throw corrupt("unknown optimizer option \(key)") }
-            options[hyperparameters[Int(key)]] = value
+            guard let option = optionKeys.first(where: { $0.key == key })?.option else {
+                throw corrupt("unknown optimizer option \(key)")
+            }
+            options[option] = value
         }
         do {
             try options.validate()
@@ -143,12 +145,12 @@ enum ModelFormat {
         }
         let step = try reader.u64()
         guard step <= UInt64(Int.max) else { throw corrupt("the optimizer step count \(step) is impossible") }
-        // A step count with no Adam to use it is impossible too.
-        guard step == 0 || options.optimizer == .adam || options.optimizer == .adamW else {
+        // A step count with no optimizer to use it is impossible too.
+        guard step == 0 || options.optimizer.properties.countsSteps else {
             throw corrupt("a \(options.optimizer) optimizer has a step count of \(step)")
         }
         let arrayCount = Int(try reader.u32())
-        let expectedArrays = OptimizerState.arrayCount(of: options.optimizer)
+        let expectedArrays = options.optimizer.properties.stateSlots.count
         guard arrayCount == expectedArrays else {
             throw corrupt("the optimizer keeps \(expectedArrays) state arrays but the file has \(arrayCount)")
         }
@@ -178,20 +180,15 @@ enum ModelFormat {
         BackpropError(.corruptModel, "the model file is corrupt: \(message)")
     }
 
-    // MARK: Codes, the same numbers as the C API's constants
+    // MARK: Codes
 
-    private static let activationCodes: [Activation] = [.sigmoid, .tanh, .relu, .leakyRelu, .linear, .softmax]
-    private static let lossCodes: [Loss] = [.meanSquaredError, .crossEntropy]
-    private static let optimizers: [Optimizer] = [.sgd, .momentum, .nesterov, .adam, .adamW, .rprop]
-    private static let hyperparameters = TrainingOptions.Hyperparameter.allCases
-
-    private static func code(of activation: Activation) -> UInt32 {
-        UInt32(activationCodes.firstIndex(of: activation) ?? 0)
-    }
-
-    private static func code(of loss: Loss) -> UInt32 {
-        UInt32(lossCodes.firstIndex(of: loss) ?? 0)
-    }
+    /// The activation, loss and optimizer codes are the C API's (`BP_*`, the enums' raw
+    /// values), fixed by the header. The option keys are the format's own, fixed by
+    /// version 1 (docs/format.md), and written in this order.
+    static let optionKeys: [(key: UInt32, option: TrainingOptions.Hyperparameter)] = [
+        (0, .momentum), (1, .beta1), (2, .beta2), (3, .epsilon), (4, .weightDecay), (5, .clipNorm),
+        (6, .rpropIncrease), (7, .rpropDecrease), (8, .rpropMinStep), (9, .rpropMaxStep), (10, .rpropInitialStep),
+    ]
 
     private static func code(of state: Network.GradientState) -> UInt32 {
         switch state {
@@ -212,16 +209,31 @@ enum ModelFormat {
         }
     }
 
+    /// "0, 1, 2", the codes a field of this kind may hold.
+    private static func codeList<Code: PublicCode>(_: Code.Type) -> String {
+        Code.allCases.map { "\($0.rawValue)" }.joined(separator: ", ")
+    }
+
     private static func activation(_ element: (offset: Int, element: UInt32)) throws(BackpropError) -> Activation {
-        guard element.element < activationCodes.count else {
-            throw corrupt("layer \(element.offset + 1) has activation code \(element.element); expected 0 to 5")
+        guard let activation = Activation(code: element.element) else {
+            throw corrupt("layer \(element.offset + 1) has activation code \(element.element); expected one of \(codeList(Activation.self))")
         }
-        return activationCodes[Int(element.element)]
+        return activation
     }
 
     private static func loss(code: UInt32) throws(BackpropError) -> Loss {
-        guard code < lossCodes.count else { throw corrupt("the loss code is \(code); expected 0 or 1") }
-        return lossCodes[Int(code)]
+        guard let loss = Loss(code: code) else {
+            throw corrupt("the loss code is \(code); expected one of \(codeList(Loss.self))")
+        }
+        return loss
+    }
+}
+
+extension PublicCode {
+    /// The case whose code is `code`, as a model file stores it (a u32).
+    init?(code: UInt32) {
+        guard let value = Int32(exactly: code), let match = Self(rawValue: value) else { return nil }
+        self = match
     }
 }
 

@@ -71,43 +71,6 @@ public struct DataSet {
 }
 
 extension Network {
-    /// The mean loss on `data`, and the accuracy when the network is a classifier: with a
-    /// softmax or multi-unit sigmoid output, the fraction of samples whose largest output
-    /// is where their target's largest value is; with a single sigmoid unit, the fraction
-    /// on the same side of 0.5 as their target. NaN accuracy for other outputs. Reads the
-    /// network only, like `predict`.
-    public func evaluate(_ data: DataSet) throws(BackpropError) -> (loss: Float, accuracy: Float) {
-        let (x, y) = try validated(data)
-        return try evaluate(x, y, count: data.count)
-    }
-
-    /// `evaluate` on inputs and targets already validated.
-    private func evaluate(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) throws(BackpropError)
-        -> (loss: Float, accuracy: Float)
-    {
-        let chunk = min(count, 256)
-        let scratch = try InferenceScratch(network: self, batch: chunk)
-        defer { scratch.free() }
-        let outputs = try Memory.allocateFloats(2 * chunk * outputSize, for: "evaluation outputs")
-        defer { Memory.free(outputs) }
-        let z = outputs + chunk * outputSize
-        let output = layers[layers.count - 1]
-        var totalCost: Double = 0
-        var correct = 0
-        for start in stride(from: 0, to: count, by: chunk) {
-            let rows = min(chunk, count - start)
-            let targets = y + start * outputSize
-            infer(x + start * inputSize, batch: rows, into: outputs, z: z, scratch: scratch)
-            totalCost += Double(rows) * loss.meanCost(
-                z: z, a: outputs, y: targets, rows: rows, width: outputSize, activation: output.activation)
-            for row in 0 ..< rows where isCorrect(outputs + row * outputSize, targets + row * outputSize) {
-                correct += 1
-            }
-        }
-        let isClassifier = output.activation == .softmax || output.activation == .sigmoid
-        return (Float(totalCost / Double(count)), isClassifier ? Float(correct) / Float(count) : .nan)
-    }
-
     /// Trains on `data` for `options.epochs` epochs of mini-batch steps, evaluating on
     /// `validation` after each epoch and calling `progress` with the epoch's report;
     /// `progress` returning false stops training after that epoch. Deterministic for a
@@ -199,27 +162,6 @@ extension Network {
             throw BackpropError(.nonFinite, "target loss is NaN")
         }
         try validate(learningRate: options.learningRate)
-    }
-
-    /// The data set's base addresses once its shape and values are checked.
-    private func validated(_ data: DataSet) throws(BackpropError) -> (UnsafePointer<Float>, UnsafePointer<Float>) {
-        guard data.count > 0 else {
-            throw BackpropError(.invalidArgument, "the data set is empty (count is 0); it needs at least one sample")
-        }
-        let x = try validated(data.inputs, count: inputCount(batch: data.count), name: "inputs")
-        let y = try validated(data.targets, count: outputCount(batch: data.count), name: "targets")
-        return (x, y)
-    }
-
-    private func isCorrect(_ a: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Bool {
-        guard outputSize > 1 else { return (a[0] >= 0.5) == (y[0] >= 0.5) }
-        var predicted = 0
-        var expected = 0
-        for j in 1 ..< outputSize {
-            if a[j] > a[predicted] { predicted = j }
-            if y[j] > y[expected] { expected = j }
-        }
-        return predicted == expected
     }
 
     /// Fisher–Yates.

@@ -1,0 +1,27 @@
+extension Network {
+    /// Copies the flat parameters into `buffer`, which holds exactly `parameterCount` floats.
+    public func copyParameters(into buffer: UnsafeMutableBufferPointer<Float>) throws(BackpropError) {
+        try expect(buffer.count, equals: parameterCount, name: "the parameter buffer")
+        buffer.baseAddress?.update(from: parameters, count: parameterCount)
+    }
+
+    /// Replaces every parameter. Kept activations and pending gradients belonged to the
+    /// old parameters and are discarded.
+    public func setParameters(_ values: UnsafeBufferPointer<Float>) throws(BackpropError) {
+        let source = try validated(values, count: parameterCount, name: "parameters")
+        parameters.update(from: source, count: parameterCount)
+        tinyStep?._withUnsafeGuaranteedRef { $0.parametersChanged() }
+        forwardBatch = nil
+        gradientState = .none
+        tinyStepHoldsGradients = false
+    }
+
+    /// Copies the gradients of the last `backward` into `buffer` (`parameterCount` floats).
+    public func copyGradients(into buffer: UnsafeMutableBufferPointer<Float>) throws(BackpropError) {
+        guard gradientState != .none else {
+            throw BackpropError(.state, "there are no gradients yet; call forward and backward first")
+        }
+        try expect(buffer.count, equals: parameterCount, name: "the gradient buffer")
+        buffer.baseAddress?.update(from: gradients, count: parameterCount)
+    }
+}

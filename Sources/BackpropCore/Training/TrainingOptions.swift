@@ -1,0 +1,166 @@
+/// The optimizer and its hyperparameters. Every field starts at its hyperparameter's
+/// `defaultValue` and is checked by `Network.setTrainingOptions`.
+public struct TrainingOptions: Sendable, Equatable {
+    public var optimizer = Optimizer.sgd
+    /// μ for momentum and Nesterov.
+    public var momentum = Hyperparameter.momentum.defaultValue
+    /// Adam's β₁ and β₂.
+    public var beta1 = Hyperparameter.beta1.defaultValue
+    public var beta2 = Hyperparameter.beta2.defaultValue
+    /// Adam's ε.
+    public var epsilon = Hyperparameter.epsilon.defaultValue
+    /// λ: L2 regularisation (g ← g + λ θ) for every optimizer but AdamW, where the decay
+    /// is decoupled. Applies to all parameters, biases included, as PyTorch's weight_decay.
+    public var weightDecay = Hyperparameter.weightDecay.defaultValue
+    /// The largest L2 norm of the whole gradient; larger gradients are scaled down to it
+    /// before weight decay is added. 0 turns clipping off.
+    public var clipNorm = Hyperparameter.clipNorm.defaultValue
+    /// RPROP's η⁺, η⁻, and Δ bounds Δmin ≤ Δ₀ ≤ Δmax.
+    public var rpropIncrease = Hyperparameter.rpropIncrease.defaultValue
+    public var rpropDecrease = Hyperparameter.rpropDecrease.defaultValue
+    public var rpropMinStep = Hyperparameter.rpropMinStep.defaultValue
+    public var rpropMaxStep = Hyperparameter.rpropMaxStep.defaultValue
+    public var rpropInitialStep = Hyperparameter.rpropInitialStep.defaultValue
+
+    public init() {}
+
+    /// The option key that chooses the optimizer, BP_OPTION_OPTIMIZER; the other keys are
+    /// the hyperparameters' raw values.
+    public static let optimizerKey: Int32 = 1
+
+    /// θ ← θ − η g as it stands: no momentum, clipping or weight decay.
+    var isPlainSGD: Bool { optimizer == .sgd && clipNorm == 0 && weightDecay == 0 }
+
+    /// Checks every hyperparameter, in `Hyperparameter.allCases` order.
+    func validate() throws(BackpropError) {
+        for hyperparameter in Hyperparameter.allCases { try hyperparameter.validate(self[hyperparameter], in: self) }
+    }
+
+    /// The numeric hyperparameters, each described once: its C option key (the raw value,
+    /// `BP_OPTION_*` in include/backprop.h), its name, default and range. The C API's
+    /// option keys, the model format, the command-line flags and messages derive from it.
+    public enum Hyperparameter: Int32, PublicCode {
+        case momentum = 2, beta1 = 3, beta2 = 4, epsilon = 5, weightDecay = 6, clipNorm = 7
+        case rpropIncrease = 8, rpropDecrease = 9, rpropMinStep = 10, rpropMaxStep = 11, rpropInitialStep = 12
+
+        public static let kind = "option"
+        public static let constantPrefix = "BP_OPTION_"
+
+        /// The command-line flag without its dashes, and the option's name in the bindings.
+        public var name: String {
+            switch self {
+            case .momentum: return "momentum"
+            case .beta1: return "beta1"
+            case .beta2: return "beta2"
+            case .epsilon: return "epsilon"
+            case .weightDecay: return "weight-decay"
+            case .clipNorm: return "clip-norm"
+            case .rpropIncrease: return "rprop-increase"
+            case .rpropDecrease: return "rprop-decrease"
+            case .rpropMinStep: return "rprop-min-step"
+            case .rpropMaxStep: return "rprop-max-step"
+            case .rpropInitialStep: return "rprop-initial-step"
+            }
+        }
+
+        public var defaultValue: Double {
+            switch self {
+            case .momentum, .beta1: return 0.9
+            case .beta2: return 0.999
+            case .epsilon: return 1e-8
+            case .weightDecay, .clipNorm: return 0
+            case .rpropIncrease: return 1.2
+            case .rpropDecrease: return 0.5
+            case .rpropMinStep: return 1e-6
+            case .rpropMaxStep: return 50
+            case .rpropInitialStep: return 0.1
+            }
+        }
+
+        /// How messages name it ("weight decay is -1.0; it must be ≥ 0").
+        var label: String {
+            switch self {
+            case .momentum, .beta1, .beta2, .epsilon: return name
+            case .weightDecay: return "weight decay"
+            case .clipNorm: return "clip norm"
+            case .rpropIncrease: return "RPROP increase factor"
+            case .rpropDecrease: return "RPROP decrease factor"
+            case .rpropMinStep: return "RPROP minimum step"
+            case .rpropMaxStep: return "RPROP maximum step"
+            case .rpropInitialStep: return "RPROP initial step"
+            }
+        }
+
+        /// Its range, as messages state it.
+        public var range: String {
+            switch self {
+            case .momentum, .beta1, .beta2: return "in [0, 1)"
+            case .epsilon: return "> 0 as a float (at least 1.4e-45)"
+            case .weightDecay: return "≥ 0"
+            case .clipNorm: return "≥ 0 (0 turns clipping off)"
+            case .rpropIncrease: return "> 1"
+            case .rpropDecrease: return "in (0, 1)"
+            case .rpropMinStep: return "> 0"
+            case .rpropMaxStep: return "≥ the minimum step"
+            case .rpropInitialStep: return "between the minimum and maximum steps"
+            }
+        }
+
+        /// Whether `value` is in range, given the other options (RPROP's bounds depend on
+        /// each other). Checked on the float32 value the update uses: β = 0.99999999 is
+        /// below 1 as a double but rounds to 1 as a float, which would make Adam divide by zero.
+        func admits(_ value: Float, in options: TrainingOptions) -> Bool {
+            switch self {
+            case .momentum, .beta1, .beta2: return value >= 0 && value < 1
+            case .epsilon, .rpropMinStep: return value > 0
+            case .weightDecay, .clipNorm: return value >= 0
+            case .rpropIncrease: return value > 1
+            case .rpropDecrease: return value > 0 && value < 1
+            case .rpropMaxStep: return value >= Float(options.rpropMinStep)
+            case .rpropInitialStep: return value >= Float(options.rpropMinStep) && value <= Float(options.rpropMaxStep)
+            }
+        }
+
+        func validate(_ value: Double, in options: TrainingOptions) throws(BackpropError) {
+            guard Float(value).isFinite else {
+                throw BackpropError(.nonFinite, "\(label) is \(value); it must be finite as a float")
+            }
+            guard admits(Float(value), in: options) else {
+                throw BackpropError(.invalidArgument, "\(label) is \(value); it must be \(range)")
+            }
+        }
+    }
+
+    public subscript(_ hyperparameter: Hyperparameter) -> Double {
+        get {
+            switch hyperparameter {
+            case .momentum: return momentum
+            case .beta1: return beta1
+            case .beta2: return beta2
+            case .epsilon: return epsilon
+            case .weightDecay: return weightDecay
+            case .clipNorm: return clipNorm
+            case .rpropIncrease: return rpropIncrease
+            case .rpropDecrease: return rpropDecrease
+            case .rpropMinStep: return rpropMinStep
+            case .rpropMaxStep: return rpropMaxStep
+            case .rpropInitialStep: return rpropInitialStep
+            }
+        }
+        set {
+            switch hyperparameter {
+            case .momentum: momentum = newValue
+            case .beta1: beta1 = newValue
+            case .beta2: beta2 = newValue
+            case .epsilon: epsilon = newValue
+            case .weightDecay: weightDecay = newValue
+            case .clipNorm: clipNorm = newValue
+            case .rpropIncrease: rpropIncrease = newValue
+            case .rpropDecrease: rpropDecrease = newValue
+            case .rpropMinStep: rpropMinStep = newValue
+            case .rpropMaxStep: rpropMaxStep = newValue
+            case .rpropInitialStep: rpropInitialStep = newValue
+            }
+        }
+    }
+}
