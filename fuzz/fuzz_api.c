@@ -24,7 +24,7 @@
  * With BP_FUZZ_STRICT=1 in the environment also: a call that returns BP_OK never leaves
  * NaN or infinite parameters, and so every saved model loads back (without it, models with
  * non-finite parameters are exempt from the round trip: a known finding of
- * Tests/c/test_persistence.c, diverged_huge_learning_rate and options_extreme_values).
+ * Tests/c/test_persistence_*.c, diverged_huge_learning_rate and options_extreme_values).
  */
 #include "backprop.h"
 

@@ -1,6 +1,6 @@
 /*
- * harness.h — the test harness shared by the C tests of libbackprop (test_api.c,
- * test_persistence.c, test_threads.c, test_resources.c).
+ * harness.h — the test harness shared by the C tests of libbackprop (test_api_*.c,
+ * test_persistence_*.c, test_threads.c, test_resources.c).
  *
  * Header-only C99; every function is static (and marked unused: a program uses only
  * some of them). Define the feature-test macro (_POSIX_C_SOURCE 200809L or _GNU_SOURCE)
@@ -9,7 +9,8 @@
  *  - Counters and CHECK(cond, printf-format, args...): counts a pass or prints
  *    "FAIL file:line [case]: message". Thread-safe (one mutex). In a case's child process
  *    each check is also reported to the parent as one byte ('p' or 'f') on a pipe, through
- *    HARNESS_REPORT_WRITE(fd, buf, n) (write() unless the program defines it first).
+ *    HARNESS_REPORT_WRITE(fd, buf, n) (write() unless the program defines it first; in a
+ *    program of several files, only its HARNESS_MAIN_FILE's definition counts).
  *  - The per-case runner, harness_main(): each case of a suite runs in a child process
  *    (fork, then, for suites with exec_children, exec of this program with
  *    "--child NAME"), so a crash or a timeout is a failed case and the other cases still
@@ -19,6 +20,15 @@
  *  - Status checks (EXPECT_OK, EXPECT_ERR), xmalloc, a deterministic generator
  *    (xorshift64*), network descriptions and CREATE_DESC, directory listing, and the
  *    model format's CRC-32 (model_crc.h).
+ *
+ * A program of several files (test_api, test_persistence: one file per topic) defines
+ * HARNESS_MULTI_FILE before including this header in every file, and HARNESS_MAIN_FILE as
+ * well in the one file that holds main() and the suite table. check_at() and the
+ * generator's state g_rng then have external linkage and are defined in that file only,
+ * so a check made in any file counts in the program's one total, is reported through the
+ * one pipe to the parent, and every file draws from one sequence of numbers; the
+ * counters and the runner exist in that file only. Everything else stays static in each
+ * file. Without HARNESS_MULTI_FILE, everything is static (a one-file program).
  */
 #ifndef BACKPROP_TESTS_HARNESS_H
 #define BACKPROP_TESTS_HARNESS_H
@@ -55,14 +65,28 @@
 /*-************************************************************************
  *  Counters and CHECK
  **************************************************************************/
+#if !defined(HARNESS_MULTI_FILE) || defined(HARNESS_MAIN_FILE)
+#define HARNESS_OWNS_STATE 1 /* this file defines the counters, check_at(), g_rng and the runner */
+#endif
+
+#ifdef HARNESS_MULTI_FILE
+#define HARNESS_PROGRAM_WIDE /* external linkage: one definition, in the HARNESS_MAIN_FILE */
+void check_at(int ok, const char *file, int line, const char *fmt, ...) PRINTF_LIKE(4, 5);
+extern uint64_t g_rng;
+#else
+#define HARNESS_PROGRAM_WIDE static
+#endif
+
+#ifdef HARNESS_OWNS_STATE
 static pthread_mutex_t g_harness_lock = PTHREAD_MUTEX_INITIALIZER;
 static int g_passed;
 static int g_failed;
 static const char *g_case = "main";
 static int g_report_fd = -1; /* write end of the pipe to the parent, in a case's child process */
 
-HARNESS_UNUSED static void check_at(int ok, const char *file, int line, const char *fmt, ...) PRINTF_LIKE(4, 5);
-HARNESS_UNUSED static void check_at(int ok, const char *file, int line, const char *fmt, ...)
+HARNESS_UNUSED HARNESS_PROGRAM_WIDE void check_at(int ok, const char *file, int line, const char *fmt, ...)
+    PRINTF_LIKE(4, 5);
+HARNESS_UNUSED HARNESS_PROGRAM_WIDE void check_at(int ok, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     pthread_mutex_lock(&g_harness_lock);
@@ -85,15 +109,16 @@ HARNESS_UNUSED static void check_at(int ok, const char *file, int line, const ch
     pthread_mutex_unlock(&g_harness_lock);
 }
 
-/* CHECK(condition, printf-format, args...): counts a pass or prints a failure. */
-#define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-
 /* Prints the final "N passed, M failed" line; returns main's exit status (0 only if M is 0). */
 HARNESS_UNUSED static int harness_finish(void)
 {
     printf("%d passed, %d failed\n", g_passed, g_failed);
     return g_failed == 0 ? 0 : 1;
 }
+#endif /* HARNESS_OWNS_STATE */
+
+/* CHECK(condition, printf-format, args...): counts a pass or prints a failure. */
+#define CHECK(cond, ...) check_at((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
 
 HARNESS_UNUSED static void *xmalloc(size_t bytes)
 {
@@ -164,7 +189,9 @@ HARNESS_UNUSED static bp_status expect_status_at(bp_status got, bp_status want, 
  **************************************************************************/
 #define HARNESS_RNG_DEFAULT UINT64_C(0x9E3779B97F4A7C15)
 
-static uint64_t g_rng = HARNESS_RNG_DEFAULT; /* the generator of rng_unit() and random_floats() */
+#ifdef HARNESS_OWNS_STATE
+HARNESS_PROGRAM_WIDE uint64_t g_rng = HARNESS_RNG_DEFAULT; /* the generator of rng_unit() and random_floats() */
+#endif
 
 /* [0, 1) from the generator state *s (one state per thread where threads draw numbers). */
 HARNESS_UNUSED static double rng_next(uint64_t *s)
@@ -307,6 +334,7 @@ typedef struct {
 #define HARNESS_MEMCHECK_EXITCODE 99 /* valgrind --error-exitcode=99, ASAN_OPTIONS=exitcode=99 */
 #define HARNESS_EXEC_FAILED_EXITCODE 127
 
+#ifdef HARNESS_OWNS_STATE
 static const char *g_self = "test"; /* argv[0], re-executed for each case */
 
 /* Runs one case in a fresh process. With exec_children: fork, then exec this program with
@@ -443,5 +471,6 @@ HARNESS_UNUSED static int harness_main(const harness_suite *suite, int argc, cha
         CHECK(0, "no case is named \"%s\"", only);
     return harness_finish();
 }
+#endif /* HARNESS_OWNS_STATE */
 
 #endif /* BACKPROP_TESTS_HARNESS_H */
