@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import BackpropCore
+@_spi(Testing) import BackpropCore
 
 /// The vectorised activations and their derivatives against libm in double precision,
 /// over a fine grid of their useful range and out to where float32 saturates. Each test
@@ -33,6 +33,19 @@ final class VectorMathTests: XCTestCase {
     private static func normalCDF(_ z: Double) -> Double { erfc(-z / 2.0.squareRoot()) / 2 }
     private static func normalDensity(_ z: Double) -> Double { exp(-z * z / 2) / (2 * Double.pi).squareRoot() }
     private static func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+
+    func testExpAgainstLibm() {
+        let x = stride(from: Float(-87), through: 88, by: 1.0 / 256).map { $0 }
+        let y = LinearAlgebraForTesting.exp(x)
+        var worst = 0.0
+        for (value, argument) in zip(y, x) {
+            let expected = Foundation.exp(Double(argument))
+            worst = max(worst, abs(Double(value) - expected) / expected)
+        }
+        print("exp over [-87, 88]: max relative error \(worst)")
+        XCTAssertLessThan(worst, 4e-7)
+        XCTAssertEqual(LinearAlgebraForTesting.exp([-200, 0]), [0, 1])
+    }
 
     func testSigmoidAndTanhAgainstLibm() {
         let z = Self.grid(20)

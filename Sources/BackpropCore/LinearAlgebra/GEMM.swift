@@ -117,31 +117,26 @@ enum GEMM {
         }
         // Each part is a band of C's columns. Every element is still computed by one
         // part, with the same k-order, so results do not depend on the thread count.
-        var job = ColumnBands(
-            m: m, n: n, k: k, alpha: alpha, a: a, b: b, accumulate: accumulate, c: c, ldc: ldc, epilogue: epilogue,
-            band: roundUp((n + parts - 1) / parts, to: workspace.kernel.nr), workspaces: threads.workspaces)
-        withUnsafePointer(to: &job) { job in
-            threads.pool.run(context: job) { context, part in
-                context.assumingMemoryBound(to: ColumnBands.self).pointee.multiply(part: part)
-            }
-        }
+        threads.pool.run(ColumnBands(
+            m: m, k: k, alpha: alpha, a: a, b: b, accumulate: accumulate, c: c, ldc: ldc, epilogue: epilogue,
+            columns: Bands(count: n, parts: parts, granularity: workspace.kernel.nr), workspaces: threads.workspaces))
     }
 
-    /// One product split into bands of `band` columns, one band per part.
-    private struct ColumnBands {
-        let m: Int, n: Int, k: Int, alpha: Float
+    /// One product split into bands of whole register-tile columns, one band per part.
+    private struct ColumnBands: ParallelJob {
+        let m: Int, k: Int, alpha: Float
         let a: MatrixView, b: MatrixView
         let accumulate: Bool
         let c: UnsafeMutablePointer<Float>, ldc: Int
         let epilogue: Epilogue
-        let band: Int
+        let columns: Bands
         let workspaces: [GEMMWorkspace]
 
-        func multiply(part: Int) {
-            let first = part * band
-            guard first < n else { return }
+        func run(part: Int) {
+            let band = columns.range(part: part), first = band.lowerBound
+            guard !band.isEmpty else { return }
             let shifted = MatrixView(base: b.base + first * b.columnStride, rowStride: b.rowStride, columnStride: b.columnStride)
-            GEMM.packedMultiply(m: m, n: min(band, n - first), k: k, alpha: alpha, a, shifted, accumulate: accumulate,
+            GEMM.packedMultiply(m: m, n: band.count, k: k, alpha: alpha, a, shifted, accumulate: accumulate,
                                 into: c + first, ldc: ldc, epilogue: epilogue.moved(row: 0, column: first, ldc: ldc),
                                 workspace: workspaces[part])
         }

@@ -46,25 +46,20 @@ enum MatrixVector {
             product(w, rows: rows, columns: columns, rowStride: rowStride, x: x, alpha: 1, adding: c, into: y)
             return
         }
-        var job = RowBands(w: w, rows: rows, columns: columns, rowStride: rowStride, x: x, c: c, y: y,
-                           band: (rows + 4 * parts - 1) / (4 * parts) * 4)
-        withUnsafePointer(to: &job) { job in
-            pool.run(context: job) { context, part in
-                context.assumingMemoryBound(to: RowBands.self).pointee.multiply(part: part)
-            }
-        }
+        pool.run(RowBands(w: w, columns: columns, rowStride: rowStride, x: x, c: c, y: y,
+                          rows: Bands(count: rows, parts: parts, granularity: 4)))
     }
 
-    /// One matrix-vector product split into bands of `band` rows, one band per part.
-    private struct RowBands {
-        let w: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int
+    /// One matrix-vector product split into bands of whole groups of four rows, one per part.
+    private struct RowBands: ParallelJob {
+        let w: UnsafePointer<Float>, columns: Int, rowStride: Int
         let x: UnsafePointer<Float>, c: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>
-        let band: Int
+        let rows: Bands
 
-        func multiply(part: Int) {
-            let first = part * band
-            guard first < rows else { return }
-            MatrixVector.product(w + first * rowStride, rows: min(band, rows - first), columns: columns, rowStride: rowStride,
+        func run(part: Int) {
+            let band = rows.range(part: part), first = band.lowerBound
+            guard !band.isEmpty else { return }
+            MatrixVector.product(w + first * rowStride, rows: band.count, columns: columns, rowStride: rowStride,
                                  x: x, alpha: 1, adding: c.map { $0 + first }, into: y + first)
         }
     }

@@ -165,15 +165,14 @@ enum SparseGEMM {
                 combine(columns: 0 ..< n)
                 return
             }
-            let band = GEMM.roundUp((n + pool.threadCount - 1) / pool.threadCount, to: blockWidth)
-            var job = (product: self, band: band)
-            withUnsafePointer(to: &job) { job in
-                pool.run(context: job) { context, part in
-                    let (product, band) = context.assumingMemoryBound(to: (product: RowCombination, band: Int).self).pointee
-                    let first = min(part * band, product.n)
-                    product.combine(columns: first ..< min(first + band, product.n))
-                }
-            }
+            pool.run(ColumnBands(product: self, columns: Bands(count: n, parts: pool.threadCount, granularity: blockWidth)))
+        }
+
+        /// The product split into bands of whole blocks of columns, one band per part.
+        private struct ColumnBands: ParallelJob {
+            let product: RowCombination
+            let columns: Bands
+            func run(part: Int) { product.combine(columns: columns.range(part: part)) }
         }
 
         /// Columns from a multiple of `blockWidth` on, a panel at a time: its whole vectors by

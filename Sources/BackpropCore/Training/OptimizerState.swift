@@ -95,13 +95,8 @@ final class OptimizerState {
         guard let pool, splits else { return apply(step, range: range) }
         return withUnsafeTemporaryAllocation(of: Bool.self, capacity: parts) { finite in
             guard let flags = finite.baseAddress else { return apply(step, range: range) }
-            var job = Ranges(state: self, step: step, range: range,
-                             chunk: GEMM.roundUp((range.count + parts - 1) / parts, to: 16), finite: flags)
-            withUnsafePointer(to: &job) { job in
-                pool.run(context: job) { context, part in
-                    context.assumingMemoryBound(to: Ranges.self).pointee.apply(part: part)
-                }
-            }
+            pool.run(Ranges(state: self, step: step, start: range.lowerBound,
+                            ranges: Bands(count: range.count, parts: parts, granularity: 16), finite: flags))
             return UnsafeBufferPointer(start: flags, count: parts).allSatisfy { $0 }
         }
     }
@@ -116,18 +111,18 @@ final class OptimizerState {
         let theta: UnsafePointer<Float>, g: UnsafePointer<Float>, next: UnsafeMutablePointer<Float>
     }
 
-    /// One step on `range` split into ranges of `chunk` parameters, one per part, each
-    /// reporting into its own flag.
-    private struct Ranges {
+    /// One step on the parameters from `start` on, split into `ranges` (whole vectors of
+    /// sixteen), one per part, each reporting into its own flag.
+    private struct Ranges: ParallelJob {
         let state: OptimizerState
         let step: Step
-        let range: Range<Int>
-        let chunk: Int
+        let start: Int
+        let ranges: Bands
         let finite: UnsafeMutablePointer<Bool>
 
-        func apply(part: Int) {
-            let start = range.lowerBound + min(part * chunk, range.count)
-            finite[part] = state.apply(step, range: start ..< min(start + chunk, range.upperBound))
+        func run(part: Int) {
+            let range = ranges.range(part: part)
+            finite[part] = state.apply(step, range: start + range.lowerBound ..< start + range.upperBound)
         }
     }
 
@@ -136,7 +131,7 @@ final class OptimizerState {
         let lambda = Float(step.options.weightDecay)
         let l2: Float = step.options.optimizer == .adamW ? 0 : lambda
         let (start, length) = (range.lowerBound, range.count)
-        if step.options.optimizer == .sgd && step.clip == 1 && l2 == 0 {
+        if step.options.isPlainSGD(clipScale: step.clip) {
             return VectorKernels.subtractScaled(step.g + start, scale: step.eta, from: step.theta + start,
                                                 into: step.next + start, count: length)
         }

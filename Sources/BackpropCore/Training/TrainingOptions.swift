@@ -28,8 +28,12 @@ public struct TrainingOptions: Sendable, Equatable {
     /// the hyperparameters' raw values.
     public static let optimizerKey: Int32 = 1
 
-    /// θ ← θ − η g as it stands: no momentum, clipping or weight decay.
-    var isPlainSGD: Bool { optimizer == .sgd && clipNorm == 0 && weightDecay == 0 }
+    /// Whether every step is the seed's θ ← θ − η g: SGD with neither clipping nor weight decay.
+    var isPlainSGD: Bool { clipNorm == 0 && isPlainSGD(clipScale: 1) }
+
+    /// Whether a step whose gradient is scaled by `clipScale` (1 when it is not clipped) is
+    /// θ ← θ − η g: SGD without weight decay (none at float precision, as the step uses it).
+    func isPlainSGD(clipScale: Float) -> Bool { optimizer == .sgd && Float(weightDecay) == 0 && clipScale == 1 }
 
     /// Checks every hyperparameter, in `Hyperparameter.allCases` order.
     func validate() throws(BackpropError) {
