@@ -159,8 +159,10 @@ typedef struct bp_network bp_network;   /* opaque handle */
  *  BP_LOSS_CROSS_ENTROPY requires a BP_SOFTMAX or BP_SIGMOID output layer.
  *  Parameters are initialised from `seed` with SplitMix64: biases 0, weights uniform in
  *  [-r, r] with r = sqrt(6 / (n_(l-1) + n_l)) (Glorot) for sigmoid, tanh, linear and
- *  softmax layers and r = sqrt(6 / n_(l-1)) (He) for ReLU and leaky ReLU layers. The same
- *  seed gives bit-identical parameters on every platform.
+ *  softmax layers and r = sqrt(6 / n_(l-1)) (He) for ReLU, leaky ReLU, GELU and SiLU
+ *  layers. The same seed gives bit-identical parameters on every platform.
+ *  Layers whose σ' is computed from z^l rather than a^l (GELU, SiLU) keep z^l as well,
+ *  one more float per unit and sample of a batch; the others keep a^l only.
  *  @param out  receives the new handle on success, NULL on failure. Release it with
  *              bp_destroy(). layer_sizes and activations are read during the call only.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (a pointer is NULL); BP_ERROR_INVALID_ARGUMENT
