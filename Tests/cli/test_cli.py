@@ -168,6 +168,20 @@ def test_hidden_sizes_the_input_and_output_layers_from_the_data(blobs):
     assert "4,8,3" in info and "relu,softmax" in info
 
 
+@pytest.mark.parametrize("hidden", ["gelu", "silu"])
+def test_activations_that_read_z_train_save_and_describe(blobs, hidden):
+    result = cli(
+        "train", "--data", "train.csv", "--layers", "4,16,3", "--activations", f"{hidden},softmax",
+        "--loss", "cross-entropy", "--optimizer", "adam", "--lr", "0.01", "--epochs", "30", "--quiet",
+        "--out", f"{hidden}.bpm", cwd=blobs)
+    assert result.returncode == 0, result.stderr
+    info = cli("info", f"{hidden}.bpm", cwd=blobs)
+    assert dict(line.split(None, 1) for line in info.stdout.splitlines())["activations"] == f"{hidden},softmax"
+    evaluation = cli("evaluate", "--model", f"{hidden}.bpm", "--data", "test.csv", cwd=blobs)
+    assert evaluation.returncode == 0, evaluation.stderr
+    assert float(evaluation.stdout.split("accuracy")[1].split("%")[0]) >= 95
+
+
 def test_label_column_by_name_and_header_options(tmp_path):
     rng = np.random.default_rng(2)
     x = rng.uniform(-1, 1, (300, 2))
