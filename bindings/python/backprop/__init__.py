@@ -12,6 +12,7 @@ this package, else <repo>/.build/release/libbackprop.so when run from the source
 """
 
 from . import _lib
+from ._codes import ACTIVATIONS, LOSSES, OPTIMIZERS, OPTIONS
 from .errors import (
     BackpropError,
     BufferTooSmallError,
@@ -32,7 +33,7 @@ from .errors import (
     UnknownEnumError,
     UnsupportedVersionError,
 )
-from .network import ACTIVATIONS, LOSSES, OPTIMIZERS, OPTIONS, Network
+from .network import Network
 from .training import fit, score
 
 __version__ = "0.1.0"

@@ -8,7 +8,7 @@ once with ``np.ascontiguousarray(x, dtype=np.float32)``.
 Every problem is reported as a ValueError naming the argument.  All are found before
 any C call, except NaN and infinity on the per-step paths (``require_finite=False``):
 there the library's own check refuses them, and the caller then raises the same
-ValueError with check_finite() (see network._raise_if_not_finite).
+ValueError with raise_first_non_finite().
 """
 
 from __future__ import annotations
@@ -90,6 +90,22 @@ def check_finite(arr: np.ndarray, name: str) -> None:
             f"{name}[{_describe_index(bad)}] is {value}; every value must be finite "
             "(no NaN or infinity, and within float32 range, |x| < 3.4e38)"
         )
+
+
+def raise_first_non_finite(*arrays) -> None:
+    """The ValueError naming the first NaN or infinite value of `arrays` ((array, name)
+    pairs, in argument order), if there is one; for the handler of a failed call.
+
+    forward(), backward(), train_step() and predict() leave NaN and infinity to the
+    library, which refuses them before changing anything: numpy's check of every value
+    would cost more than the call itself for small batches.  Running it when anything
+    fails after the shapes are checked, before that failure's own error, raises exactly
+    the error (message and precedence) of a check up front."""
+    try:
+        for arr, name in arrays:
+            check_finite(arr, name)
+    except ValueError as err:
+        raise err from None  # not "during handling of" the library's error
 
 
 def check_not_empty(arr: np.ndarray, name: str, expected: str) -> None:

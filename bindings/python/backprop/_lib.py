@@ -39,7 +39,8 @@ from ctypes import (
 )
 from pathlib import Path
 
-from .errors import BP_OK, error_for_status
+from ._codes import BP_ABI_VERSION, BP_OK
+from .errors import error_for_status
 
 __all__ = [
     "lib",
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 #: The BP_ABI_VERSION this binding was written against.
-ABI_VERSION = 1
+ABI_VERSION = BP_ABI_VERSION
 LIBRARY_NAME = "libbackprop.so"
 ENV_VAR = "BACKPROP_LIBRARY"
 
@@ -122,6 +123,8 @@ PROTOTYPES = {
     "bp_parameter_count": (c_size_t, [c_void_p]),
     "bp_layer_count": (c_size_t, [c_void_p]),
     "bp_layer_size": (c_size_t, [c_void_p, c_size_t]),
+    "bp_layer_activation": (c_int32, [c_void_p, c_size_t]),
+    "bp_loss_function": (c_int32, [c_void_p]),
     "bp_set_threads": (c_int32, [c_void_p, c_size_t]),
     "bp_thread_count": (c_size_t, [c_void_p]),
     "bp_forward": (c_int32, [c_void_p, FLOAT_P, c_size_t, FLOAT_P]),

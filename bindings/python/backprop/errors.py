@@ -48,6 +48,27 @@ after :meth:`Network.close` raises :class:`StateError` (status 8) with the messa
 
 from __future__ import annotations
 
+from ._codes import (  # the status values, defined once
+    BP_OK,
+    BP_ERROR_NULL_ARGUMENT,
+    BP_ERROR_INVALID_ARGUMENT,
+    BP_ERROR_UNKNOWN_ENUM,
+    BP_ERROR_INVALID_ARCHITECTURE,
+    BP_ERROR_SIZE_MISMATCH,
+    BP_ERROR_SIZE_OVERFLOW,
+    BP_ERROR_NON_FINITE,
+    BP_ERROR_STATE,
+    BP_ERROR_OUT_OF_MEMORY,
+    BP_ERROR_DIVERGED,
+    BP_ERROR_BUFFER_TOO_SMALL,
+    BP_ERROR_IO,
+    BP_ERROR_NOT_A_MODEL,
+    BP_ERROR_UNSUPPORTED_VERSION,
+    BP_ERROR_TRUNCATED,
+    BP_ERROR_CHECKSUM_MISMATCH,
+    BP_ERROR_CORRUPT_MODEL,
+)
+
 __all__ = [
     "BackpropError",
     "NullArgumentError",
@@ -87,25 +108,6 @@ __all__ = [
     "BP_ERROR_CORRUPT_MODEL",
     "error_for_status",
 ]
-
-BP_OK = 0
-BP_ERROR_NULL_ARGUMENT = 1
-BP_ERROR_INVALID_ARGUMENT = 2
-BP_ERROR_UNKNOWN_ENUM = 3
-BP_ERROR_INVALID_ARCHITECTURE = 4
-BP_ERROR_SIZE_MISMATCH = 5
-BP_ERROR_SIZE_OVERFLOW = 6
-BP_ERROR_NON_FINITE = 7
-BP_ERROR_STATE = 8
-BP_ERROR_OUT_OF_MEMORY = 9
-BP_ERROR_DIVERGED = 10
-BP_ERROR_BUFFER_TOO_SMALL = 11
-BP_ERROR_IO = 12
-BP_ERROR_NOT_A_MODEL = 13
-BP_ERROR_UNSUPPORTED_VERSION = 14
-BP_ERROR_TRUNCATED = 15
-BP_ERROR_CHECKSUM_MISMATCH = 16
-BP_ERROR_CORRUPT_MODEL = 17
 
 
 class BackpropError(Exception):
@@ -158,7 +160,9 @@ class InvalidArgumentError(BackpropError, ValueError):
 
 
 class UnknownEnumError(BackpropError, ValueError):
-    """BP_ERROR_UNKNOWN_ENUM: an activation or loss code the library does not know."""
+    """BP_ERROR_UNKNOWN_ENUM: an activation, loss, optimizer or option code the library does
+    not know; also raised by the binding for a loaded network whose activation or loss this
+    package does not know (a library newer than the package)."""
 
     STATUS = BP_ERROR_UNKNOWN_ENUM
 

@@ -12,36 +12,12 @@ import numpy as np
 from . import _arrays, _lib
 from .errors import DivergedError, error_for_status
 
-__all__ = ["fit", "score", "mean_loss"]
+__all__ = ["fit", "score"]
 
 #: Epoch reports bp_fit() writes into its history array at most; the reports of longer
 #: runs come from the progress callback, which sees every epoch.
 _HISTORY_CAPACITY = 1 << 16
 _SIZE_MAX = (1 << 63) - 1  # the library reads size_t as a signed Swift Int
-
-
-def mean_loss(outputs: np.ndarray, targets: np.ndarray, loss: str, output_activation: str) -> float:
-    """Mean loss over the batch, in float64, from outputs a^L and targets y (a numpy
-    reference; fit and score use the library's bp_evaluate).
-
-    MSE: ½‖a−y‖² per sample.  Cross-entropy: −Σ y ln a (softmax output) or
-    −Σ [y ln a + (1−y) ln(1−a)] (sigmoid output); probabilities are clipped to
-    [1e-38, 1] before the logarithm, so a saturated wrong prediction costs at most
-    ~87 instead of infinity (the library's fused computation from z may differ there).
-    """
-    a = outputs.astype(np.float64)
-    y = targets.astype(np.float64)
-    if loss == "mse":
-        per_sample = 0.5 * np.sum((a - y) ** 2, axis=1)
-    else:
-        tiny = float(np.finfo(np.float32).tiny)
-        log_a = np.log(np.clip(a, tiny, 1.0))
-        if output_activation == "softmax":
-            per_sample = -np.sum(y * log_a, axis=1)
-        else:
-            log_1ma = np.log(np.clip(1.0 - a, tiny, 1.0))
-            per_sample = -np.sum(y * log_a + (1.0 - y) * log_1ma, axis=1)
-    return float(np.mean(per_sample))
 
 
 def score(net, X, y, batch_size=None) -> float:
@@ -50,9 +26,7 @@ def score(net, X, y, batch_size=None) -> float:
     X, _ = _arrays.as_inputs(X, net.input_size, "X")
     Y = _arrays.as_targets(y, X.shape[0], net.output_size, net.is_classifier, net.activations[-1], "y")
     loss, accuracy = net._evaluate_unchecked(X, Y)
-    if net.is_classifier:
-        return accuracy
-    return loss
+    return loss if accuracy is None else accuracy  # bp_evaluate's accuracy is NaN (None) for regressors
 
 
 class _Progress:

@@ -6,14 +6,35 @@
     δ^L_j = a_j (g_j − Σ_k a_k g_k), g = a − y   MSE with a softmax output (Jacobian product)
     δ^l = ((W^(l+1))^T δ^(l+1)) ⊙ σ'(z^l)
     ∂C/∂b^l = mean_x δ^l,  ∂C/∂W^l = mean_x δ^l (a^(l-1))^T
+
+GELU is z Φ(z) with Φ the standard normal distribution, Φ(z) = ½ (1 + erf(z / √2)), and
+φ its density; SiLU is z s(z) with s the sigmoid.
 """
 
+import math
+
 import numpy as np
+
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def normal_cdf(z):
+    """Φ(z) = ½ (1 + erf(z / √2))."""
+    return 0.5 * (1.0 + _erf(np.asarray(z, dtype=np.float64) / math.sqrt(2.0)))
+
+
+def normal_pdf(z):
+    """φ(z) = e^(−z²/2) / √(2π)."""
+    return np.exp(-0.5 * np.square(z)) / math.sqrt(2.0 * math.pi)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def activate(name, z):
     if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
+        return sigmoid(z)
     if name == "tanh":
         return np.tanh(z)
     if name == "relu":
@@ -25,13 +46,17 @@ def activate(name, z):
     if name == "softmax":
         e = np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
+    if name == "gelu":
+        return z * normal_cdf(z)
+    if name == "silu":
+        return z * sigmoid(z)
     raise ValueError(name)
 
 
 def derivative(name, z):
     """σ'(z) elementwise (not for softmax)."""
     if name == "sigmoid":
-        s = 1.0 / (1.0 + np.exp(-z))
+        s = sigmoid(z)
         return s * (1.0 - s)
     if name == "tanh":
         return 1.0 - np.tanh(z) ** 2
@@ -41,6 +66,11 @@ def derivative(name, z):
         return np.where(z > 0, 1.0, 0.01)
     if name == "linear":
         return np.ones_like(z)
+    if name == "gelu":  # Φ(z) + z φ(z)
+        return normal_cdf(z) + z * normal_pdf(z)
+    if name == "silu":  # s (1 + z (1 − s))
+        s = sigmoid(z)
+        return s * (1.0 + z * (1.0 - s))
     raise ValueError(name)
 
 

@@ -8,9 +8,9 @@ import pytest
 import backprop
 import reference
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear"]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "gelu", "silu"]
 # Every output activation x loss combination backprop.h allows.
-OUTPUT_LOSS = [("mse", out) for out in ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"]] + [
+OUTPUT_LOSS = [("mse", out) for out in HIDDEN + ["softmax"]] + [
     ("cross_entropy", "sigmoid"),
     ("cross_entropy", "softmax"),
 ]
@@ -84,7 +84,43 @@ def test_hidden_layers(loss, out, hidden):
 
 @pytest.mark.parametrize("loss,out", OUTPUT_LOSS, ids=[f"{l}-{o}" for l, o in OUTPUT_LOSS])
 def test_mixed_hidden_layers(loss, out):
-    check_network([3, 8, 7, 6, 5, 4, 2], HIDDEN + [out], loss, seed=7, m=11)
+    check_network([3, 8, 7, 6, 5, 4, 6, 5, 2], HIDDEN + [out], loss, seed=7, m=11)
+
+
+@pytest.mark.parametrize("hidden", ["gelu", "silu"])
+def test_gelu_and_silu_over_their_whole_range(hidden):
+    """Weighted inputs from about -8 to 8 (GELU and SiLU read z itself, and bend most near 0),
+    in a wide layer, against the float64 reference."""
+    for loss, out in (("mse", "linear"), ("cross_entropy", "softmax")):
+        rng = np.random.default_rng(21)
+        with backprop.Network([4, 64, 3], [hidden, out], loss=loss, seed=2) as net:
+            params = net.parameters
+            params[: 4 * 64] = rng.normal(0, 2.0, 4 * 64)  # W^1: z^1 spans several units of Φ
+            net.parameters = params
+            X = rng.normal(0, 1, (32, 4)).astype(np.float32)
+            Y = make_targets(rng, loss, out, 32, 3)
+            outputs = net.forward(X)
+            got_loss = net.backward(Y)
+            ref_grads, ref_loss, ref_out = reference.gradients(net.layers, net.activations, loss, params, X, Y)
+            z = reference.forward(net.layers, net.activations, params, X)[0][0]
+            assert z.min() < -5 and z.max() > 5  # the whole range was visited
+            what = f"{hidden} {out} {loss}"
+            assert_close(outputs, ref_out, "outputs " + what, rtol=1e-5)
+            assert_close(got_loss, ref_loss, "loss " + what)
+            assert_close(net.gradients, ref_grads, "gradients " + what)
+
+
+def test_reference_activations():
+    """reference.py itself: known values, and each σ' against a central difference of σ."""
+    np.testing.assert_allclose(reference.activate("gelu", np.array([-1.0, 0.0, 1.0, 3.0])),
+                               [-0.15865525393145707, 0.0, 0.8413447460685429, 2.9959503059051097], rtol=1e-12)
+    np.testing.assert_allclose(reference.activate("silu", np.array([-1.0, 0.0, 2.0])),
+                               [-0.2689414213699951, 0.0, 1.7615941559557649], rtol=1e-12)
+    z = np.linspace(-6, 6, 241) + 0.0125  # no sample at relu's kink
+    h = 1e-6
+    for name in HIDDEN:
+        numeric = (reference.activate(name, z + h) - reference.activate(name, z - h)) / (2 * h)
+        np.testing.assert_allclose(reference.derivative(name, z), numeric, rtol=1e-6, atol=1e-8, err_msg=name)
 
 
 @pytest.mark.parametrize("out", ["sigmoid", "softmax"])
@@ -100,12 +136,15 @@ def test_larger_batch():
 def test_initialisation_follows_header():
     """Biases 0; weights uniform in [-r, r], Glorot r = sqrt(6/(n_in+n_out)) except He
     r = sqrt(6/n_in) for relu/leaky_relu layers; fill most of that range."""
-    layers = [50, 40, 30, 20, 10, 5, 3]
-    acts = ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"]
+    layers = [50, 40, 30, 20, 10, 30, 20, 5, 3]
+    acts = ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "gelu", "silu", "softmax"]
+    # He for the rectifiers and their smooth relatives GELU and SiLU (Activation.weightScale
+    # in the Swift sources; bp_create()'s comment in backprop.h names relu and leaky ReLU only).
+    he = ("relu", "leaky_relu", "gelu", "silu")
     net = backprop.Network(layers, acts, loss="cross_entropy", seed=5)
     for l, act in enumerate(acts, start=1):
         n_in, n_out = layers[l - 1], layers[l]
-        r = np.sqrt(6 / n_in) if act in ("relu", "leaky_relu") else np.sqrt(6 / (n_in + n_out))
+        r = np.sqrt(6 / n_in) if act in he else np.sqrt(6 / (n_in + n_out))
         W = net.weights(l)
         assert np.all(np.abs(W) <= r * (1 + 1e-6)), (l, act, np.abs(W).max(), r)
         assert np.abs(W).max() > 0.5 * r, (l, act, np.abs(W).max(), r)

@@ -2,6 +2,7 @@
 
 import ctypes
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -319,3 +320,55 @@ def test_evaluate():
     assert sig.evaluate(X, labels)[1] == pytest.approx(np.mean(sig.predict_classes(X) == labels), abs=1e-6)
     with pytest.raises(ValueError, match=r"Y has shape \(49,\)"):
         net.evaluate(X, y[:49])
+
+
+def test_is_classifier_is_the_librarys_rule():
+    """is_classifier holds exactly for the networks bp_evaluate() reports an accuracy for:
+    a softmax or sigmoid output of any width, with either loss it allows."""
+    X = np.random.default_rng(5).normal(size=(6, 3)).astype(np.float32)
+    for out in backprop.ACTIVATIONS:
+        for width in (1, 3):
+            for loss in ("mse", "cross_entropy"):
+                if loss == "cross_entropy" and out not in ("softmax", "sigmoid"):
+                    continue  # InvalidArchitectureError
+                net = backprop.Network([3, 4, width], ["tanh", out], loss=loss, seed=1)
+                Y = np.zeros((6, width), np.float32)
+                Y[:, 0] = 1
+                _, accuracy = net.evaluate(X, Y)
+                assert net.is_classifier == (accuracy is not None), (out, width, loss)
+                assert net.is_classifier == (out in ("softmax", "sigmoid"))
+
+
+def one_hot_of(classes, width):
+    """Targets whose class (by the library's rule) is `classes`."""
+    if width == 1:
+        return classes.astype(np.float32).reshape(-1, 1)
+    return np.eye(width, dtype=np.float32)[classes]
+
+
+@pytest.mark.parametrize("out,width", [("softmax", 4), ("sigmoid", 4), ("sigmoid", 1), ("linear", 3)])
+def test_predict_classes_agrees_with_evaluate(out, width):
+    """Each sample's predicted class is the one bp_evaluate() counts as correct, ties included:
+    zero parameters give equal outputs (softmax 1/4 each, sigmoid exactly 0.5)."""
+    loss = "mse" if out == "linear" else "cross_entropy"
+    net = backprop.Network([3, 5, width], ["relu", out], loss=loss, seed=2)
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    for params in (net.parameters, np.zeros(len(net), np.float32)):
+        net.parameters = params
+        classes = net.predict_classes(X)
+        if out == "linear":  # not a classifier: no accuracy to agree with
+            assert net.evaluate(X, one_hot_of(classes, width))[1] is None
+            continue
+        for i in range(len(X)):
+            assert net.evaluate(X[i : i + 1], one_hot_of(classes[i : i + 1], width))[1] == 1.0, (params[:3], i)
+        assert net.score(X, classes) == 1.0
+    assert set(classes) == {1 if width == 1 else 0}  # the ties: 0.5 is class 1, else the lowest index
+
+
+def test_docs_list_every_activation():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    summary = readme[readme.index("* `activations`") : readme.index("* `loss`")]
+    for name in backprop.ACTIVATIONS:
+        assert f'"{name}"' in backprop.Network.__doc__, name
+        assert f"`{name}`" in summary, name

@@ -168,6 +168,81 @@ def test_loaded_network_knows_its_architecture():
         assert repr(loaded) == repr(net)
 
 
+@pytest.mark.parametrize("hidden", ["gelu", "silu"])
+def test_gelu_and_silu_networks_load_back_identically(tmp_path, hidden):
+    net = backprop.Network([4, 9, 7, 3], [hidden, "silu" if hidden == "gelu" else "gelu", "softmax"],
+                           loss="cross_entropy", seed=8)
+    net.set_optimizer("adam")
+    X, y = data()
+    net.train_step(X[:16], y[:16], 0.01)
+    path = tmp_path / f"{hidden}.bpm"
+
+    def through_file(n):
+        n.save(path)
+        return backprop.Network.load(path)
+
+    def through_bytes(n):
+        return backprop.Network.from_bytes(n.to_bytes())
+
+    def through_pickle(n):
+        return pickle.loads(pickle.dumps(n))
+
+    for reload in (through_file, through_bytes, through_pickle):
+        loaded = reload(net)
+        assert loaded.activations == net.activations and loaded.activations[0] == hidden
+        assert_same_network(net, loaded)  # identical parameters, options and predictions
+        np.testing.assert_array_equal(loaded.predict(X), net.predict(X))
+        # and identical continued training (the optimizer's state came along)
+        assert loaded.train_step(X[16:32], y[16:32], 0.01) == net.train_step(X[16:32], y[16:32], 0.01)
+        np.testing.assert_array_equal(loaded.parameters, net.parameters)
+
+
+def test_every_activation_and_loss_is_read_back():
+    for act, code in backprop.ACTIVATIONS.items():
+        if act == "softmax":  # output layer only: below
+            continue
+        for out, loss in (("linear", "mse"), ("sigmoid", "cross_entropy"), ("softmax", "cross_entropy")):
+            net = backprop.Network([3, 4, 2], [act, out], loss=loss, seed=code)
+            loaded = backprop.Network.from_bytes(net.to_bytes())
+            assert (loaded.activations, loaded.loss) == ((act, out), loss)
+
+
+def test_the_architecture_comes_from_the_library(monkeypatch):
+    """A loaded network's activations and loss are what bp_layer_activation() and
+    bp_loss_function() say, not read from the model bytes."""
+    from backprop import _lib
+
+    blob = backprop.Network([3, 4, 2], ["gelu", "softmax"], loss="cross_entropy", seed=0).to_bytes()
+    monkeypatch.setattr(_lib.lib, "bp_loss_function", lambda handle: backprop.LOSSES["mse"])
+    monkeypatch.setattr(_lib.lib, "bp_layer_activation", lambda handle, l: backprop.ACTIVATIONS["silu"])
+    loaded = backprop.Network.from_bytes(blob)
+    assert loaded.loss == "mse" and loaded.activations == ("silu", "silu")
+
+
+def test_an_activation_code_the_binding_does_not_know(monkeypatch):
+    """A library newer than the package: a readable UnknownEnumError, and no leaked handle."""
+    from backprop import _lib
+
+    blob = backprop.Network([3, 4, 2], ["gelu", "softmax"], loss="cross_entropy", seed=0).to_bytes()
+    destroyed = []
+    destroy = _lib.lib.bp_destroy
+    monkeypatch.setattr(_lib.lib, "bp_layer_activation", lambda handle, l: 9 if l == 1 else 5)
+    monkeypatch.setattr(_lib.lib, "bp_destroy", lambda handle: (destroyed.append(handle), destroy(handle)))
+    with pytest.raises(backprop.UnknownEnumError, match="layer 1 has activation code 9, which this binding does "
+                       "not know .*update the backprop package") as info:
+        backprop.Network.from_bytes(blob)
+    assert info.value.function == "bp_layer_activation" and isinstance(info.value, ValueError)
+    assert len(destroyed) == 1
+
+
+def test_pickles_name_backprop_network():
+    """Pickles refer to backprop.network.Network, where the class has always been, so that
+    pickles of other versions of the package load."""
+    blob = pickle.dumps(backprop.Network([2, 2], "linear"))
+    assert b"backprop.network" in blob and b"Network" in blob
+    assert backprop.Network.__module__ == "backprop.network"
+
+
 def test_thread_count_is_not_saved():
     net = backprop.Network([2, 2], "linear")
     net.threads = 1

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import backprop
-from backprop.network import _SharedLock
+from backprop._lock import SharedLock
 
 ONLINE_CORES = os.sysconf("SC_NPROCESSORS_ONLN") if hasattr(os, "sysconf") else None
 
@@ -228,7 +228,7 @@ def test_close_waits_for_running_predictions():
 
 
 def test_shared_lock_semantics():
-    lock = _SharedLock()
+    lock = SharedLock()
     lock.acquire_shared()
     # a second reader enters while the first holds it
     entered = threading.Event()

@@ -1,0 +1,107 @@
+"""Every BP_* constant of include/backprop.h that the binding uses, each defined once.
+
+The names Python accepts map to the header's codes: activation ``"sigmoid"`` is
+``BP_SIGMOID``, loss ``"mse"`` is ``BP_LOSS_MSE``, optimizer ``"adam"`` is
+``BP_OPTIMIZER_ADAM``, option ``"beta1"`` is ``BP_OPTION_BETA1``: the header's name
+is the prefix followed by the Python name in capitals.  Status values keep their header
+names.  Every other module imports from here, and tests/test_header.py parses the header
+and fails on any difference, in either direction.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "OPTIONS",
+    "ACTIVATION_NAMES",
+    "LOSS_NAMES",
+    "OPTIMIZER_NAMES",
+    "BP_ABI_VERSION",
+    "normalise_name",
+]
+
+#: The BP_ABI_VERSION this binding was written against ("Version").
+BP_ABI_VERSION = 1
+
+#: Activation names and their BP_* codes ("Network lifecycle").
+ACTIVATIONS = {
+    "sigmoid": 0,  # 1 / (1 + e^-z)
+    "tanh": 1,  # tanh(z)
+    "relu": 2,  # max(0, z)
+    "leaky_relu": 3,  # z if z > 0, else 0.01 z
+    "linear": 4,  # z
+    "softmax": 5,  # e^z_j / Σ_k e^z_k; output layer only
+    "gelu": 6,  # z Φ(z) = ½ z (1 + erf(z / √2)), the exact (erf) form
+    "silu": 7,  # z / (1 + e^-z), also called swish
+}
+
+#: Loss names and their BP_LOSS_* codes.  "cross-entropy" is accepted too (see normalise_name).
+LOSSES = {
+    "mse": 0,  # ½ ‖a − y‖² per sample
+    "cross_entropy": 1,  # needs a softmax or sigmoid output
+}
+
+#: Optimizer names and their BP_OPTIMIZER_* codes ("Optimizers and options").
+OPTIMIZERS = {
+    "sgd": 0,
+    "momentum": 1,
+    "nesterov": 2,
+    "adam": 3,
+    "adamw": 4,
+    "rprop": 5,
+}
+
+#: Option names and their BP_OPTION_* keys, in the header's order.
+OPTIONS = {
+    "optimizer": 1,
+    "momentum": 2,
+    "beta1": 3,
+    "beta2": 4,
+    "epsilon": 5,
+    "weight_decay": 6,
+    "clip_norm": 7,
+    "rprop_increase": 8,
+    "rprop_decrease": 9,
+    "rprop_min_step": 10,
+    "rprop_max_step": 11,
+    "rprop_initial_step": 12,
+}
+
+# bp_status values ("Errors"), under their header names.
+BP_OK = 0
+BP_ERROR_NULL_ARGUMENT = 1
+BP_ERROR_INVALID_ARGUMENT = 2
+BP_ERROR_UNKNOWN_ENUM = 3
+BP_ERROR_INVALID_ARCHITECTURE = 4
+BP_ERROR_SIZE_MISMATCH = 5
+BP_ERROR_SIZE_OVERFLOW = 6
+BP_ERROR_NON_FINITE = 7
+BP_ERROR_STATE = 8
+BP_ERROR_OUT_OF_MEMORY = 9
+BP_ERROR_DIVERGED = 10
+BP_ERROR_BUFFER_TOO_SMALL = 11
+BP_ERROR_IO = 12
+BP_ERROR_NOT_A_MODEL = 13
+BP_ERROR_UNSUPPORTED_VERSION = 14
+BP_ERROR_TRUNCATED = 15
+BP_ERROR_CHECKSUM_MISMATCH = 16
+BP_ERROR_CORRUPT_MODEL = 17
+
+#: The reverse tables: code -> name.
+ACTIVATION_NAMES = {code: name for name, code in ACTIVATIONS.items()}
+LOSS_NAMES = {code: name for name, code in LOSSES.items()}
+OPTIMIZER_NAMES = {code: name for name, code in OPTIMIZERS.items()}
+
+
+def normalise_name(value, argument: str, valid: dict) -> str:
+    """The key of `valid` that `value` names, case-insensitively and with "-" for "_"
+    ("Leaky-ReLU" is "leaky_relu"); a ValueError naming `argument` and listing the valid
+    names otherwise."""
+    if isinstance(value, str):
+        name = value.strip().lower().replace("-", "_")
+        if name in valid:
+            return name
+    listing = ", ".join(repr(name) for name in valid)
+    raise ValueError(f"{argument} is {value!r}; expected one of: {listing}")

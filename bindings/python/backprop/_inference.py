@@ -1,0 +1,105 @@
+"""Inference: the methods of Network that only read it (bp_predict, bp_evaluate), which
+several threads may call at once on one network (shared holds, see _lock)."""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import c_float
+
+import numpy as np
+
+from . import _arrays, _lib
+from . import training as _training
+
+__all__ = ["Inference"]
+
+
+class Inference:
+    """The inference methods of Network."""
+
+    def predict(self, X, batch_size=None) -> np.ndarray:
+        """The outputs for X (same shapes as forward()), for inference (bp_predict).
+
+        Unlike forward(), nothing is kept for backward(), and several threads may
+        predict with the same network at once (see the class docstring).  With
+        ``batch_size``, X is run in chunks of that many rows, which keeps the library's
+        working memory (allocated per call) small for large X; all chunks see the same
+        parameters.
+        """
+        X, single = self._inputs(X, require_finite=False)
+        try:
+            out = self._predict_unchecked(X, batch_size)
+        except Exception:
+            _arrays.raise_first_non_finite((X, "X"))
+            raise
+        return out[0] if single else out
+
+    def _predict_unchecked(self, X: np.ndarray, batch_size) -> np.ndarray:
+        n = X.shape[0]
+        chunk = n if batch_size is None else _arrays.as_int(batch_size, "batch_size", minimum=1)
+        out = np.empty((n, self._layers[-1]), dtype=np.float32)
+        if chunk >= n:
+            pieces = ((X, out),)
+        else:  # C-contiguous views: no copy
+            pieces = ((X[start : start + chunk], out[start : start + chunk]) for start in range(0, n, chunk))
+        predict = _lib.lib.bp_predict
+        with self._shared() as handle:
+            for rows, part in pieces:
+                status = predict(handle, _arrays.argument(rows), rows.shape[0], _arrays.argument(part))
+                if status:
+                    _lib.check(status, "bp_predict")
+        return out
+
+    def predict_classes(self, X, batch_size=None) -> np.ndarray:
+        """Predicted class labels (int64), by the rule bp_evaluate's accuracy counts with:
+        with several outputs, the index of the largest (the lowest index on a tie); with a
+        single output (a classifier's: sigmoid or softmax), 1 when it is ≥ 0.5, else 0.
+        A 1-D X (one sample) gives a 0-d result."""
+        out = self.predict(X, batch_size)
+        if out.shape[-1] == 1:
+            if not self.is_classifier:
+                raise ValueError(
+                    "predict_classes needs a classifier (a softmax or sigmoid output) to classify with a "
+                    f"single output; this network has a single {self.activations[-1]} output"
+                )
+            return (out[..., 0] >= 0.5).astype(np.int64)
+        return np.argmax(out, axis=-1).astype(np.int64)  # the first of equal maxima, as the library
+
+    def evaluate(self, X, Y):
+        """``(loss, accuracy)`` on a data set (bp_evaluate).
+
+        ``loss`` is the mean loss over the samples (the network's loss function, as
+        train_step() reports it).  ``accuracy`` is for classifiers: with a softmax or
+        multi-unit sigmoid output, the fraction of samples whose largest output is where
+        their target's largest value is; with one sigmoid unit, the fraction on the same
+        side of 0.5 as their target; ``None`` for other outputs.  Y may be integer class
+        labels for a classifier.  Reads the network only: thread-safe like predict().
+        """
+        X, _ = self._inputs(X)
+        Y = self._targets(Y, X.shape[0])
+        return self._evaluate_unchecked(X, Y)
+
+    def _evaluate_unchecked(self, X: np.ndarray, Y: np.ndarray):
+        loss = c_float()
+        accuracy = c_float()
+        with self._shared() as handle:
+            status = _lib.lib.bp_evaluate(
+                handle, _arrays.argument(X), _arrays.argument(Y), X.shape[0], ctypes.byref(loss), ctypes.byref(accuracy)
+            )
+            if status:
+                _lib.check(status, "bp_evaluate")
+        acc = float(accuracy.value)
+        return float(loss.value), (None if acc != acc else acc)
+
+    def score(self, X, y, batch_size=None) -> float:
+        """Accuracy for a classifier, mean loss for a regressor: the accuracy or the loss
+        of evaluate() (bp_evaluate), so the library's rule decides.
+
+        Classifier (softmax or sigmoid output): the fraction of samples whose predicted
+        class (see predict_classes) is their target's (y as integer labels, or one-hot or
+        probability rows, whose largest value, or value ≥ 0.5 for a single output, is
+        the class).  Regressor (any other output activation, so MSE loss): the mean over
+        samples of ½‖a − y‖² (lower is better).  ``batch_size`` is accepted for
+        compatibility and ignored: the library evaluates in chunks of its own.
+        """
+        return _training.score(self, X, y, batch_size=batch_size)
