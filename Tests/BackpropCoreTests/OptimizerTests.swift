@@ -6,6 +6,14 @@ import BackpropCore
 /// library: Adam's m̂/√v̂ amplifies rounding where consecutive gradients nearly cancel,
 /// so a float64 reference would measure float32's limits rather than the rule.
 final class OptimizerTests: XCTestCase {
+    /// `Optimizer.properties` indexes a table by raw value, built in declaration order.
+    func testPropertiesAreEachOptimizersOwn() {
+        XCTAssertEqual(Optimizer.allCases.map(\.rawValue), Array(0 ..< Int32(Optimizer.allCases.count)))
+        XCTAssertEqual(Optimizer.allCases.map { $0.properties.stateSlots.count }, [0, 1, 1, 2, 2, 2])
+        XCTAssertEqual(Optimizer.allCases.filter { $0.properties.countsSteps }, [.adam, .adamW])
+        XCTAssertEqual(Optimizer.allCases.filter { $0.properties.stepsBySign }, [.rprop])
+    }
+
     func testSGDMomentumNesterovAdamAdamWAndRPROPFollowTheirRules() throws {
         var options = TrainingOptions()
         options.weightDecay = 0.01

@@ -123,7 +123,7 @@ extension Network {
         try refuseDivergedLoss()
         // A NaN or infinite gradient makes its new parameter NaN or infinite under every
         // optimizer but iRprop−, which steps by the gradient's sign and would hide it.
-        if trainingOptions.optimizer.properties.stepsBySign { try refuseNonFiniteGradients() }
+        if optimizerState.stepsBySign { try refuseNonFiniteGradients() }
         let finite = optimizerState.apply(trainingOptions, learningRate: eta, parameters: parameters, gradients: gradients,
                                           into: nextParameters, pool: threads?.pool)
         try adoptNextParameters(finite: finite)
@@ -146,7 +146,7 @@ extension Network {
                 "training diverged: the update overflowed the parameters; they were left unchanged (try a smaller learning rate)")
         }
         swap(&parameters, &nextParameters)
-        optimizerState.commit(trainingOptions)
+        optimizerState.commit()
         gradientState = .applied
         forwardBatch = nil
     }

@@ -47,7 +47,14 @@ public enum Optimizer: Int32, PublicCode {
         public let hyperparameters: [TrainingOptions.Hyperparameter]
     }
 
-    public var properties: Properties {
+    /// Read on every step, so built once per optimizer rather than on each read.
+    public var properties: Properties { Self.described[Int(rawValue)] }
+
+    /// Indexed by raw value; the cases are declared in raw-value order from 0 (a test
+    /// checks it).
+    private static let described = allCases.map(\.description)
+
+    private var description: Properties {
         let shared: [TrainingOptions.Hyperparameter] = [.weightDecay, .clipNorm]
         switch self {
         case .sgd:

@@ -17,11 +17,17 @@ final class OptimizerState {
     private var nextArrays: [UnsafeMutablePointer<Float>]
     /// The number of steps taken, for optimizers that count them (Adam's t).
     var step = 0
+    /// `Optimizer.properties` facts read on every step, kept here so that no step copies
+    /// the properties (and retains their arrays).
+    let countsSteps: Bool, stepsBySign: Bool
 
     /// The state of `options.optimizer` before its first step (each slot at its initial value).
     init(for options: TrainingOptions, count: Int) throws(BackpropError) {
         self.count = count
-        slots = options.optimizer.properties.stateSlots
+        let properties = options.optimizer.properties
+        slots = properties.stateSlots
+        countsSteps = properties.countsSteps
+        stepsBySign = properties.stepsBySign
         let arrayCount = slots.count
         try Memory.checkBudget(floats: 2 * arrayCount * count, for: "the optimizer's state")
         var buffers: [UnsafeMutablePointer<Float>] = []
@@ -63,9 +69,9 @@ final class OptimizerState {
     }
 
     /// Adopts the state written by the last `apply`.
-    func commit(_ options: TrainingOptions) {
+    func commit() {
         swap(&arrays, &nextArrays)
-        if options.optimizer.properties.countsSteps { step = Self.saturatingSuccessor(of: step) }
+        if countsSteps { step = Self.saturatingSuccessor(of: step) }
     }
 
     /// One step on `count` parameters θ with gradients g, written to `next` (and the new
