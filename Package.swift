@@ -26,7 +26,7 @@ let avx512Kernels: [Target] = [
 #else
 let avx512Kernels: [Target] = []
 #endif
-let coreDependencies: [Target.Dependency] = ["CScheduler", "CPUFeatures", "BackpropKernels"]
+let coreDependencies: [Target.Dependency] = ["CScheduler", "CPUFeatures", "CFloatingPoint", "BackpropKernels"]
     + avx512Kernels.map { .target(name: $0.name) }
 
 let exportsMap = Context.packageDirectory + "/Sources/CBackprop/exports.map"
@@ -47,6 +47,9 @@ let package = Package(
         .target(name: "BackpropKernels", swiftSettings: libraryCodegen),
         // CPUID, asked once to choose the tile. Declarations and an inline function only.
         .systemLibrary(name: "CPUFeatures", path: "Sources/CPUFeatures"),
+        // The thread's floating-point control register (FTZ/DAZ), which Swift cannot reach.
+        // Inline functions only.
+        .systemLibrary(name: "CFloatingPoint", path: "Sources/CFloatingPoint"),
         // libc's sched_getcpu(), which Swift's Glibc module hides. Declarations only.
         .systemLibrary(name: "CScheduler", path: "Sources/CScheduler"),
         // The header as a Clang module, so Swift code can use its constants and check its

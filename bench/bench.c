@@ -9,7 +9,13 @@
  *   D   2-8-1           sigmoid,sigmoid    MSE            batch 1     training steps/s (XOR-like data)
  *   E1  A's network     forward only                      batch 1     µs per bp_forward() call
  *   E2  A's network     forward only                      batch 1024  forward samples/s
+ *   DL  D's network and data, 20M steps from a fresh network: steps/s in each quarter,
+ *       and the last quarter's rate over the first's (as training converges, gradients
+ *       underflow towards subnormal floats, which a library that does not flush them
+ *       computes in microcode)
  *
+ * The table's first line names the CPU (vendor, family, model and its name), since the
+ * figures mean little without it.
  * Data is synthetic, from a fixed seed: inputs uniform in [0, 1), targets one-hot of a
  * uniformly random class (D: target 1 when exactly one of x0 > 0.5, x1 > 0.5, else 0).
  * Each workload first checks that the step is real (outputs finite, the loss goes down
@@ -135,6 +141,26 @@ static double median(const double *v, size_t n)
     return m;
 }
 
+/* "vendor family F model M: name", from /proc/cpuinfo's first processor. */
+static void describe_cpu(char *buf, size_t size)
+{
+    char line[512], vendor[64] = "?", name[256] = "?";
+    int family = -1, model = -1;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f != NULL && fgets(line, sizeof line, f) != NULL && strcmp(line, "\n") != 0) {
+        char *value = strchr(line, ':');
+        if (value == NULL) continue;
+        value += 2;
+        value[strcspn(value, "\n")] = 0;
+        if (strncmp(line, "vendor_id", 9) == 0) snprintf(vendor, sizeof vendor, "%s", value);
+        else if (strncmp(line, "cpu family", 10) == 0) family = atoi(value);
+        else if (strncmp(line, "model name", 10) == 0) snprintf(name, sizeof name, "%s", value);
+        else if (strncmp(line, "model\t", 6) == 0) model = atoi(value);
+    }
+    if (f != NULL) fclose(f);
+    snprintf(buf, size, "%s family %d model %d: %s", vendor, family, model, name);
+}
+
 static void format_number(char *buf, size_t size, double v)
 {
     if (v >= 1000.0) snprintf(buf, size, "%.0f", v);
@@ -147,7 +173,7 @@ static void format_number(char *buf, size_t size, double v)
  *  Workloads
  **************************************************************************/
 
-enum kind { TRAIN_EPOCH, TRAIN, FORWARD };
+enum kind { TRAIN_EPOCH, TRAIN, FORWARD, TRAIN_BY_QUARTERS };
 
 typedef struct {
     const char *id;
@@ -177,7 +203,10 @@ static const workload WORKLOADS[] = {
      {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1, 0.0f, FORWARD, 1024, 0, "us/call"},
     {"E2", "A's network, bp_forward batch 1024", {784, 256, 128, 10}, 4,
      {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1024, 0.0f, FORWARD, 8192, 0, "samples/s"},
+    {"DL", "D for 20M steps, by quarter", {2, 8, 1}, 3,
+     {BP_SIGMOID, BP_SIGMOID}, BP_LOSS_MSE, 1, 0.5f, TRAIN_BY_QUARTERS, 4096, 1, "steps/s"},
 };
+#define LONG_RUN_STEPS 20000000u
 #define WORKLOAD_COUNT (sizeof WORKLOADS / sizeof WORKLOADS[0])
 
 typedef struct {
@@ -357,30 +386,44 @@ static void add_row(const char *id, const char *threads, const double *values, s
     r->unit = unit;
 }
 
-static void run_workload(const workload *w, size_t threads, const char *threads_label, int repeats,
-                         double seconds, uint64_t seed)
+/* DL: one fresh network trained for LONG_RUN_STEPS steps, timed by quarter. */
+static void run_by_quarters(context *c, const char *threads_label)
 {
-    context c;
+    const size_t quarter = LONG_RUN_STEPS / 4;
+    double rate[4], ratio;
+    char id[8];
+    int q;
+    fprintf(stderr, "run   %-2s: %s, batch 1, threads %s, %zu steps in 4 quarters\n", c->w->id, c->w->description,
+            threads_label, (size_t)LONG_RUN_STEPS);
+    for (q = 0; q < 4; q++) {
+        double t0 = now_seconds();
+        train_steps(c, quarter);
+        rate[q] = (double)quarter / (now_seconds() - t0);
+    }
+    for (q = 0; q < 4; q++) {
+        snprintf(id, sizeof id, "DL q%d", q + 1);
+        add_row(id, threads_label, &rate[q], 1, c->w->unit);
+    }
+    ratio = rate[3] / rate[0];
+    add_row("DL", threads_label, &ratio, 1, "q4/q1");
+}
+
+/* The other workloads: warm up, then `repeats` timed repeats of at least `seconds`. */
+static void time_repeats(context *c, const char *threads_label, int repeats, double seconds)
+{
+    const workload *w = c->w;
     double *rate = xmalloc((size_t)repeats, sizeof *rate);
     double *extra = xmalloc((size_t)repeats, sizeof *extra);
     double t0, t, per_unit;
     size_t units, n, samples_per_repeat;
     int r;
 
-    g_workload = w->id;
-    memset(&c, 0, sizeof c);
-    c.w = w;
-    make_data(&c, seed);
-    sanity_check(w, &c, seed, threads);
-
-    c.net = make_network(w, seed, threads);
-
     /* Warm-up, doubling the number of steps until it lasts >= min(seconds, 0.2 s); this
      * also measures the time of one step or call. */
     n = 1;
     for (;;) {
         t0 = now_seconds();
-        run_units(&c, n);
+        run_units(c, n);
         t = now_seconds() - t0;
         if (t >= (seconds < 0.2 ? seconds : 0.2) || n >= ((size_t)1 << 40)) break;
         n *= 2;
@@ -401,11 +444,11 @@ static void run_workload(const workload *w, size_t threads, const char *threads_
 
     for (r = 0; r < repeats; r++) {
         t0 = now_seconds();
-        if (w->kind == TRAIN_EPOCH) train_epoch(&c);
-        else run_units(&c, units);
+        if (w->kind == TRAIN_EPOCH) train_epoch(c);
+        else run_units(c, units);
         t = now_seconds() - t0;
         if (w->kind == FORWARD) {
-            check_finite(c.out, w->batch * c.outw, "outputs");
+            check_finite(c->out, w->batch * c->outw, "outputs");
             if (w->batch == 1) rate[r] = t / (double)units * 1e6; /* µs per call */
             else rate[r] = (double)samples_per_repeat / t;
         } else if (w->xor_data) {
@@ -418,13 +461,28 @@ static void run_workload(const workload *w, size_t threads, const char *threads_
 
     add_row(w->id, threads_label, rate, (size_t)repeats, w->unit);
     if (strcmp(w->id, "C") == 0) add_row(w->id, threads_label, extra, (size_t)repeats, "GFLOP/s");
+    free(rate);
+    free(extra);
+}
+
+static void run_workload(const workload *w, size_t threads, const char *threads_label, int repeats,
+                         double seconds, uint64_t seed)
+{
+    context c;
+    g_workload = w->id;
+    memset(&c, 0, sizeof c);
+    c.w = w;
+    make_data(&c, seed);
+    sanity_check(w, &c, seed, threads);
+
+    c.net = make_network(w, seed, threads);
+    if (w->kind == TRAIN_BY_QUARTERS) run_by_quarters(&c, threads_label);
+    else time_repeats(&c, threads_label, repeats, seconds);
 
     bp_destroy(c.net);
     free(c.x);
     free(c.y);
     free(c.out);
-    free(rate);
-    free(extra);
     g_workload = "setup";
 }
 
@@ -528,6 +586,11 @@ int main(int argc, char **argv)
         const char *(*kernels)(void);
         memcpy(&kernels, &sym, sizeof kernels);
         printf("# matrix kernels: %s\n", kernels());
+        {
+            char cpu[400];
+            describe_cpu(cpu, sizeof cpu);
+            printf("# CPU: %s\n", cpu);
+        }
     }
     {
         double load[3];

@@ -31,6 +31,14 @@
  *  - Results are bit-identical for a given seed, batch size and data on one machine, and
  *    for any thread count. A sample's outputs may differ in the last bits between batch
  *    sizes, since small and large batches use different matrix kernels.
+ *  - Floating-point mode: every function computes in the library's own mode, whatever
+ *    the caller's: round to nearest, no exception traps, and subnormal floats (below
+ *    1.18e-38 in magnitude) flushed to zero, as results and as inputs (x86-64: MXCSR FTZ
+ *    and DAZ; AArch64: FPCR.FZ). So a value that would be subnormal is 0, which is what
+ *    keeps a converged network from training several times slower (subnormal arithmetic
+ *    runs in microcode), and results do not depend on the caller's rounding mode, traps
+ *    or FTZ setting. The caller's mode, status flags included, is restored before every
+ *    function returns, on failure too, and bp_fit()'s progress callback runs in it.
  */
 #ifndef BACKPROP_H
 #define BACKPROP_H

@@ -34,21 +34,30 @@ struct Failure: Error {
 }
 
 /// The body of every fallible entry point: BP_OK when `body` returns, otherwise the
-/// failure's status, with its message kept for bp_last_error().
+/// failure's status, with its message kept for bp_last_error(). It runs in the library's
+/// floating-point mode (`FloatingPointMode`), and the caller's is restored either way.
 func entryPoint(_ body: () throws -> Void) -> bp_status {
-    let failure: Failure
-    do {
-        try body()
-        return BP_OK
-    } catch let error as Failure {
-        failure = error
-    } catch let error as BackpropError {
-        failure = Failure(error)
-    } catch {
-        failure = Failure(BP_ERROR_INVALID_ARGUMENT, "\(error)")
+    entryPoint { (_: FloatingPointMode.Saved) in try body() }
+}
+
+/// `entryPoint` for a body that calls back into caller code, which it runs in the
+/// caller's floating-point mode (`FloatingPointMode.asCaller` with the mode it is given).
+func entryPoint(_ body: (FloatingPointMode.Saved) throws -> Void) -> bp_status {
+    FloatingPointMode.run { callerMode in
+        let failure: Failure
+        do {
+            try body(callerMode)
+            return BP_OK
+        } catch let error as Failure {
+            failure = error
+        } catch let error as BackpropError {
+            failure = Failure(error)
+        } catch {
+            failure = Failure(BP_ERROR_INVALID_ARGUMENT, "\(error)")
+        }
+        LastError.record(failure.message)
+        return failure.status
     }
-    LastError.record(failure.message)
-    return failure.status
 }
 
 /// A pointer argument that must not be NULL.

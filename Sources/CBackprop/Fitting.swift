@@ -19,7 +19,7 @@ public func bp_fit(
     _ options: UnsafePointer<bp_fit_options>?, _ history: UnsafeMutablePointer<bp_epoch_report>?,
     _ historyCapacity: Int, _ epochsRun: UnsafeMutablePointer<Int>?
 ) -> bp_status {
-    entryPoint {
+    entryPoint { callerMode in
         epochsRun?.pointee = 0
         let network = try Handle.network(net)
         // struct_size first: it says how much of the struct the caller has.
@@ -42,7 +42,7 @@ public func bp_fit(
             if let history, report.epoch <= capacity { history[report.epoch - 1] = copy }
             epochsRun?.pointee = report.epoch
             guard let callback = c.progress else { return true }
-            return callback(&copy, c.user_data) != 0
+            return FloatingPointMode.asCaller(callerMode) { callback(&copy, c.user_data) } != 0
         }
     }
 }

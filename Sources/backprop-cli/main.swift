@@ -74,4 +74,5 @@ func run(_ command: any Command.Type, _ words: [String]) -> Int32 {
     }
 }
 
-exit(run(Array(CommandLine.arguments.dropFirst())))
+// The tool computes in the library's floating-point mode, as the C API does.
+exit(FloatingPointMode.run { _ in run(Array(CommandLine.arguments.dropFirst())) })

@@ -158,6 +158,7 @@ final class ThreadPool: @unchecked Sendable {
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, { raw in
             guard let raw else { return nil }
+            FloatingPointMode.enterForGood()  // a worker runs library code only
             Unmanaged<ThreadPool>.fromOpaque(raw)._withUnsafeGuaranteedRef { $0.work() }
             return nil
         }, Unmanaged.passUnretained(self).toOpaque())
