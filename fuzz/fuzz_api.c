@@ -317,7 +317,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                  (size_t)1 << 20, 4096, (size_t)1 << 63, 65};
                     sizes[l] = big[k % 8];
                 }
-                acts[l] = (int32_t)(u8(&r) % 8); /* 6 and 7 are unknown */
+                acts[l] = (int32_t)(u8(&r) % 10); /* BP_SILU + 1 and + 2 are unknown */
                 if (u8(&r) == 255)
                     acts[l] -= 1000;
             }
@@ -649,7 +649,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (target == NULL || index == 0 || index >= bp_layer_count(target))
                     REQUIRE(act == -1, "bp_layer_activation(%zu) = %d out of range", index, (int)act);
                 else
-                    REQUIRE(act >= BP_SIGMOID && act <= BP_SOFTMAX, "bp_layer_activation = %d", (int)act);
+                    REQUIRE(act >= BP_SIGMOID && act <= BP_SILU, "bp_layer_activation = %d", (int)act);
                 REQUIRE(target == NULL ? loss == -1 : (loss == BP_LOSS_MSE || loss == BP_LOSS_CROSS_ENTROPY),
                         "bp_loss_function = %d", (int)loss);
             }

@@ -66,6 +66,7 @@ int main(int argc, char **argv)
         {3, {2, 3, 1}, {BP_TANH, BP_SIGMOID}, BP_LOSS_CROSS_ENTROPY},
         {3, {3, 4, 3}, {BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY},
         {4, {2, 3, 2, 2}, {BP_LEAKY_RELU, BP_SIGMOID, BP_LINEAR}, BP_LOSS_MSE},
+        {4, {2, 4, 3, 2}, {BP_GELU, BP_SILU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY},
     };
     float x[8] = {0.5f, -0.25f, 1.0f, 0.0f, -1.0f, 0.75f, 0.1f, 0.2f}, y[8] = {1, 0, 0, 1, 0, 1, 1, 0};
     if (argc != 2) {
