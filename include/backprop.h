@@ -308,12 +308,12 @@ bp_status bp_train_step(bp_network *net, const float *inputs, const float *targe
  *  BP_OPTION_MOMENTUM             μ for momentum and Nesterov, [0, 1)     0.9
  *  BP_OPTION_BETA1                Adam's β1, [0, 1)                       0.9
  *  BP_OPTION_BETA2                Adam's β2, [0, 1)                       0.999
- *  BP_OPTION_EPSILON              Adam's ε, > 0                           1e-8
+ *  BP_OPTION_EPSILON              Adam's ε, ≥ FLT_MIN (1.18e-38)          1e-8
  *  BP_OPTION_WEIGHT_DECAY         λ ≥ 0: L2 (g += λθ), decoupled for AdamW 0
  *  BP_OPTION_CLIP_NORM            max L2 norm of the whole gradient; 0 = off  0
  *  BP_OPTION_RPROP_INCREASE       η+ > 1                                  1.2
  *  BP_OPTION_RPROP_DECREASE       η− in (0, 1)                            0.5
- *  BP_OPTION_RPROP_MIN_STEP       Δmin > 0                                1e-6
+ *  BP_OPTION_RPROP_MIN_STEP       Δmin ≥ FLT_MIN (1.18e-38)               1e-6
  *  BP_OPTION_RPROP_MAX_STEP       Δmax ≥ Δmin                             50
  *  BP_OPTION_RPROP_INITIAL_STEP   Δ0 in [Δmin, Δmax]                      0.1
  *

@@ -30,8 +30,10 @@ public func bp_get_option(_ net: OpaquePointer?, _ key: Int32, _ value: UnsafeMu
 }
 
 /// The optimizer whose BP_OPTIMIZER_* value is `value` (a double, as every option is).
+/// A subnormal is refused by its bits first: the call runs with denormals-are-zero, under
+/// which `Int32(exactly:)` would read 1e-309 as the exact integer 0 (plain SGD).
 private func optimizer(_ value: Double) throws(Failure) -> Optimizer {
-    guard let code = Int32(exactly: value), let optimizer = Optimizer(rawValue: code) else {
+    guard !value.isSubnormal, let code = Int32(exactly: value), let optimizer = Optimizer(rawValue: code) else {
         throw Failure(BP_ERROR_UNKNOWN_ENUM, "the optimizer is \(value); expected \(Optimizer.constantList)")
     }
     return optimizer

@@ -74,6 +74,9 @@ void case_options(void)
     EXPECT_ERR(bp_set_option(net, BP_OPTION_OPTIMIZER, BP_OPTIMIZER_RPROP + 1), BP_ERROR_UNKNOWN_ENUM, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_OPTIMIZER, -1), BP_ERROR_UNKNOWN_ENUM, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_OPTIMIZER, 2.5), BP_ERROR_UNKNOWN_ENUM, "value");
+    /* Subnormals are read by their bits, not as the 0 that denormals-are-zero makes them. */
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_OPTIMIZER, 1e-309), BP_ERROR_UNKNOWN_ENUM, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_OPTIMIZER, -4.9e-324), BP_ERROR_UNKNOWN_ENUM, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_MOMENTUM, NAN), BP_ERROR_NON_FINITE, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_BETA2, INFINITY), BP_ERROR_NON_FINITE, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_EPSILON, -INFINITY), BP_ERROR_NON_FINITE, "value");
@@ -85,6 +88,10 @@ void case_options(void)
     EXPECT_ERR(bp_set_option(net, BP_OPTION_BETA2, 1.0), BP_ERROR_INVALID_ARGUMENT, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_EPSILON, 0.0), BP_ERROR_INVALID_ARGUMENT, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_EPSILON, -1e-8), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_EPSILON, FLT_MIN / 2), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_RPROP_MIN_STEP, FLT_MIN / 2), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_OK(bp_set_option(net, BP_OPTION_EPSILON, FLT_MIN));
+    EXPECT_OK(bp_set_option(net, BP_OPTION_EPSILON, 1e-8));
     EXPECT_ERR(bp_set_option(net, BP_OPTION_WEIGHT_DECAY, -0.1), BP_ERROR_INVALID_ARGUMENT, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_CLIP_NORM, -1.0), BP_ERROR_INVALID_ARGUMENT, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_RPROP_INCREASE, 1.0), BP_ERROR_INVALID_ARGUMENT, "value");

@@ -48,7 +48,6 @@ public enum FloatingPointMode {
     }
 
     @inlinable
-    @usableFromInline
     static func restore(_ saved: Saved) {
         if bp_fp_control() != saved.control { bp_fp_set_control(saved.control) }
     }

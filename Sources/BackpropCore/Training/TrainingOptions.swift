@@ -99,12 +99,12 @@ public struct TrainingOptions: Sendable, Equatable {
         public var range: String {
             switch self {
             case .momentum, .beta1, .beta2: return "in [0, 1)"
-            case .epsilon: return "> 0 as a float (at least 1.4e-45)"
+            case .epsilon: return "at least 1.18e-38, the smallest normal float (the library flushes subnormals to 0)"
             case .weightDecay: return "≥ 0"
             case .clipNorm: return "≥ 0 (0 turns clipping off)"
             case .rpropIncrease: return "> 1"
             case .rpropDecrease: return "in (0, 1)"
-            case .rpropMinStep: return "> 0"
+            case .rpropMinStep: return "at least 1.18e-38, the smallest normal float (the library flushes subnormals to 0)"
             case .rpropMaxStep: return "≥ the minimum step"
             case .rpropInitialStep: return "between the minimum and maximum steps"
             }
@@ -116,7 +116,9 @@ public struct TrainingOptions: Sendable, Equatable {
         func admits(_ value: Float, in options: TrainingOptions) -> Bool {
             switch self {
             case .momentum, .beta1, .beta2: return value >= 0 && value < 1
-            case .epsilon, .rpropMinStep: return value > 0
+            // Not `> 0`: a subnormal ε would be 0 under flush-to-zero (Adam would divide by
+            // it) yet pass `> 0` when checked outside the library's floating-point mode.
+            case .epsilon, .rpropMinStep: return value >= Float.leastNormalMagnitude
             case .weightDecay, .clipNorm: return value >= 0
             case .rpropIncrease: return value > 1
             case .rpropDecrease: return value > 0 && value < 1
