@@ -9,6 +9,7 @@
  *   D   2-8-1           sigmoid,sigmoid    MSE            batch 1     training steps/s (XOR-like data)
  *   E1  A's network     forward only                      batch 1     µs per bp_forward() call
  *   E2  A's network     forward only                      batch 1024  forward samples/s
+ *   E3  A's network after one epoch of training (most ReLU units off), bp_predict batch 1024
  *   DL  D's network and data, 20M steps from a fresh network: steps/s in each quarter,
  *       and the last quarter's rate over the first's (as training converges, gradients
  *       underflow towards subnormal floats, which a library that does not flush them
@@ -173,7 +174,8 @@ static void format_number(char *buf, size_t size, double v)
  *  Workloads
  **************************************************************************/
 
-enum kind { TRAIN_EPOCH, TRAIN, FORWARD, TRAIN_BY_QUARTERS };
+enum kind { TRAIN_EPOCH, TRAIN, FORWARD, PREDICT_TRAINED, TRAIN_BY_QUARTERS };
+#define IS_INFERENCE(w) ((w)->kind == FORWARD || (w)->kind == PREDICT_TRAINED)
 
 typedef struct {
     const char *id;
@@ -203,6 +205,8 @@ static const workload WORKLOADS[] = {
      {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1, 0.0f, FORWARD, 1024, 0, "us/call"},
     {"E2", "A's network, bp_forward batch 1024", {784, 256, 128, 10}, 4,
      {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1024, 0.0f, FORWARD, 8192, 0, "samples/s"},
+    {"E3", "A's network after one epoch, bp_predict batch 1024", {784, 256, 128, 10}, 4,
+     {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1024, 0.05f, PREDICT_TRAINED, 60000, 0, "samples/s"},
     {"DL", "D for 20M steps, by quarter", {2, 8, 1}, 3,
      {BP_SIGMOID, BP_SIGMOID}, BP_LOSS_MSE, 1, 0.5f, TRAIN_BY_QUARTERS, 4096, 1, "steps/s"},
 };
@@ -283,6 +287,15 @@ static void train_steps(context *c, size_t steps)
     if (!isfinite(c->last_loss)) die("training loss became %g", (double)c->last_loss);
 }
 
+/* E3: one epoch over the pool in batches of 128 (A's training), which leaves most ReLU
+ * units off, as in a trained network, before predicting. */
+static void pretrain_one_epoch(context *c)
+{
+    size_t start;
+    for (start = 0; start + 128 <= c->w->pool; start += 128)
+        CHECK(bp_train_step(c->net, c->x + start * c->in, c->y + start * c->outw, 128, c->w->learning_rate, NULL));
+}
+
 /* One epoch over the whole pool: full batches, then the remainder as a smaller batch. */
 static void train_epoch(context *c)
 {
@@ -302,7 +315,8 @@ static void forward_calls(context *c, size_t calls)
     size_t s;
     for (s = 0; s < calls; s++) {
         if (c->cursor + w->batch > w->pool) c->cursor = 0;
-        CHECK(bp_forward(c->net, c->x + c->cursor * c->in, w->batch, c->out));
+        if (w->kind == PREDICT_TRAINED) CHECK(bp_predict(c->net, c->x + c->cursor * c->in, w->batch, c->out));
+        else CHECK(bp_forward(c->net, c->x + c->cursor * c->in, w->batch, c->out));
         c->cursor += w->batch;
     }
 }
@@ -310,7 +324,7 @@ static void forward_calls(context *c, size_t calls)
 /* Runs `units` steps or calls (TRAIN_EPOCH: steps of batch w->batch, cycling). */
 static void run_units(context *c, size_t units)
 {
-    if (c->w->kind == FORWARD) forward_calls(c, units);
+    if (IS_INFERENCE(c->w)) forward_calls(c, units);
     else train_steps(c, units);
 }
 
@@ -320,7 +334,7 @@ static void sanity_check(const workload *w, context *c, uint64_t seed, size_t th
     bp_network *net = make_network(w, seed, threads);
     size_t b = w->batch, i, j, rows;
     float *out2;
-    if (w->kind != FORWARD) {
+    if (!IS_INFERENCE(w)) {
         /* Outputs finite, then 30 steps on one batch: the loss must go down. */
         float loss0 = 0, loss = 0;
         int k;
@@ -439,15 +453,15 @@ static void time_repeats(context *c, const char *threads_label, int repeats, dou
         samples_per_repeat = units * w->batch;
     }
     fprintf(stderr, "run   %-2s: %s, batch %zu, threads %s, %zu %s per repeat, %d repeats\n", w->id,
-            w->description, w->batch, threads_label, w->kind == FORWARD ? units : samples_per_repeat,
-            w->kind == FORWARD ? "calls" : "samples", repeats);
+            w->description, w->batch, threads_label, IS_INFERENCE(w) ? units : samples_per_repeat,
+            IS_INFERENCE(w) ? "calls" : "samples", repeats);
 
     for (r = 0; r < repeats; r++) {
         t0 = now_seconds();
         if (w->kind == TRAIN_EPOCH) train_epoch(c);
         else run_units(c, units);
         t = now_seconds() - t0;
-        if (w->kind == FORWARD) {
+        if (IS_INFERENCE(w)) {
             check_finite(c->out, w->batch * c->outw, "outputs");
             if (w->batch == 1) rate[r] = t / (double)units * 1e6; /* µs per call */
             else rate[r] = (double)samples_per_repeat / t;
@@ -476,6 +490,7 @@ static void run_workload(const workload *w, size_t threads, const char *threads_
     sanity_check(w, &c, seed, threads);
 
     c.net = make_network(w, seed, threads);
+    if (w->kind == PREDICT_TRAINED) pretrain_one_epoch(&c);
     if (w->kind == TRAIN_BY_QUARTERS) run_by_quarters(&c, threads_label);
     else time_repeats(&c, threads_label, repeats, seconds);
 

@@ -11,6 +11,35 @@ final class ThreadTests: XCTestCase {
         try checkTrainingIsBitIdenticalForAnyThreadCount(batch: 256, hiddenBiases: (-1, -0.2))
     }
 
+    /// predict and evaluate skip a ReLU layer's zeros where training's forward pass does,
+    /// and give its outputs bit for bit, on a network whose hidden units are mostly off.
+    func testInferenceSkipsZerosWhereTrainingDoes() throws {
+        var generator = SplitMix64(seed: 5)
+        let batch = 256
+        let x = (0 ..< batch * 256).map { _ in Float(generator.nextUnit()) }
+        let y = (0 ..< batch).flatMap { row in (0 ..< 10).map { Float($0 == row % 10 ? 1 : 0) } }
+        for (bias, skipsSome) in [(Float(-1), true), (0, false)] {
+            let network = try Network(layerSizes: [256, 512, 256, 10], activations: [.relu, .relu, .softmax],
+                                      loss: .crossEntropy, seed: 12)
+            var parameters = network.parameterArray()
+            let b1 = 256 * 512, b2 = b1 + 512 + 512 * 256
+            parameters.replaceSubrange(b1 ..< b1 + 512, with: repeatElement(bias, count: 512))
+            parameters.replaceSubrange(b2 ..< b2 + 256, with: repeatElement(bias / 5, count: 256))
+            try network.setParameters(parameters)
+            let forward = try network.forward(x, batch: batch)
+            let trainingSkips = network.productsSkippingZeros
+            XCTAssertEqual(trainingSkips > 0, skipsSome, "training's forward pass, bias \(bias)")
+            var predicted = [Float](repeating: .nan, count: batch * 10)
+            try x.withUnsafeBufferPointer { x in
+                try predicted.withUnsafeMutableBufferPointer { try network.predict(x, batch: batch, outputs: $0) }
+            }
+            XCTAssertEqual(predicted.map(\.bitPattern), forward.map(\.bitPattern), "bias \(bias)")
+            XCTAssertEqual(network.inferenceProductsSkippingZeros, trainingSkips, "predict, bias \(bias)")
+            _ = try network.evaluate(inputs: x, targets: y)
+            XCTAssertEqual(network.inferenceProductsSkippingZeros, 2 * trainingSkips, "evaluate, bias \(bias)")
+        }
+    }
+
     private func checkTrainingIsBitIdenticalForAnyThreadCount(batch: Int, hiddenBiases: (Float, Float)) throws {
         var generator = SplitMix64(seed: 4)
         let x = (0 ..< batch * 256).map { _ in Float(generator.nextUnit()) }

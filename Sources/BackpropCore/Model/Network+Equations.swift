@@ -15,17 +15,20 @@ extension Network {
             let a = storage.activations[index + 1]
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
             let sparse = index > 0 && batch > 1 && isSparse(below, count: batch * layer.inputWidth, of: layers[index - 1])
+                ? sparseWorkspace : nil
+            let skippedZeros: Bool
             if index == layers.count - 1 {
-                weightedInput(layer, below: below, batch: batch, into: storage.outputZ, workspace: workspace, sparse: sparse,
-                              threads: threads)
+                skippedZeros = weightedInput(layer, below: below, batch: batch, into: storage.outputZ, workspace: workspace,
+                                             sparse: sparse, threads: threads)
                 layer.activation.apply(z: storage.outputZ, a: a, rows: batch, width: layer.width)
             } else if let z = storage.hiddenZ[index] {
-                weightedInput(layer, below: below, batch: batch, into: z, activating: .beside(a), workspace: workspace,
-                              sparse: sparse, threads: threads)
+                skippedZeros = weightedInput(layer, below: below, batch: batch, into: z, activating: .beside(a),
+                                             workspace: workspace, sparse: sparse, threads: threads)
             } else {
-                weightedInput(layer, below: below, batch: batch, into: a, activating: .inPlace, workspace: workspace,
-                              sparse: sparse, threads: threads)
+                skippedZeros = weightedInput(layer, below: below, batch: batch, into: a, activating: .inPlace,
+                                             workspace: workspace, sparse: sparse, threads: threads)
             }
+            if skippedZeros { productsSkippingZeros += 1 }
         }
         forwardBatch = keepingInputs ? batch : nil
     }
@@ -80,12 +83,15 @@ extension Network {
     }
 
     /// z^l = W^l a^(l-1) + b^l for each sample of the batch, i.e. Z = 1 b^T + A (W^l)^T,
-    /// and a^l = σ_l(z^l) as `activating` says. When a^(l-1) is `sparse`, from its nonzero
-    /// entries alone (training only: `infer` passes no workspace of the network's).
+    /// and a^l = σ_l(z^l) as `activating` says. Given a `sparse` workspace (a^(l-1) is
+    /// mostly zeros), from a^(l-1)'s nonzero entries alone where the shape suits; returns
+    /// whether it did. Reads the network only, so inference calls it with workspaces of its own.
+    @discardableResult
     func weightedInput(
         _ layer: Layer, below a: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>,
-        activating: ActivationOutput = .none, workspace: GEMMWorkspace?, sparse: Bool = false, threads: GEMMThreads?
-    ) {
+        activating: ActivationOutput = .none, workspace: GEMMWorkspace?, sparse: SparseGEMM.Workspace? = nil,
+        threads: GEMMThreads?
+    ) -> Bool {
         let bias = UnsafePointer(parameters + layer.biasOffset)
         let finish: Epilogue.Finish
         switch activating {
@@ -98,26 +104,33 @@ extension Network {
                 parameters + layer.weightOffset, rows: layer.width, columns: layer.inputWidth, rowStride: layer.inputWidth,
                 x: a, adding: bias, into: z, pool: threads?.pool)
             Epilogue(bias: nil, finish: finish).apply(to: z, rows: 1, width: layer.width, ldc: layer.width)
-            return
+            return false
         }
         let (inputs, weights) = (MatrixView.rowMajor(a, width: layer.inputWidth),
                                  MatrixView.transposed(parameters + layer.weightOffset, width: layer.inputWidth))
         let epilogue = Epilogue(bias: bias, finish: finish)
-        guard sparse else {
+        guard let sparse, SparseGEMM.suits(m: batch, n: layer.width, k: layer.inputWidth) else {
             GEMM.multiply(
                 m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights,
                 accumulate: false, into: z, ldc: layer.width, epilogue: epilogue, workspace: workspace, threads: threads)
-            return
+            return false
         }
-        multiply(m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights, into: z, epilogue: epilogue,
-                 sparse: true)
+        SparseGEMM.multiply(m: batch, n: layer.width, k: layer.inputWidth, alpha: 1, inputs, weights, into: z,
+                            ldc: layer.width, epilogue: epilogue, workspace: sparse, threads: threads)
+        return true
     }
 
     /// Whether `count` values of a^l or δ^l of `layer` are worth multiplying by from their
     /// nonzero entries alone: the layer is a ReLU (zero wherever a unit was off), the
     /// network has the workspace, and `SparseGEMM` prefers them.
     func isSparse(_ operand: UnsafePointer<Float>, count: Int, of layer: Layer) -> Bool {
-        guard layer.activation == .relu, sparseWorkspace != nil else { return false }
+        sparseWorkspace != nil && Self.isMostlyZero(operand, count: count, of: layer)
+    }
+
+    /// Whether `count` values of a^l or δ^l of `layer` are zero often enough for
+    /// `SparseGEMM`: the layer is a ReLU, and its sampled values are sparse enough.
+    static func isMostlyZero(_ operand: UnsafePointer<Float>, count: Int, of layer: Layer) -> Bool {
+        guard layer.activation == .relu else { return false }
         // The first 16K values tell well enough, and a wrong guess costs only time.
         let sample = min(count, 1 << 14)
         return SparseGEMM.prefers(nonzero: VectorKernels.nonzeroCount(operand, count: sample), of: sample)

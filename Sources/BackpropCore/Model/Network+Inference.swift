@@ -14,11 +14,13 @@ extension Network {
     }
 
     /// Scratch memory for inference on up to `batch` samples: two hidden-layer buffers used
-    /// in turn, and a GEMM workspace when some product of that batch is worth packing.
+    /// in turn, a GEMM workspace when some product of that batch is worth packing, and a
+    /// sparse product's workspace when some layer's input may be a ReLU's mostly-zero output.
     struct InferenceScratch {
         let hidden: UnsafeMutablePointer<Float>
         let hiddenCount: Int
         let workspace: GEMMWorkspace?
+        let sparse: SparseGEMM.Workspace?
 
         /// Scratch for a call that needs no packing workspace lives on the stack when it
         /// fits, so single samples and small networks predict without the heap (an
@@ -38,7 +40,7 @@ extension Network {
             let onStack = !network.needsPacking(batch: batch)
             func run(_ floats: UnsafeMutableBufferPointer<Float>) {
                 guard let base = floats.baseAddress else { return }
-                body(InferenceScratch(hidden: base, hiddenCount: count, workspace: nil))
+                body(InferenceScratch(hidden: base, hiddenCount: count, workspace: nil, sparse: nil))
             }
             if onStack && 2 * count <= temporaryFloats {
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: temporaryFloats, run)
@@ -55,10 +57,12 @@ extension Network {
             body(scratch)
         }
 
-        private init(hidden: UnsafeMutablePointer<Float>, hiddenCount: Int, workspace: GEMMWorkspace?) {
+        private init(hidden: UnsafeMutablePointer<Float>, hiddenCount: Int, workspace: GEMMWorkspace?,
+                     sparse: SparseGEMM.Workspace?) {
             self.hidden = hidden
             self.hiddenCount = hiddenCount
             self.workspace = workspace
+            self.sparse = sparse
         }
 
         /// Heap memory, released by `free`.
@@ -73,6 +77,9 @@ extension Network {
                 Memory.free(hidden)
                 throw error
             }
+            // Without it (no memory), the products stay dense: the same values, a little slower.
+            let widest = network.layerSizes.max() ?? 1
+            sparse = network.mayInferSparsely(batch: batch) ? try? SparseGEMM.Workspace(maxColumns: widest) : nil
         }
 
         /// Floats in each of the two hidden-layer buffers: batch × the widest hidden layer.
@@ -89,6 +96,16 @@ extension Network {
         func free() {
             Memory.free(hidden)
             workspace?.free()
+            sparse?.free()
+        }
+    }
+
+    /// Whether some product of a `batch`-sample forward pass could multiply a ReLU's output
+    /// from its nonzero entries alone.
+    func mayInferSparsely(batch: Int) -> Bool {
+        layers.indices.dropFirst().contains { index in
+            layers[index - 1].activation == .relu
+                && SparseGEMM.suits(m: batch, n: layers[index].width, k: layers[index].inputWidth)
         }
     }
 
@@ -98,23 +115,29 @@ extension Network {
     }
 
     /// a^L into `a` (and z^L into `z`, which may be the same buffer) for `batch` samples,
-    /// reading only the parameters.
+    /// reading only the parameters. Behind a ReLU whose output is mostly zeros, a product
+    /// takes only its nonzero entries, as training's forward pass does (the same values).
     func infer(
         _ x: UnsafePointer<Float>, batch: Int, into a: UnsafeMutablePointer<Float>, z outputZ: UnsafeMutablePointer<Float>,
         scratch: InferenceScratch
     ) {
         var below = x
         for (index, layer) in layers.enumerated() {
-            let isOutput = index == layers.count - 1
-            if isOutput {
-                weightedInput(layer, below: below, batch: batch, into: outputZ, workspace: scratch.workspace, threads: nil)
+            let sparse = scratch.sparse.flatMap { workspace in
+                index > 0 && Self.isMostlyZero(below, count: batch * layer.inputWidth, of: layers[index - 1]) ? workspace : nil
+            }
+            let skippedZeros: Bool
+            if index == layers.count - 1 {
+                skippedZeros = weightedInput(layer, below: below, batch: batch, into: outputZ, workspace: scratch.workspace,
+                                             sparse: sparse, threads: nil)
                 layer.activation.apply(z: outputZ, a: a, rows: batch, width: layer.width)
             } else {
                 let hidden = scratch.hidden + (index % 2) * scratch.hiddenCount
-                weightedInput(layer, below: below, batch: batch, into: hidden, activating: .inPlace, workspace: scratch.workspace,
-                              threads: nil)
+                skippedZeros = weightedInput(layer, below: below, batch: batch, into: hidden, activating: .inPlace,
+                                             workspace: scratch.workspace, sparse: sparse, threads: nil)
                 below = UnsafePointer(hidden)
             }
+            if skippedZeros { inferenceSkips.add(1, ordering: .relaxed) }
         }
     }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A multilayer perceptron trained with the backpropagation algorithm:
 ///
 ///     z^l = W^l a^(l-1) + b^l,  a^l = σ_l(z^l)                        weightedInput
@@ -50,6 +52,10 @@ public final class Network {
     /// zeros of a ReLU layer's a^l or δ^l (`SparseGEMM`) rather than multiply by them: a
     /// diagnostic, since the results are the same either way.
     public internal(set) var productsSkippingZeros = 0
+    /// The same for the products of `predict` and `evaluate`, counted atomically since any
+    /// number of threads may infer with one network at once.
+    public var inferenceProductsSkippingZeros: Int { inferenceSkips.load(ordering: .relaxed) }
+    let inferenceSkips = Atomic<Int>(0)
     var storage: BatchStorage?
     /// The single-sample step of a network whose layers each fit one vector, if this is one.
     /// Held unmanaged (retained here, released in deinit) so that each step borrows it
