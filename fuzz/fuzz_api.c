@@ -3,7 +3,7 @@
  *
  * The bytes are read as a sequence of operations (create, destroy, forward, backward,
  * update, train_step, predict, evaluate, fit, get/set parameters, get gradients, options,
- * threads, save/load through buffers) with arguments also taken from the bytes, against
+ * threads, save/load through buffers, re-initialisation) with arguments also taken from the bytes, against
  * four network slots: random sizes and enums (invalid ones included), NULL pointers,
  * NaN / infinite values, mismatched batches, wrong counts, absurd sizes.
  *
@@ -19,6 +19,7 @@
  *  - a failed bp_create / bp_load_from_buffer leaves *out NULL;
  *  - a failed call on a network leaves its parameters unchanged (the header: "on failure
  *    nothing observable has changed"; bp_fit is exempt: it stops after successful steps);
+ *  - bp_initialize draws finite parameters;
  *  - a network saved to a buffer loads back with the same parameters and re-saves to the
  *    same bytes.
  * With BP_FUZZ_STRICT=1 in the environment also: a call that returns BP_OK never leaves
@@ -262,7 +263,7 @@ static int on_epoch(const bp_epoch_report *report, void *user)
 enum {
     OP_CREATE, OP_DESTROY, OP_FORWARD, OP_BACKWARD, OP_UPDATE, OP_TRAIN, OP_PREDICT, OP_EVALUATE, OP_GET_PARAMS,
     OP_SET_PARAMS, OP_GET_GRADS, OP_SET_OPTION, OP_GET_OPTION, OP_THREADS, OP_SAVE, OP_LOAD, OP_FIT, OP_QUERY,
-    OP_COUNT
+    OP_INITIALIZE, OP_COUNT
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -654,6 +655,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         "bp_loss_function = %d", (int)loss);
             }
             REQUIRE(bp_status_string((bp_status)(int32_t)u32(&r)) != NULL, "bp_status_string returned NULL");
+            break;
+        }
+        case OP_INITIALIZE: {
+            int32_t scheme = (int32_t)(u8(&r) % 11) - 1; /* -1 .. 9: 0 .. 7 are BP_INIT_* */
+            uint64_t seed = u64(&r);
+            snapshot before = take(target);
+            s = bp_initialize(target, scheme, seed);
+            after_call(target, before, s, 0);
+            if (s == BP_OK && target != NULL) {
+                snapshot now = take(target);
+                REQUIRE(finite_all(now.p, now.n), "bp_initialize drew a non-finite parameter");
+                free(now.p);
+            }
             break;
         }
         default:

@@ -165,10 +165,11 @@ typedef struct bp_network bp_network;   /* opaque handle */
  *  layer_sizes[0] inputs, layer_sizes[layer_count-1] outputs. activations holds
  *  layer_count-1 entries, the σ of layers 1..L. Softmax may only be the output's.
  *  BP_LOSS_CROSS_ENTROPY requires a BP_SOFTMAX or BP_SIGMOID output layer.
- *  Parameters are initialised from `seed` with SplitMix64: biases 0, weights uniform in
- *  [-r, r] with r = sqrt(6 / (n_(l-1) + n_l)) (Glorot) for sigmoid, tanh, linear and
- *  softmax layers and r = sqrt(6 / n_(l-1)) (He) for ReLU, leaky ReLU, GELU and SiLU
- *  layers. The same seed gives bit-identical parameters on every platform.
+ *  Parameters are drawn from `seed` by BP_INIT_HE_GLOROT_UNIFORM, as in every version:
+ *  biases 0, weights uniform in [-r, r] with r = sqrt(6 / (n_(l-1) + n_l)) (Glorot) for
+ *  sigmoid, tanh, linear and softmax layers and r = sqrt(6 / n_(l-1)) (He) for ReLU,
+ *  leaky ReLU, GELU and SiLU layers. The same seed gives bit-identical parameters on
+ *  every platform. bp_initialize() draws them by another scheme.
  *  Layers whose σ' is computed from z^l rather than a^l (GELU, SiLU) keep z^l as well,
  *  one more float per unit and sample of a batch; the others keep a^l only.
  *  @param out  receives the new handle on success, NULL on failure. Release it with
@@ -445,6 +446,32 @@ bp_status bp_get_parameters(const bp_network *net, float *out, size_t count);
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH;
  *          BP_ERROR_NON_FINITE (a value is NaN or infinite; nothing is changed). */
 bp_status bp_set_parameters(bp_network *net, const float *in, size_t count);
+
+/* Initialisation schemes for bp_initialize() (int32_t values). fan_in = n_(l-1) and
+ * fan_out = n_l of each layer l; U(±r) is uniform in [-r, r), N(0, s²) normal. */
+#define BP_INIT_HE_GLOROT_UNIFORM  0  /* bp_create()'s: He uniform for ReLU, leaky ReLU, GELU, SiLU
+                                         layers, Glorot uniform for the others; b = 0 */
+#define BP_INIT_HE_UNIFORM         1  /* W ~ U(±sqrt(6 / fan_in)), b = 0 */
+#define BP_INIT_HE_NORMAL          2  /* W ~ N(0, 2 / fan_in), b = 0 */
+#define BP_INIT_GLOROT_UNIFORM     3  /* W ~ U(±sqrt(6 / (fan_in + fan_out))), b = 0 */
+#define BP_INIT_GLOROT_NORMAL      4  /* W ~ N(0, 2 / (fan_in + fan_out)), b = 0 */
+#define BP_INIT_LECUN_NORMAL       5  /* W ~ N(0, 1 / fan_in), b = 0 */
+#define BP_INIT_PYTORCH            6  /* W, b ~ U(±1 / sqrt(fan_in)): PyTorch's nn.Linear default */
+#define BP_INIT_SKLEARN            7  /* W, b ~ U(±sqrt(f / (fan_in + fan_out))), f = 2 for sigmoid
+                                         layers, 6 for the others: scikit-learn's MLP */
+
+/*! bp_initialize() :
+ *  Draws every parameter afresh by `scheme` from `seed`, layer by layer (W^l row-major,
+ *  then b^l when the scheme draws biases), with SplitMix64 and, for the normal schemes,
+ *  Marsaglia's polar method using only correctly rounded operations: a scheme and seed
+ *  give bit-identical parameters on every platform. Training starts over: the network is
+ *  the one bp_create() with `seed` followed by this call makes, with the optimizer,
+ *  options and thread count it had; the optimizer's state (moments, step count, RPROP's
+ *  steps), kept activations and pending gradients are discarded.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_UNKNOWN_ENUM (scheme is not a
+ *          BP_INIT_* value; nothing is changed); BP_ERROR_OUT_OF_MEMORY (nothing is changed).
+ *  Not thread-safe with any other call on the same network. */
+bp_status bp_initialize(bp_network *net, int32_t scheme, uint64_t seed);
 
 /*! bp_get_gradients() :
  *  Copies the gradients of the last bp_backward() (∂C/∂W and ∂C/∂b, averaged over the

@@ -33,3 +33,11 @@ private func floats(_ pointer: UnsafeMutablePointer<Float>?, _ count: Int, _ nam
 {
     UnsafeMutableBufferPointer(start: try required(pointer, name), count: try size(count, "count"))
 }
+
+@_cdecl("bp_initialize")
+public func bp_initialize(_ net: OpaquePointer?, _ scheme: Int32, _ seed: UInt64) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        try network.initialize(try Initialization(code: scheme, argument: "the initialisation scheme"), seed: seed)
+    }
+}

@@ -52,6 +52,10 @@ final class HeaderCodeTests: XCTestCase {
         check(Optimizer.self, against: Self.constants(prefixed: "BP_OPTIMIZER_"))
     }
 
+    func testInitializationsMatchTheHeader() {
+        check(Initialization.self, against: Self.constants(prefixed: "BP_INIT_"))
+    }
+
     func testOptionKeysMatchTheHeader() {
         var options = Self.constants(prefixed: "BP_OPTION_")
         XCTAssertEqual(options.removeValue(forKey: "BP_OPTION_OPTIMIZER"), TrainingOptions.optimizerKey)

@@ -44,7 +44,9 @@
     /* test_api_fit.c */                                                                                       \
     X(fit) X(evaluate) X(diverged)                                                                             \
     /* test_api_model_files.c */                                                                               \
-    X(model_files)
+    X(model_files)                                                                                             \
+    /* test_api_initialize.c */                                                                                \
+    X(initialize)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

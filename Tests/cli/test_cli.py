@@ -146,6 +146,19 @@ def test_the_same_seed_gives_byte_identical_models(blobs):
     assert (blobs / "a.bpm").read_bytes() != (blobs / "c.bpm").read_bytes()
 
 
+def test_init_chooses_the_scheme_and_the_default_is_named(blobs):
+    outputs = {}
+    for name, init in [("default.bpm", None), ("named.bpm", "he-glorot-uniform"), ("torch.bpm", "PyTorch")]:
+        flags = TRAIN_FLAGS + (["--init", init] if init else [])
+        result = cli("train", "--data", "train.csv", *flags, "--out", name, cwd=blobs)
+        assert result.returncode == 0, result.stderr
+        outputs[name] = result.stdout
+    assert "he-glorot-uniform initialisation, adam" in outputs["default.bpm"]
+    assert "pytorch initialisation, adam" in outputs["torch.bpm"]
+    assert (blobs / "default.bpm").read_bytes() == (blobs / "named.bpm").read_bytes()
+    assert (blobs / "default.bpm").read_bytes() != (blobs / "torch.bpm").read_bytes()
+
+
 def test_validation_split_and_patience_stop_early_and_report(blobs):
     result = cli(
         "train", "--data", "train.csv", "--layers", "4,16,3", "--optimizer", "adam", "--lr", "0.05",
@@ -341,6 +354,7 @@ def test_tool_help_and_version(tmp_path):
     (["--lr", "-1"], "--lr is -1; it must be at least 0"),
     (["--activations", "relu,softplus"], 'unknown activation "softplus"'),
     (["--loss", "hinge"], 'unknown loss "hinge"; expected one of mse, cross-entropy'),
+    (["--init", "xavier"], 'unknown initialisation "xavier"; expected one of he-glorot-uniform, he-uniform'),
     (["--momentum", "0.5"], "--momentum has no effect on the sgd optimizer"),
     (["--optimizer", "momentum", "--momentum", "1.5"], "momentum is 1.5; it must be in [0, 1)"),
     (["--activations", "softmax,softmax"], "layer 1 uses softmax"),

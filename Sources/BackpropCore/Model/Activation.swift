@@ -56,7 +56,7 @@ public enum Activation: Int32, PublicCode {
     /// Whether σ'(z) is a diagonal (elementwise) Jacobian. Only softmax couples units.
     var isElementwise: Bool { self != .softmax }
 
-    /// The range initial weights are drawn from (`Layer.initialWeightLimit`): Glorot/Xavier
+    /// The range `Initialization.heGlorotUniform` draws weights from: Glorot/Xavier
     /// for saturating and linear units, He for rectifiers and their smooth relatives.
     enum WeightScale { case glorot, he }
 

@@ -10,14 +10,4 @@ struct Layer {
 
     var weightCount: Int { width * inputWidth }
     var parameterEnd: Int { biasOffset + width }
-
-    /// The half-width r of the uniform range [-r, r) the initial weights are drawn from:
-    /// Glorot/Xavier uniform √(6 / (n_(l-1) + n_l)) or He uniform √(6 / n_(l-1)), as the
-    /// activation asks (`Activation.weightScale`).
-    var initialWeightLimit: Double {
-        switch activation.weightScale {
-        case .he: return (6.0 / Double(inputWidth)).squareRoot()
-        case .glorot: return (6.0 / Double(inputWidth + width)).squareRoot()
-        }
-    }
 }

@@ -10,6 +10,21 @@ extension Network {
     public func setParameters(_ values: UnsafeBufferPointer<Float>) throws(BackpropError) {
         let source = try validated(values, count: parameterCount, name: "parameters")
         parameters.update(from: source, count: parameterCount)
+        parametersChanged()
+    }
+
+    /// Draws every parameter afresh by `scheme` from `seed`, and starts training over: the
+    /// network is then the one `init(…, seed: seed, initialization: scheme)` creates, with
+    /// the training options and thread count it had (the optimizer's state starts again).
+    public func initialize(_ scheme: Initialization, seed: UInt64) throws(BackpropError) {
+        let freshState = try OptimizerState(for: trainingOptions, count: parameterCount)
+        drawParameters(scheme, seed: seed)
+        optimizerState = freshState
+        parametersChanged()
+    }
+
+    /// Kept activations and pending gradients belonged to the old parameters.
+    private func parametersChanged() {
         tinyStep?._withUnsafeGuaranteedRef { $0.parametersChanged() }
         forwardBatch = nil
         gradientState = .none

@@ -83,9 +83,10 @@ public final class Network {
         case diverged
     }
 
-    /// Creates a network with weights drawn from `seed` (see `Layer.initialWeightLimit`)
-    /// and zero biases. The same seed gives bit-identical parameters on every platform.
-    public init(layerSizes: [Int], activations: [Activation], loss: Loss, seed: UInt64) throws(BackpropError) {
+    /// Creates a network with parameters drawn by `initialization` from `seed`. The same
+    /// scheme and seed give bit-identical parameters on every platform.
+    public init(layerSizes: [Int], activations: [Activation], loss: Loss, seed: UInt64,
+                initialization: Initialization = .heGlorotUniform) throws(BackpropError) {
         layers = try Self.layers(sizes: layerSizes, activations: activations, loss: loss)
         self.layerSizes = layerSizes
         self.activations = activations
@@ -121,7 +122,7 @@ public final class Network {
         gradientBuffer.initialize(repeating: 0, count: padded)
         (parameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.padding)
         (nextParameters + parameterCount).initialize(repeating: 0, count: TinyNetworkStep.padding)
-        initializeParameters(seed: seed)
+        drawParameters(initialization, seed: seed)
     }
 
     deinit {
@@ -137,14 +138,17 @@ public final class Network {
 
     // MARK: Set-up
 
-    func initializeParameters(seed: UInt64) {
+    /// θ drawn afresh by `scheme` from `seed` (see `Initialization`).
+    func drawParameters(_ scheme: Initialization, seed: UInt64) {
         var generator = SplitMix64(seed: seed)
         for layer in layers {
-            let limit = layer.initialWeightLimit
-            for i in 0 ..< layer.weightCount {
-                parameters[layer.weightOffset + i] = Float(generator.nextSymmetric(limit: limit))
+            let draw = scheme.draw(for: layer)
+            draw.fill(parameters + layer.weightOffset, count: layer.weightCount, from: &generator)
+            if draw.drawsBiases {
+                draw.fill(parameters + layer.biasOffset, count: layer.width, from: &generator)
+            } else {
+                (parameters + layer.biasOffset).update(repeating: 0, count: layer.width)
             }
-            (parameters + layer.biasOffset).update(repeating: 0, count: layer.width)
         }
     }
 

@@ -25,3 +25,40 @@ public struct SplitMix64: Sendable {
         (2 * nextUnit() - 1) * limit
     }
 }
+
+extension SplitMix64 {
+    /// A standard normal double by Marsaglia's polar method. Built from +, −, ×, ÷ and √
+    /// only (all correctly rounded by IEEE 754), with a logarithm of its own: libm's `log`
+    /// may differ in the last bit between platforms, which would break "the same seed gives
+    /// the same network everywhere".
+    public mutating func nextGaussian() -> Double {
+        while true {
+            let u = 2 * nextUnit() - 1, v = 2 * nextUnit() - 1
+            let s = u * u + v * v
+            if s > 0 && s < 1 {
+                return u * (-2 * Self.naturalLogarithm(s) / s).squareRoot()
+            }
+        }
+    }
+
+    /// ln x for a positive, finite, normal x, as fdlibm reduces it: x = (1 + f) · 2^e with
+    /// 1 + f in [√½, √2), s = f / (2 + f), and ln(1 + f) = 2 atanh(s) = f − s (f − R) with
+    /// R = 2s²/3 + 2s⁴/5 + … (|s| < 0.172: the terms past s^30 are below 2^-76 of f), so the
+    /// exact f carries the result and the roundings fall on a small correction.
+    @_spi(Testing) public static func naturalLogarithm(_ x: Double) -> Double {
+        var m = x.significand  // [1, 2), exact
+        var e = Double(x.exponent)
+        if m > 2.0.squareRoot() {
+            m /= 2
+            e += 1
+        }
+        let f = m - 1  // exact (Sterbenz)
+        let s = f / (2 + f), s2 = s * s
+        var r = 0.0
+        for k in stride(from: 31, through: 3, by: -2) { r = s2 * (2 / Double(k) + r) }
+        let lnM = f - s * (f - r)
+        // ln 2 in two parts (fdlibm's), so that e · ln 2 keeps its precision.
+        let ln2High = 6.931_471_803_691_238_164_90e-01, ln2Low = 1.908_214_929_270_587_700_02e-10
+        return e * ln2High + (e * ln2Low + lnM)
+    }
+}

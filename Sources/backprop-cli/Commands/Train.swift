@@ -28,6 +28,9 @@ enum Train: Command {
           --loss NAME            \(Loss.names) (default cross-entropy)
           --seed N               seeds the weights, the validation split and the shuffling
                                  (default \(FitOptions().seed)); the same seed gives the same model file
+          --init NAME            how the weights and biases are drawn from the seed, one of
+                                 \(Initialization.names)
+                                 (default \(TrainFlags.defaultInitialization.name); see BP_INIT_* in backprop.h)
 
           Labels: with K > 1 output units, the classes 0 to K-1 (one-hot encoded); with one
           cross-entropy unit, 0 or 1; with one mse unit, the target value itself.
@@ -92,7 +95,8 @@ enum Train: Command {
         let sizes = try layerSizes(flags, samples: samples, labels: labels)
         let activations = flags.activations ?? defaultActivations(sizes: sizes, loss: flags.loss)
         let network = try withFlagValues { () throws(BackpropError) in
-            try Network(layerSizes: sizes, activations: activations, loss: flags.loss, seed: flags.seed)
+            try Network(layerSizes: sizes, activations: activations, loss: flags.loss, seed: flags.seed,
+                        initialization: flags.initialization)
         }
         try withFlagValues { () throws(BackpropError) in try network.setTrainingOptions(flags.training) }
         return network
@@ -144,7 +148,7 @@ enum Train: Command {
         let optimizer = flags.training.optimizer
         let learningRate = optimizer == .rprop ? "" : " with learning rate \(Format.plain(flags.fit.learningRate))"
         return "\(network.layerList) \(network.activationList) \(network.loss.name), "
-            + "\(optimizer.name)\(learningRate)"
+            + "\(flags.initialization.name) initialisation, \(optimizer.name)\(learningRate)"
     }
 
     private static func fit(

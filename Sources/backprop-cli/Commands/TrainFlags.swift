@@ -17,15 +17,18 @@ struct TrainFlags {
     let loss: Loss
     /// Seeds the weights, the validation split and the shuffling.
     let seed: UInt64
+    /// How the parameters are drawn from the seed.
+    let initialization: Initialization
     let fit: FitOptions
     let training: TrainingOptions
     let validationFraction: Double?
     let quiet: Bool
 
     static let valued: Set<String> = Set([
-        "out", "layers", "hidden", "activations", "loss", "seed", "epochs", "batch", "lr", "optimizer",
+        "out", "layers", "hidden", "activations", "loss", "seed", "init", "epochs", "batch", "lr", "optimizer",
         "validation-split", "patience", "min-delta", "target-loss",
     ] + TrainingOptions.Hyperparameter.allCases.map(\.name))
+    static let defaultInitialization = Initialization.heGlorotUniform
     static let switches: Set<String> = ["no-shuffle", "quiet"]
 
     init(_ arguments: Arguments) throws(CLIError) {
@@ -34,6 +37,7 @@ struct TrainFlags {
         activations = try arguments.list("activations", Activation.named)
         loss = try arguments.string("loss").map(Loss.named) ?? .crossEntropy
         seed = try arguments.unsignedInteger("seed") ?? FitOptions().seed
+        initialization = try arguments.string("init").map(Initialization.named) ?? Self.defaultInitialization
         fit = try Self.fitOptions(arguments, seed: seed)
         training = try Self.trainingOptions(arguments)
         validationFraction = try Self.validationFraction(arguments)

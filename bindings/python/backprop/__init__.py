@@ -12,7 +12,7 @@ this package, else <repo>/.build/release/libbackprop.so when run from the source
 """
 
 from . import _lib
-from ._codes import ACTIVATIONS, LOSSES, OPTIMIZERS, OPTIONS
+from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS
 from .errors import (
     BackpropError,
     BufferTooSmallError,
@@ -65,6 +65,7 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "OPTIONS",
+    "INITIALIZATIONS",
     "fit",
     "score",
     "version",

@@ -14,6 +14,7 @@ ValueError with raise_first_non_finite().
 from __future__ import annotations
 
 import numbers
+import os
 import operator
 from ctypes import POINTER, c_float
 
@@ -224,3 +225,13 @@ def as_int(value, name: str, minimum: int | None = None) -> int:
     if minimum is not None and result < minimum:
         raise ValueError(f"{name} is {result}; expected an integer >= {minimum}")
     return result
+
+
+def as_seed(value, name: str = "seed") -> int:
+    """A uint64 seed: an int in [0, 2**64) as it is; None draws one from os.urandom."""
+    if value is None:
+        return int.from_bytes(os.urandom(8), "little")
+    seed = as_int(value, name, minimum=0)
+    if seed >= 1 << 64:
+        raise ValueError(f"{name} is {seed}; expected an integer in [0, 2**64)")
+    return seed

@@ -15,6 +15,7 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "OPTIONS",
+    "INITIALIZATIONS",
     "ACTIVATION_NAMES",
     "LOSS_NAMES",
     "OPTIMIZER_NAMES",
@@ -67,6 +68,18 @@ OPTIONS = {
     "rprop_min_step": 10,
     "rprop_max_step": 11,
     "rprop_initial_step": 12,
+}
+
+#: Initialisation schemes and their BP_INIT_* codes ("Parameters and gradients").
+INITIALIZATIONS = {
+    "he_glorot_uniform": 0,  # bp_create()'s: He uniform for rectifiers, Glorot uniform otherwise; b = 0
+    "he_uniform": 1,  # W ~ U(±√(6/fan_in)), b = 0
+    "he_normal": 2,  # W ~ N(0, 2/fan_in), b = 0
+    "glorot_uniform": 3,  # W ~ U(±√(6/(fan_in+fan_out))), b = 0
+    "glorot_normal": 4,  # W ~ N(0, 2/(fan_in+fan_out)), b = 0
+    "lecun_normal": 5,  # W ~ N(0, 1/fan_in), b = 0
+    "pytorch": 6,  # W, b ~ U(±1/√fan_in): nn.Linear's default
+    "sklearn": 7,  # W, b ~ U(±√(f/(fan_in+fan_out))), f = 2 for sigmoid layers, else 6
 }
 
 # bp_status values ("Errors"), under their header names.

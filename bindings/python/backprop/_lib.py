@@ -139,6 +139,7 @@ PROTOTYPES = {
     "bp_evaluate": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P, FLOAT_P]),
     "bp_get_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_set_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
+    "bp_initialize": (c_int32, [c_void_p, c_int32, c_uint64]),
     "bp_get_gradients": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_save": (c_int32, [c_void_p, c_char_p]),
     "bp_load": (c_int32, [c_char_p, HANDLE_P]),

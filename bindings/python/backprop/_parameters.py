@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _arrays
+from ._codes import INITIALIZATIONS, normalise_name
 
 __all__ = ["Parameters", "layer_offsets"]
 
@@ -50,6 +51,27 @@ class Parameters:
 
     def _set_parameters_unchecked(self, arr: np.ndarray) -> None:
         self._call("bp_set_parameters", _arrays.argument(arr), arr.size)
+        self._last_batch = None
+
+    def initialize(self, init, seed=0) -> None:
+        """Draw every parameter afresh by the scheme `init` from `seed` (bp_initialize),
+        and start training over: the optimizer's state (moments, step count), kept
+        activations and pending gradients are discarded; the optimizer, its options and
+        the thread count stay.  `init` is one of INITIALIZATIONS:
+
+            "he_glorot_uniform"  He uniform for rectifier layers, Glorot uniform for the
+                                 others, zero biases (what Network draws without init=)
+            "he_uniform", "he_normal", "glorot_uniform", "glorot_normal", "lecun_normal"
+                                 the usual schemes, zero biases
+            "pytorch"            W, b ~ U(±1/√fan_in), nn.Linear's default
+            "sklearn"            W, b ~ U(±√(f/(fan_in+fan_out))), f = 2 for sigmoid
+                                 layers and 6 otherwise, as scikit-learn's MLP
+
+        The same scheme and seed give the same parameters on every platform."""
+        self._require_open()
+        name = normalise_name(init, "init", INITIALIZATIONS)
+        seed = _arrays.as_seed(seed)
+        self._call("bp_initialize", INITIALIZATIONS[name], seed)
         self._last_batch = None
 
     @property

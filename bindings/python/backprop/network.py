@@ -11,7 +11,6 @@ its hyperparameters) and _persistence (files, bytes, pickle).
 from __future__ import annotations
 
 import ctypes
-import os
 from ctypes import c_float, c_int32, c_size_t, c_void_p
 
 import numpy as np
@@ -19,7 +18,7 @@ import numpy as np
 from . import _arrays, _lib
 from . import training as _training
 from ._architecture import CLASSIFIER_OUTPUTS, architecture
-from ._codes import ACTIVATIONS, LOSSES, OPTIMIZERS, OPTIONS, normalise_name
+from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS, normalise_name
 from ._inference import Inference
 from ._lock import LockedHandle, SharedLock
 from ._options import OptimizerOptions
@@ -53,6 +52,10 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
     seed : int or None
         Seeds the weight initialisation (0 ≤ seed < 2**64); the same seed gives
         bit-identical parameters.  ``None`` picks a random seed (kept in ``.seed``).
+    init : str or None
+        The initialisation scheme, one of INITIALIZATIONS (see :meth:`initialize`):
+        ``"pytorch"``, ``"sklearn"``, ``"he_normal"``...  ``None`` draws what bp_create()
+        draws (``"he_glorot_uniform"``).
 
     Unknown activation or loss names raise ValueError naming the argument and listing
     the valid values; invalid architectures raise InvalidArchitectureError (a ValueError).
@@ -97,7 +100,7 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
 
     # ------------------------------------------------------------------ lifecycle
 
-    def __init__(self, layers, activations=None, loss="mse", seed=0):
+    def __init__(self, layers, activations=None, loss="mse", seed=0, init=None):
         self._init_state()
 
         if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__"):
@@ -126,11 +129,8 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
                     f"activations has {len(acts)} entries; expected {n_act} (one per layer after the input)"
                 )
 
-        if seed is None:
-            seed = int.from_bytes(os.urandom(8), "little")
-        seed = _arrays.as_int(seed, "seed", minimum=0)
-        if seed > _UINT64_MAX:
-            raise ValueError(f"seed is {seed}; expected an integer in [0, 2**64)")
+        seed = _arrays.as_seed(seed)
+        init_name = None if init is None else normalise_name(init, "init", INITIALIZATIONS)
 
         c_sizes = (c_size_t * len(sizes))(*sizes)
         c_acts = (c_int32 * n_act)(*[ACTIVATIONS[a] for a in acts])
@@ -140,6 +140,8 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
         if not handle:
             raise RuntimeError("bp_create returned BP_OK but no handle")  # contract violation
         try:
+            if init_name is not None:
+                _lib.check(_lib.lib.bp_initialize(handle, INITIALIZATIONS[init_name], seed), "bp_initialize")
             self._adopt(handle, seed)
         except BaseException:
             _lib.lib.bp_destroy(handle)

@@ -99,10 +99,7 @@ def _seed(seed) -> int:
         seed = np.random.default_rng()
     if isinstance(seed, np.random.Generator):
         return int(seed.integers(0, 1 << 64, dtype=np.uint64))
-    seed = _arrays.as_int(seed, "seed", minimum=0)
-    if seed >= 1 << 64:
-        raise ValueError(f"seed is {seed}; expected an integer in [0, 2**64), a numpy Generator or None")
-    return seed
+    return _arrays.as_seed(seed)
 
 
 def _count(value, name: str, minimum: int) -> int:

@@ -77,7 +77,8 @@ def family_of(name: str) -> str:
         return "abi"
     if name == "BP_OK" or name.startswith("BP_ERROR_"):
         return "statuses"
-    for prefix, family in (("BP_LOSS_", "losses"), ("BP_OPTIMIZER_", "optimizers"), ("BP_OPTION_", "options")):
+    for prefix, family in (("BP_LOSS_", "losses"), ("BP_OPTIMIZER_", "optimizers"), ("BP_OPTION_", "options"),
+                           ("BP_INIT_", "initializations")):
         if name.startswith(prefix):
             return family
     return "activations"
@@ -92,6 +93,7 @@ def python_table(family: str) -> dict:
         "losses": ("BP_LOSS_", _codes.LOSSES),
         "optimizers": ("BP_OPTIMIZER_", _codes.OPTIMIZERS),
         "options": ("BP_OPTION_", _codes.OPTIONS),
+        "initializations": ("BP_INIT_", _codes.INITIALIZATIONS),
     }
     if family in tables:
         prefix, table = tables[family]
@@ -115,6 +117,7 @@ FAMILIES = {
     "losses": "_codes.LOSSES",
     "optimizers": "_codes.OPTIMIZERS",
     "options": "_codes.OPTIONS",
+    "initializations": "_codes.INITIALIZATIONS",
     "statuses": "_codes' BP_OK / BP_ERROR_* constants",
     "abi": "_codes.BP_ABI_VERSION",
 }
