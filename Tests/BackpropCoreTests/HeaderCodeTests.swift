@@ -9,9 +9,7 @@ import BackpropCore
 final class HeaderCodeTests: XCTestCase {
     /// The header's integer constants, by name, in the order they appear.
     static let constants: [(name: String, value: Int32)] = {
-        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../include/backprop.h").standardized
-        guard let text = try? String(contentsOf: header, encoding: .utf8) else { return [] }
+        guard let text = headerText else { return [] }
         let pattern = try? NSRegularExpression(pattern: #"^#define\s+(BP_[A-Z0-9_]+)\s+(-?[0-9]+)\b"#, options: .anchorsMatchLines)
         let range = NSRange(text.startIndex..., in: text)
         return (pattern?.matches(in: text, range: range) ?? []).compactMap { match in
@@ -19,6 +17,25 @@ final class HeaderCodeTests: XCTestCase {
                   let number = Int32(text[value]) else { return nil }
             return (String(text[name]), number)
         }
+    }()
+
+    static let headerText: String? = {
+        let header = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../include/backprop.h").standardized
+        return try? String(contentsOf: header, encoding: .utf8)
+    }()
+
+    /// The header's `#define BP_A BP_B` lines: B by A.
+    static let aliases: [String: String] = {
+        guard let text = headerText,
+              let pattern = try? NSRegularExpression(pattern: #"^#define\s+(BP_[A-Z0-9_]+)\s+(BP_[A-Z0-9_]+)\s*$"#, options: .anchorsMatchLines)
+        else { return [:] }
+        var aliases: [String: String] = [:]
+        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            guard let name = Range(match.range(at: 1), in: text), let target = Range(match.range(at: 2), in: text) else { continue }
+            aliases[String(text[name])] = String(text[target])
+        }
+        return aliases
     }()
 
     /// The activation constants are the header's `BP_<NAME>` values listed between the
@@ -54,6 +71,8 @@ final class HeaderCodeTests: XCTestCase {
 
     func testInitializationsMatchTheHeader() {
         check(Initialization.self, against: Self.constants(prefixed: "BP_INIT_"))
+        XCTAssertEqual(Self.aliases["BP_INIT_RECOMMENDED"], Initialization.recommended.constantName,
+                       "BP_INIT_RECOMMENDED in the header vs Initialization.recommended")
     }
 
     func testOptionKeysMatchTheHeader() {

@@ -231,6 +231,7 @@ static void check_errors_change_nothing(void)
     EXPECT_ERR(bp_initialize(net, INIT_SCHEME_COUNT, 1), BP_ERROR_UNKNOWN_ENUM, "scheme");
     EXPECT_ERR(bp_initialize(net, INT32_MIN, 1), BP_ERROR_UNKNOWN_ENUM, "scheme");
     CHECK(params_equal(net, before, n), "a refused bp_initialize changed the parameters");
+    EXPECT_OK(bp_initialize(net, BP_INIT_RECOMMENDED, 1)); /* an alias of a scheme, usable as one */
     free(before);
     bp_destroy(net);
 }

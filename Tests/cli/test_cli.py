@@ -146,17 +146,17 @@ def test_the_same_seed_gives_byte_identical_models(blobs):
     assert (blobs / "a.bpm").read_bytes() != (blobs / "c.bpm").read_bytes()
 
 
-def test_init_chooses_the_scheme_and_the_default_is_named(blobs):
+def test_init_chooses_the_scheme_and_the_default_is_the_recommended_one(blobs):
     outputs = {}
-    for name, init in [("default.bpm", None), ("named.bpm", "he-glorot-uniform"), ("torch.bpm", "PyTorch")]:
+    for name, init in [("default.bpm", None), ("named.bpm", "PyTorch"), ("legacy.bpm", "he-glorot-uniform")]:
         flags = TRAIN_FLAGS + (["--init", init] if init else [])
         result = cli("train", "--data", "train.csv", *flags, "--out", name, cwd=blobs)
         assert result.returncode == 0, result.stderr
         outputs[name] = result.stdout
-    assert "he-glorot-uniform initialisation, adam" in outputs["default.bpm"]
-    assert "pytorch initialisation, adam" in outputs["torch.bpm"]
+    assert "pytorch initialisation, adam" in outputs["default.bpm"]
+    assert "he-glorot-uniform initialisation, adam" in outputs["legacy.bpm"]
     assert (blobs / "default.bpm").read_bytes() == (blobs / "named.bpm").read_bytes()
-    assert (blobs / "default.bpm").read_bytes() != (blobs / "torch.bpm").read_bytes()
+    assert (blobs / "default.bpm").read_bytes() != (blobs / "legacy.bpm").read_bytes()
 
 
 def test_validation_split_and_patience_stop_early_and_report(blobs):

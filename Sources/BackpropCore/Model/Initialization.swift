@@ -23,6 +23,11 @@ public enum Initialization: Int32, PublicCode {
     /// scikit-learn's MLPClassifier and MLPRegressor.
     case sklearn = 7
 
+    /// The scheme to choose without a reason for another: the default of the CLI and the
+    /// Python package, chosen by measurement (backprop.h, BP_INIT_RECOMMENDED, says why).
+    /// `Network.init` and bp_create() keep `.heGlorotUniform` so that seeds keep their networks.
+    public static let recommended = Initialization.pytorch
+
     public static let kind = "initialisation"
     public static let constantPrefix = "BP_INIT_"
 

@@ -30,7 +30,7 @@ enum Train: Command {
                                  (default \(FitOptions().seed)); the same seed gives the same model file
           --init NAME            how the weights and biases are drawn from the seed, one of
                                  \(Initialization.names)
-                                 (default \(TrainFlags.defaultInitialization.name); see BP_INIT_* in backprop.h)
+                                 (default \(Initialization.recommended.name), chosen by measurement: see BP_INIT_RECOMMENDED)
 
           Labels: with K > 1 output units, the classes 0 to K-1 (one-hot encoded); with one
           cross-entropy unit, 0 or 1; with one mse unit, the target value itself.

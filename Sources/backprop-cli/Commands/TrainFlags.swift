@@ -28,7 +28,6 @@ struct TrainFlags {
         "out", "layers", "hidden", "activations", "loss", "seed", "init", "epochs", "batch", "lr", "optimizer",
         "validation-split", "patience", "min-delta", "target-loss",
     ] + TrainingOptions.Hyperparameter.allCases.map(\.name))
-    static let defaultInitialization = Initialization.heGlorotUniform
     static let switches: Set<String> = ["no-shuffle", "quiet"]
 
     init(_ arguments: Arguments) throws(CLIError) {
@@ -37,7 +36,7 @@ struct TrainFlags {
         activations = try arguments.list("activations", Activation.named)
         loss = try arguments.string("loss").map(Loss.named) ?? .crossEntropy
         seed = try arguments.unsignedInteger("seed") ?? FitOptions().seed
-        initialization = try arguments.string("init").map(Initialization.named) ?? Self.defaultInitialization
+        initialization = try arguments.string("init").map(Initialization.named) ?? .recommended
         fit = try Self.fitOptions(arguments, seed: seed)
         training = try Self.trainingOptions(arguments)
         validationFraction = try Self.validationFraction(arguments)

@@ -12,7 +12,7 @@ this package, else <repo>/.build/release/libbackprop.so when run from the source
 """
 
 from . import _lib
-from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS
+from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS, RECOMMENDED_INITIALIZATION
 from .errors import (
     BackpropError,
     BufferTooSmallError,
@@ -66,6 +66,7 @@ __all__ = [
     "OPTIMIZERS",
     "OPTIONS",
     "INITIALIZATIONS",
+    "RECOMMENDED_INITIALIZATION",
     "fit",
     "score",
     "version",

@@ -16,6 +16,7 @@ __all__ = [
     "OPTIMIZERS",
     "OPTIONS",
     "INITIALIZATIONS",
+    "RECOMMENDED_INITIALIZATION",
     "ACTIVATION_NAMES",
     "LOSS_NAMES",
     "OPTIMIZER_NAMES",
@@ -81,6 +82,9 @@ INITIALIZATIONS = {
     "pytorch": 6,  # W, b ~ U(±1/√fan_in): nn.Linear's default
     "sklearn": 7,  # W, b ~ U(±√(f/(fan_in+fan_out))), f = 2 for sigmoid layers, else 6
 }
+
+#: The scheme Network draws by default: BP_INIT_RECOMMENDED (the header says why).
+RECOMMENDED_INITIALIZATION = "pytorch"
 
 # bp_status values ("Errors"), under their header names.
 BP_OK = 0

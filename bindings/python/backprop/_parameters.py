@@ -60,10 +60,11 @@ class Parameters:
         the thread count stay.  `init` is one of INITIALIZATIONS:
 
             "he_glorot_uniform"  He uniform for rectifier layers, Glorot uniform for the
-                                 others, zero biases (what Network draws without init=)
+                                 others, zero biases (bp_create()'s scheme)
             "he_uniform", "he_normal", "glorot_uniform", "glorot_normal", "lecun_normal"
                                  the usual schemes, zero biases
-            "pytorch"            W, b ~ U(±1/√fan_in), nn.Linear's default
+            "pytorch"            W, b ~ U(±1/√fan_in), nn.Linear's default and
+                                 RECOMMENDED_INITIALIZATION (Network's default)
             "sklearn"            W, b ~ U(±√(f/(fan_in+fan_out))), f = 2 for sigmoid
                                  layers and 6 otherwise, as scikit-learn's MLP
 

@@ -133,15 +133,15 @@ def test_larger_batch():
     check_network([10, 32, 16, 4], ["relu", "tanh", "softmax"], "cross_entropy", seed=11, m=64)
 
 
-def test_initialisation_follows_header():
-    """Biases 0; weights uniform in [-r, r], Glorot r = sqrt(6/(n_in+n_out)) except He
-    r = sqrt(6/n_in) for relu/leaky_relu layers; fill most of that range."""
+def test_bp_create_initialisation_follows_header():
+    """bp_create()'s scheme (he_glorot_uniform): biases 0; weights uniform in [-r, r],
+    Glorot r = sqrt(6/(n_in+n_out)) except He r = sqrt(6/n_in) for the rectifier layers;
+    fill most of that range.  test_initialization.py covers the other schemes."""
     layers = [50, 40, 30, 20, 10, 30, 20, 5, 3]
     acts = ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "gelu", "silu", "softmax"]
-    # He for the rectifiers and their smooth relatives GELU and SiLU (Activation.weightScale
-    # in the Swift sources; bp_create()'s comment in backprop.h names relu and leaky ReLU only).
+    # He for the rectifiers and their smooth relatives GELU and SiLU (bp_create() in backprop.h).
     he = ("relu", "leaky_relu", "gelu", "silu")
-    net = backprop.Network(layers, acts, loss="cross_entropy", seed=5)
+    net = backprop.Network(layers, acts, loss="cross_entropy", seed=5, init="he_glorot_uniform")
     for l, act in enumerate(acts, start=1):
         n_in, n_out = layers[l - 1], layers[l]
         r = np.sqrt(6 / n_in) if act in he else np.sqrt(6 / (n_in + n_out))

@@ -154,6 +154,12 @@ def test_every_header_constant_is_accounted_for():
     )
 
 
+def test_the_recommended_initialization_is_the_headers():
+    aliases = dict(DEFINE.findall(without_comments(header_text())))
+    assert aliases["BP_INIT_RECOMMENDED"] == "BP_INIT_" + _codes.RECOMMENDED_INITIALIZATION.upper()
+    assert backprop.RECOMMENDED_INITIALIZATION == _codes.RECOMMENDED_INITIALIZATION
+
+
 def test_derived_tables():
     for table, names in ((_codes.ACTIVATIONS, _codes.ACTIVATION_NAMES), (_codes.LOSSES, _codes.LOSS_NAMES),
                          (_codes.OPTIMIZERS, _codes.OPTIMIZER_NAMES)):

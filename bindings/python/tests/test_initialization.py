@@ -1,5 +1,7 @@
 """Initialisation schemes: Network(init=...) and Network.initialize (bp_initialize)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -53,7 +55,8 @@ def test_scheme_draws_its_distribution(init):
 
 def test_default_and_initialize_agree_with_init():
     default = backprop.Network(SIZES, ACTS, seed=3)
-    named = backprop.Network(SIZES, ACTS, seed=3, init="He-Glorot-Uniform")
+    named = backprop.Network(SIZES, ACTS, seed=3, init="PyTorch")
+    assert backprop.RECOMMENDED_INITIALIZATION == "pytorch"
     assert np.array_equal(default.parameters, named.parameters)
     for init in backprop.INITIALIZATIONS:
         made = backprop.Network(SIZES, ACTS, seed=3, init=init)
@@ -101,3 +104,11 @@ def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         net.initialize(kwargs["init"], seed=kwargs.get("seed", 0))
     assert np.array_equal(net.parameters, before)
+
+
+def test_docs_list_every_scheme():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    summary = readme[readme.index("* `init`") :].split("\n* ")[0]
+    for name in backprop.INITIALIZATIONS:
+        assert f'"{name}"' in summary, name
+        assert f'"{name}"' in backprop.Network.initialize.__doc__, name
