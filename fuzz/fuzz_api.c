@@ -3,7 +3,8 @@
  *
  * The bytes are read as a sequence of operations (create, destroy, forward, backward,
  * update, train_step, predict, evaluate, fit, get/set parameters, get gradients, options,
- * threads, save/load through buffers, re-initialisation) with arguments also taken from the bytes, against
+ * threads, save/load through buffers, re-initialisation, the learning-rate schedule)
+ * with arguments also taken from the bytes, against
  * four network slots: random sizes and enums (invalid ones included), NULL pointers,
  * NaN / infinite values, mismatched batches, wrong counts, absurd sizes.
  *
@@ -263,7 +264,7 @@ static int on_epoch(const bp_epoch_report *report, void *user)
 enum {
     OP_CREATE, OP_DESTROY, OP_FORWARD, OP_BACKWARD, OP_UPDATE, OP_TRAIN, OP_PREDICT, OP_EVALUATE, OP_GET_PARAMS,
     OP_SET_PARAMS, OP_GET_GRADS, OP_SET_OPTION, OP_GET_OPTION, OP_THREADS, OP_SAVE, OP_LOAD, OP_FIT, OP_QUERY,
-    OP_INITIALIZE, OP_COUNT
+    OP_INITIALIZE, OP_SCHEDULE, OP_COUNT
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -466,7 +467,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case OP_SET_OPTION:
         case OP_GET_OPTION: {
-            int32_t key = (int32_t)(u8(&r) % 15) - 1; /* -1 .. 13: 1 .. 12 are keys */
+            int32_t key = (int32_t)(u8(&r) % 25) - 1; /* -1 .. 23: 1 .. 22 are keys */
             double value = pick_double(&r), got = 0.0;
             snapshot before = take(target);
             if (op == OP_SET_OPTION) {
@@ -668,6 +669,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 REQUIRE(finite_all(now.p, now.n), "bp_initialize drew a non-finite parameter");
                 free(now.p);
             }
+            break;
+        }
+        case OP_SCHEDULE: {
+            float rate = -1.0f;
+            snapshot before = take(target);
+            if (u8(&r) & 1) {
+                s = bp_scheduled_learning_rate(target, pick_float(&r), u8(&r) < 6 ? NULL : &rate);
+                REQUIRE(s != BP_OK || (isfinite(rate) && rate >= 0.0f), "a scheduled learning rate of %g", rate);
+            } else {
+                s = bp_end_epoch(target, u8(&r) == 255 ? SIZE_MAX : (size_t)u32(&r), pick_float(&r));
+            }
+            after_call(target, before, s, 0);
             break;
         }
         default:

@@ -94,6 +94,16 @@ int main(int argc, char **argv)
             }
         }
     }
+    /* Format version 2: every schedule but the constant one, part way through. */
+    for (int32_t schedule = BP_SCHEDULE_STEP; schedule <= BP_SCHEDULE_PLATEAU; schedule++) {
+        bp_network *net = NULL;
+        if (bp_create(nets[1].sizes, nets[1].layers, nets[1].acts, nets[1].loss, 70 + schedule, &net) != BP_OK ||
+            bp_set_option(net, BP_OPTION_SCHEDULE, schedule) != BP_OK || bp_end_epoch(net, 4, 1.0f) != BP_OK ||
+            bp_end_epoch(net, 4, 2.0f) != BP_OK)
+            return 1;
+        emit(net, schedule == BP_SCHEDULE_PLATEAU);
+        bp_destroy(net);
+    }
     printf("%d files in %s\n", g_count, g_dir);
     return 0;
 }

@@ -318,7 +318,18 @@ bp_status bp_train_step(bp_network *net, const float *inputs, const float *targe
  *  BP_OPTION_RPROP_MIN_STEP       Δmin ≥ FLT_MIN (1.18e-38)               1e-6
  *  BP_OPTION_RPROP_MAX_STEP       Δmax ≥ Δmin                             50
  *  BP_OPTION_RPROP_INITIAL_STEP   Δ0 in [Δmin, Δmax]                      0.1
+ *  BP_OPTION_SCHEDULE             a BP_SCHEDULE_* value                   BP_SCHEDULE_CONSTANT
+ *  BP_OPTION_GAMMA                γ of step and exponential, (0, 1]       0.1
+ *  BP_OPTION_STEP_EPOCHS          s, step's epochs per decay, 1 … 10^6    10
+ *  BP_OPTION_WARMUP_EPOCHS        cosine's warm-up W, 0 … 10^6, < T       0
+ *  BP_OPTION_CYCLE_EPOCHS         cosine's T, > W (0 = bp_fit's epochs)   0
+ *  BP_OPTION_MIN_LR               η_min of cosine and plateau, ≥ 0        0
+ *  BP_OPTION_POWER_T              invscaling's p, ≥ 0                     0.5
+ *  BP_OPTION_PLATEAU_FACTOR       plateau's factor, (0, 1)                0.1
+ *  BP_OPTION_PLATEAU_PATIENCE     plateau's patience, 0 … 10^6 epochs     10
+ *  BP_OPTION_PLATEAU_THRESHOLD    plateau's improvement that counts, ≥ 0  1e-4
  *
+ *  The epoch counts are whole numbers.
  *  Clipping scales the gradient before weight decay is added. Weight decay applies to all
  *  parameters, biases included (as PyTorch's weight_decay). Choosing another optimizer
  *  resets its state (moments, step sizes; RPROP's steps start at Δ0 then); changing a
@@ -344,11 +355,22 @@ bp_status bp_train_step(bp_network *net, const float *inputs, const float *targe
 #define BP_OPTION_RPROP_MIN_STEP     10
 #define BP_OPTION_RPROP_MAX_STEP     11
 #define BP_OPTION_RPROP_INITIAL_STEP 12
+#define BP_OPTION_SCHEDULE           13
+#define BP_OPTION_GAMMA              14
+#define BP_OPTION_STEP_EPOCHS        15
+#define BP_OPTION_WARMUP_EPOCHS      16
+#define BP_OPTION_CYCLE_EPOCHS       17
+#define BP_OPTION_MIN_LR             18
+#define BP_OPTION_POWER_T            19
+#define BP_OPTION_PLATEAU_FACTOR     20
+#define BP_OPTION_PLATEAU_PATIENCE   21
+#define BP_OPTION_PLATEAU_THRESHOLD  22
 
 /*! bp_set_option() :
  *  Sets one option (see the table above).
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_UNKNOWN_ENUM (an unknown key, or an
- *          optimizer value that is not a BP_OPTIMIZER_* constant); BP_ERROR_NON_FINITE;
+ *          optimizer or schedule value that is not a BP_OPTIMIZER_* or BP_SCHEDULE_*
+ *          constant); BP_ERROR_NON_FINITE;
  *          BP_ERROR_INVALID_ARGUMENT (out of range; nothing changes);
  *          BP_ERROR_OUT_OF_MEMORY (the new optimizer's state). */
 bp_status bp_set_option(bp_network *net, int32_t key, double value);
@@ -359,15 +381,59 @@ bp_status bp_set_option(bp_network *net, int32_t key, double value);
 bp_status bp_get_option(const bp_network *net, int32_t key, double *value);
 
 /*-************************************************************************
+ *  Learning-rate schedules
+ *
+ *  The schedule (BP_OPTION_SCHEDULE and the options after it) sets η of each epoch from
+ *  the base rate η0 (bp_fit's learning_rate) and e, the epochs ended since the schedule
+ *  was chosen. bp_fit follows it; callers who step by hand ask bp_scheduled_learning_rate()
+ *  for each epoch's rate and end each epoch with bp_end_epoch(). Choosing another
+ *  schedule starts it at e = 0; changing its options keeps where it is. Where it stands
+ *  (e, the samples seen, the plateau's state) is saved in model files, so training
+ *  resumes on schedule. Rates are computed in double precision and rounded to float.
+ **************************************************************************/
+#define BP_SCHEDULE_CONSTANT     0  /* η = η0 */
+#define BP_SCHEDULE_STEP         1  /* η = η0 γ^floor(e / s) (PyTorch's StepLR) */
+#define BP_SCHEDULE_EXPONENTIAL  2  /* η = η0 γ^e (PyTorch's ExponentialLR) */
+#define BP_SCHEDULE_COSINE       3  /* e < W: η0 (e + 1) / W (linear warm-up); e < T: η_min +
+                                       (η0 − η_min)(1 + cos(π (e − W) / (T − W))) / 2; then η_min */
+#define BP_SCHEDULE_INVSCALING   4  /* η = η0 / (t + 1)^p, t = samples trained on in the epochs before
+                                       (scikit-learn's invscaling) */
+#define BP_SCHEDULE_PLATEAU      5  /* η = max(η0 m, min(η0, η_min)); m starts at 1 and is multiplied
+                                       by the factor when the monitored loss has not fallen below
+                                       best − threshold for more than patience epochs (PyTorch's
+                                       ReduceLROnPlateau; scikit-learn's adaptive: factor 0.2) */
+
+/*! bp_scheduled_learning_rate() :
+ *  Stores in *rate the η of the network's next epoch by its schedule, from base_rate = η0.
+ *  Reads the network only.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_NON_FINITE (base_rate);
+ *          BP_ERROR_INVALID_ARGUMENT (base_rate < 0, or the cosine schedule with
+ *          BP_OPTION_CYCLE_EPOCHS 0, which only bp_fit can resolve). */
+bp_status bp_scheduled_learning_rate(const bp_network *net, float base_rate, float *rate);
+
+/*! bp_end_epoch() :
+ *  Ends an epoch for the schedule: e grows by 1, the samples seen by `samples`, and the
+ *  plateau schedule compares `monitored_loss` (NaN counts as no improvement) with its
+ *  best. bp_fit calls it after every epoch, with its monitored loss (the validation loss
+ *  with a validation set, the training loss otherwise). The constant schedule keeps
+ *  nothing: the call changes nothing then.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_OVERFLOW (samples > PTRDIFF_MAX).
+ *  Not thread-safe with any other call on the same network. */
+bp_status bp_end_epoch(bp_network *net, size_t samples, float monitored_loss);
+
+/*-************************************************************************
  *  Training on a data set
  **************************************************************************/
 
-/* One epoch of bp_fit(). */
+/* One epoch of bp_fit(). learning_rate was added where the three floats before it left
+ * padding, so sizeof(bp_epoch_report) (24 bytes on the 64-bit platforms the library
+ * supports) did not change and history arrays of programs built before it stay valid. */
 typedef struct bp_epoch_report {
     size_t epoch;               /* 1 for the first epoch */
     float train_loss;           /* mean loss over the epoch's training samples */
     float validation_loss;      /* NaN without a validation set */
     float validation_accuracy;  /* NaN without a validation set, or when not a classifier */
+    float learning_rate;        /* η of the epoch's steps, by the schedule */
 } bp_epoch_report;
 
 /* Called after every epoch, on the thread that called bp_fit(); return 0 to stop training
@@ -380,7 +446,8 @@ typedef struct bp_fit_options {
                                       version of this header has had. */
     size_t epochs;                 /* ≥ 1; default 10 */
     size_t batch_size;             /* ≥ 1; default 32 */
-    float learning_rate;           /* finite, ≥ 0; default 0.01 */
+    float learning_rate;           /* η0, finite, ≥ 0; default 0.01: each epoch's rate is the schedule's
+                                      (BP_OPTION_SCHEDULE) from it; constant by default */
     int32_t shuffle;               /* nonzero: new sample order every epoch; default 1 */
     uint64_t seed;                 /* drives the shuffling; default 0 */
     const float *validation_inputs;   /* validation_count x input size, or NULL */
@@ -402,7 +469,8 @@ void bp_fit_options_init(bp_fit_options *options);
  *  Trains on `count` samples (inputs: count x bp_input_size(net), targets:
  *  count x bp_output_size(net), row-major) for options->epochs epochs of mini-batch
  *  bp_train_step()s, in an order shuffled by options->seed: the same seed gives the same
- *  network. The monitored loss is the validation loss when a validation set is given,
+ *  network. Each epoch's steps use the learning-rate schedule's rate, reported in the
+ *  epoch's learning_rate, and each epoch ends with bp_end_epoch() (with the monitored loss). The monitored loss is the validation loss when a validation set is given,
  *  the training loss otherwise; early stopping and the target loss watch it.
  *  @param history      if not NULL, receives up to history_capacity epoch reports, written
  *                      as epochs finish (also when training then fails).
@@ -501,7 +569,10 @@ bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
  *  CRC-32 of it all. Loading checks every field against the bytes actually present and
  *  reports BP_ERROR_NOT_A_MODEL, BP_ERROR_UNSUPPORTED_VERSION, BP_ERROR_TRUNCATED,
  *  BP_ERROR_CHECKSUM_MISMATCH or BP_ERROR_CORRUPT_MODEL. A loaded network is
- *  bit-identical to the saved one: same outputs, same continued training.
+ *  bit-identical to the saved one: same outputs, same continued training (the learning-rate
+ *  schedule included). This library reads format versions 1 and 2 and writes the oldest
+ *  that holds the model: version 1, which every earlier library reads, unless the model
+ *  has a learning-rate schedule or schedule options of its own.
  **************************************************************************/
 
 /*! bp_save() :

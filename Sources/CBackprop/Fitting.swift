@@ -91,5 +91,24 @@ private func fitOptions(_ c: bp_fit_options) throws -> FitOptions {
 
 private func cReport(_ report: EpochReport) -> bp_epoch_report {
     bp_epoch_report(epoch: report.epoch, train_loss: report.trainLoss, validation_loss: report.validationLoss,
-                    validation_accuracy: report.validationAccuracy)
+                    validation_accuracy: report.validationAccuracy, learning_rate: report.learningRate)
+}
+
+@_cdecl("bp_scheduled_learning_rate")
+public func bp_scheduled_learning_rate(
+    _ net: OpaquePointer?, _ baseRate: Float, _ rate: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let out = try required(rate, "rate")
+        out.pointee = try network.scheduledLearningRate(base: baseRate)
+    }
+}
+
+@_cdecl("bp_end_epoch")
+public func bp_end_epoch(_ net: OpaquePointer?, _ samples: Int, _ monitoredLoss: Float) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        try network.endEpoch(samples: try size(samples, "samples"), monitoredLoss: monitoredLoss)
+    }
 }

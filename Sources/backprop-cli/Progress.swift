@@ -21,13 +21,16 @@ final class Progress {
     private let epochs: Int
     /// False for regression, where the library's accuracy means nothing.
     private let showsAccuracy: Bool
+    /// Whether the rate changes from epoch to epoch (a schedule other than constant).
+    private let showsLearningRate: Bool
     private let stopwatch = Stopwatch()
     private var lastReport: EpochReport?
     private var lastPrinted = 0
 
-    init(epochs: Int, quiet: Bool, showsAccuracy: Bool) {
+    init(epochs: Int, quiet: Bool, showsAccuracy: Bool, showsLearningRate: Bool) {
         self.epochs = epochs
         self.showsAccuracy = showsAccuracy
+        self.showsLearningRate = showsLearningRate
         if quiet {
             style = .silent
         } else if Output.isTerminal {
@@ -91,7 +94,7 @@ final class Progress {
         return String(repeating: " ", count: width - String(epoch).count) + "\(epoch)/\(epochs)"
     }
 
-    /// The epoch's losses and accuracy, each padded to a fixed width so that lines align.
+    /// The epoch's losses, accuracy and rate, each padded to a fixed width so that lines align.
     private func metrics(_ report: EpochReport) -> String {
         var fields = ["loss " + Format.padded(Format.number(report.trainLoss), to: 10)]
         if !report.validationLoss.isNaN {
@@ -99,6 +102,9 @@ final class Progress {
         }
         if showsAccuracy && !report.validationAccuracy.isNaN {
             fields.append("val acc " + Format.padded(Format.percent(report.validationAccuracy), to: 6))
+        }
+        if showsLearningRate {
+            fields.append("lr " + Format.padded(Format.number(report.learningRate), to: 10))
         }
         return fields.joined().trimmingWhitespace()
     }

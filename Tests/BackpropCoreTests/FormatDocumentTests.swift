@@ -42,6 +42,10 @@ final class FormatDocumentTests: XCTestCase {
         }
     }
 
+    func testSchedules() {
+        XCTAssertEqual(assertTable("Schedules", LearningRateSchedule.self).count, LearningRateSchedule.allCases.count)
+    }
+
     func testLosses() {
         XCTAssertEqual(assertTable("Losses", Loss.self).count, Loss.allCases.count)
     }
@@ -64,7 +68,10 @@ final class FormatDocumentTests: XCTestCase {
         let values: [TrainingOptions.Hyperparameter: Double] = [
             .momentum: 0.5, .beta1: 0.6, .beta2: 0.7, .epsilon: 1e-3, .weightDecay: 0.01, .clipNorm: 2,
             .rpropIncrease: 1.3, .rpropDecrease: 0.4, .rpropMinStep: 1e-5, .rpropMaxStep: 40, .rpropInitialStep: 0.2,
+            .gamma: 0.3, .stepEpochs: 3, .warmupEpochs: 2, .cycleEpochs: 7, .minLearningRate: 1e-4, .powerT: 0.25,
+            .plateauFactor: 0.2, .plateauPatience: 4, .plateauThreshold: 1e-3,
         ]
+        XCTAssertEqual(Set(values.keys), Set(TrainingOptions.Hyperparameter.allCases), "a value for every option")
         for (option, value) in values { options[option] = value }
         let network = try Network(layerSizes: [2, 3, 1], activations: [.tanh, .sigmoid], loss: .meanSquaredError, seed: 1)
         try network.setTrainingOptions(options)

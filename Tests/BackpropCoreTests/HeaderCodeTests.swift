@@ -69,6 +69,10 @@ final class HeaderCodeTests: XCTestCase {
         check(Optimizer.self, against: Self.constants(prefixed: "BP_OPTIMIZER_"))
     }
 
+    func testSchedulesMatchTheHeader() {
+        check(LearningRateSchedule.self, against: Self.constants(prefixed: "BP_SCHEDULE_"))
+    }
+
     func testInitializationsMatchTheHeader() {
         check(Initialization.self, against: Self.constants(prefixed: "BP_INIT_"))
         XCTAssertEqual(Self.aliases["BP_INIT_RECOMMENDED"], Initialization.recommended.constantName,
@@ -78,6 +82,7 @@ final class HeaderCodeTests: XCTestCase {
     func testOptionKeysMatchTheHeader() {
         var options = Self.constants(prefixed: "BP_OPTION_")
         XCTAssertEqual(options.removeValue(forKey: "BP_OPTION_OPTIMIZER"), TrainingOptions.optimizerKey)
+        XCTAssertEqual(options.removeValue(forKey: "BP_OPTION_SCHEDULE"), TrainingOptions.scheduleKey)
         check(TrainingOptions.Hyperparameter.self, against: options)
     }
 

@@ -46,7 +46,9 @@
     /* test_api_model_files.c */                                                                               \
     X(model_files)                                                                                             \
     /* test_api_initialize.c */                                                                                \
-    X(initialize)
+    X(initialize)                                                                                              \
+    /* test_api_schedules.c */                                                                                 \
+    X(schedules)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)
@@ -242,7 +244,7 @@ HARNESS_UNUSED static double g_sentinel_storage;
 #define SENTINEL ((bp_network *)(void *)&g_sentinel_storage)
 
 /* The option keys are 1..OPTION_COUNT (include/backprop.h). */
-#define OPTION_COUNT 12
+#define OPTION_COUNT 22
 
 HARNESS_UNUSED static double get_option_at(const bp_network *net, int32_t key, const char *file, int line)
 {

@@ -120,8 +120,8 @@ void case_model_files(void)
     bad[0] ^= 0x01;
     LOAD_FAIL(bad, size, BP_ERROR_NOT_A_MODEL, "first magic byte changed");
     memcpy(bad, buf, size);
-    put_u32(bad + 8, 2);
-    LOAD_FAIL(bad, size, BP_ERROR_UNSUPPORTED_VERSION, "format version 2");
+    put_u32(bad + 8, 3);
+    LOAD_FAIL(bad, size, BP_ERROR_UNSUPPORTED_VERSION, "format version 3");
     memcpy(bad, buf, size);
     param_off = 20 + 8 * 3 + 4 * 2 + 4 + 8; /* the first parameter of a 3-layer model */
     bad[param_off + 5] ^= 0x10;

@@ -17,6 +17,7 @@
 static const double OPTION_DEFAULTS[OPTION_COUNT + 1] = {
     0.0,                          /* (no key 0) */
     BP_OPTIMIZER_SGD, 0.9, 0.9, 0.999, 1e-8, 0.0, 0.0, 1.2, 0.5, 1e-6, 50.0, 0.1,
+    BP_SCHEDULE_CONSTANT, 0.1, 10.0, 0.0, 0.0, 0.0, 0.5, 0.1, 10.0, 1e-4,
 };
 
 static int near_rel(double got, double want, double tol)
@@ -29,6 +30,7 @@ void case_options(void)
     /* Values exactly representable in float as well as double. */
     static const double valid[OPTION_COUNT + 1] = {
         0.0, BP_OPTIMIZER_ADAM, 0.5, 0.75, 0.875, 0.0078125, 0.25, 2.0, 1.5, 0.25, 0.03125, 8.0, 0.5,
+        BP_SCHEDULE_COSINE, 0.5, 4.0, 2.0, 6.0, 0.0625, 0.25, 0.5, 3.0, 0.125,
     };
     bp_network *net = CREATE_DESC(&XOR_NET, 1);
     double snapshot[OPTION_COUNT + 1], v = -1.0;
@@ -41,10 +43,14 @@ void case_options(void)
         CHECK(near_rel(got, OPTION_DEFAULTS[k], 1e-6), "option %d defaults to %.9g, the header says %.9g", (int)k,
               got, OPTION_DEFAULTS[k]);
     }
-    /* Every optimizer value can be chosen. */
+    /* Every optimizer and schedule value can be chosen. */
     for (int opt = BP_OPTIMIZER_SGD; opt <= BP_OPTIMIZER_RPROP; opt++) {
         EXPECT_OK(bp_set_option(net, BP_OPTION_OPTIMIZER, opt));
         CHECK(GET_OPTION(net, BP_OPTION_OPTIMIZER) == opt, "optimizer %d does not read back", opt);
+    }
+    for (int schedule = BP_SCHEDULE_CONSTANT; schedule <= BP_SCHEDULE_PLATEAU; schedule++) {
+        EXPECT_OK(bp_set_option(net, BP_OPTION_SCHEDULE, schedule));
+        CHECK(GET_OPTION(net, BP_OPTION_SCHEDULE) == schedule, "schedule %d does not read back", schedule);
     }
     /* Set then get, in an order where each value is valid when it is set. */
     for (int32_t k = 1; k <= OPTION_COUNT; k++) {
@@ -103,6 +109,25 @@ void case_options(void)
     EXPECT_ERR(bp_set_option(net, BP_OPTION_RPROP_INITIAL_STEP, 100.0), BP_ERROR_INVALID_ARGUMENT, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_RPROP_INITIAL_STEP, valid[BP_OPTION_RPROP_MIN_STEP] / 2),
                BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_SCHEDULE, BP_SCHEDULE_PLATEAU + 1), BP_ERROR_UNKNOWN_ENUM, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_SCHEDULE, -1), BP_ERROR_UNKNOWN_ENUM, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_SCHEDULE, 1.5), BP_ERROR_UNKNOWN_ENUM, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_SCHEDULE, 1e-309), BP_ERROR_UNKNOWN_ENUM, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_GAMMA, 0.0), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_GAMMA, 1.5), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_STEP_EPOCHS, 0.0), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_STEP_EPOCHS, 2.5), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_STEP_EPOCHS, 1e7), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_WARMUP_EPOCHS, valid[BP_OPTION_CYCLE_EPOCHS]), BP_ERROR_INVALID_ARGUMENT,
+               "value"); /* W < T */
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_CYCLE_EPOCHS, valid[BP_OPTION_WARMUP_EPOCHS]), BP_ERROR_INVALID_ARGUMENT,
+               "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_MIN_LR, -1.0), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_POWER_T, -0.5), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_PLATEAU_FACTOR, 1.0), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_PLATEAU_PATIENCE, -1.0), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_PLATEAU_THRESHOLD, -1e-4), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_GAMMA, NAN), BP_ERROR_NON_FINITE, "value");
     for (int32_t k = 1; k <= OPTION_COUNT; k++)
         if (GET_OPTION(net, k) != snapshot[k])
             unchanged = 0;

@@ -203,11 +203,16 @@ static void run_all(int record)
     }
 }
 
-/* bp_fit() with shuffling, validation and early stopping on B's network. */
-static uint64_t fit_digest(void)
+/* bp_fit() with shuffling, validation and early stopping on B's network; with a schedule
+ * other than the constant one, its rates are part of the digest. */
+static uint64_t fit_digest(int32_t schedule)
 {
     const golden_run *b = &RUNS[1];
     bp_network *net = create(b, 77);
+    if (schedule != BP_SCHEDULE_CONSTANT) {
+        must(bp_set_option(net, BP_OPTION_SCHEDULE, schedule), "schedule");
+        must(bp_set_option(net, BP_OPTION_WARMUP_EPOCHS, 2), "warm-up");
+    }
     size_t count = 320, validation = 64, n0 = b->sizes[0], nL = b->sizes[b->layers - 1];
     golden_run data = *b;
     data.batch = count + validation;
@@ -231,6 +236,8 @@ static uint64_t fit_digest(void)
         float losses[3] = {history[e].train_loss, history[e].validation_loss, history[e].validation_accuracy};
         digest = fnv1a(&history[e].epoch, sizeof history[e].epoch, digest);
         digest = fnv1a(losses, sizeof losses, digest);
+        if (schedule != BP_SCHEDULE_CONSTANT)
+            digest = fnv1a(&history[e].learning_rate, sizeof history[e].learning_rate, digest);
     }
     free(x);
     free(y);
@@ -239,24 +246,32 @@ static uint64_t fit_digest(void)
 }
 
 static const uint64_t FIT_DIGEST = UINT64_C(0xaacd8de7f3718db1);
+static const uint64_t FIT_COSINE_DIGEST = UINT64_C(0x1fb445b1fe81e36e); /* warm-up 2, cycle: the fit's 6 epochs */
 
 /* The fixtures: models saved by format version 1, one with Adam's state and pending
- * gradients, one with RPROP's state after an applied step. */
+ * gradients, one with RPROP's state after an applied step; and by version 2, with a
+ * plateau schedule part way through. */
 typedef struct {
     const char *file;
     golden_run run;
     int pending; /* saved after bp_backward(), before bp_update() */
-    uint64_t trained; /* parameter digest after loading and training 10 more steps */
+    int32_t schedule; /* BP_SCHEDULE_CONSTANT, or one given three epochs before saving */
+    uint64_t trained; /* parameter digest after loading and training 10 more steps (and the
+                         scheduled rate, with a schedule) */
 } golden_fixture;
 
 static golden_fixture FIXTURES[] = {
     {"golden-v1-adam-pending.bpm",
      {"fixture-adam", {6, 5, 4, 3}, {BP_TANH, BP_LEAKY_RELU, BP_SOFTMAX}, 4, BP_LOSS_CROSS_ENTROPY, 4, 5,
       BP_OPTIMIZER_ADAM, 1, 0, 0},
-     1, UINT64_C(0xeb8d439d264de58c)},
+     1, BP_SCHEDULE_CONSTANT, UINT64_C(0xeb8d439d264de58c)},
     {"golden-v1-rprop.bpm",
      {"fixture-rprop", {5, 6, 2}, {BP_RELU, BP_SIGMOID}, 3, BP_LOSS_MSE, 3, 5, BP_OPTIMIZER_RPROP, 1, 0, 0}, 0,
-     UINT64_C(0x5a35a78c30923991)},
+     BP_SCHEDULE_CONSTANT, UINT64_C(0x5a35a78c30923991)},
+    {"golden-v2-plateau.bpm",
+     {"fixture-plateau", {4, 5, 3}, {BP_SILU, BP_SOFTMAX}, 3, BP_LOSS_CROSS_ENTROPY, 3, 5, BP_OPTIMIZER_NESTEROV, 1, 0,
+      0},
+     0, BP_SCHEDULE_PLATEAU, UINT64_C(0x921213c07984612d)},
 };
 #define FIXTURE_COUNT (sizeof FIXTURES / sizeof FIXTURES[0])
 
@@ -287,6 +302,12 @@ static void make_fixture(const golden_fixture *fx, const char *path)
         free(x);
         free(y);
     }
+    if (fx->schedule != BP_SCHEDULE_CONSTANT) {
+        must(bp_set_option(net, BP_OPTION_SCHEDULE, fx->schedule), "schedule");
+        must(bp_set_option(net, BP_OPTION_PLATEAU_FACTOR, 0.5), "plateau factor");
+        must(bp_set_option(net, BP_OPTION_PLATEAU_PATIENCE, 0), "plateau patience");
+        for (int epoch = 0; epoch < 3; epoch++) must(bp_end_epoch(net, 12, 1.0f), "bp_end_epoch");
+    }
     must(bp_save(net, path), path);
     bp_destroy(net);
 }
@@ -309,6 +330,12 @@ static void check_fixture(const golden_fixture *fx, const char *path, int record
     g_state = UINT64_C(0xBEEF);
     train(net, &fx->run, 10);
     uint64_t digest = parameter_digest(net);
+    if (fx->schedule != BP_SCHEDULE_CONSTANT) {
+        float rate = 0;
+        must(bp_scheduled_learning_rate(net, 0.01f, &rate), "bp_scheduled_learning_rate");
+        CHECK(rate == 0.01f * 0.25f, "%s: the plateau schedule resumes at rate %g, expected 0.0025", fx->file, rate);
+        digest = fnv1a(&rate, sizeof rate, digest);
+    }
     if (record) {
         printf("%-28s trained 0x%016llx\n", fx->file, (unsigned long long)digest);
     } else {
@@ -325,12 +352,15 @@ int main(int argc, char **argv)
     int record = argc > 1 && strcmp(argv[1], "--record") == 0;
     const char *dir = argc > 1 + record ? argv[1 + record] : "Tests/fixtures";
     run_all(record);
-    uint64_t fit = fit_digest();
+    uint64_t fit = fit_digest(BP_SCHEDULE_CONSTANT), cosine = fit_digest(BP_SCHEDULE_COSINE);
     if (record) {
         printf("%-16s history+parameters 0x%016llx\n", "fit", (unsigned long long)fit);
+        printf("%-16s history+parameters 0x%016llx\n", "fit-cosine", (unsigned long long)cosine);
     } else {
         CHECK(fit == FIT_DIGEST, "bp_fit: digest 0x%016llx, recorded 0x%016llx", (unsigned long long)fit,
               (unsigned long long)FIT_DIGEST);
+        CHECK(cosine == FIT_COSINE_DIGEST, "bp_fit, cosine schedule: digest 0x%016llx, recorded 0x%016llx",
+              (unsigned long long)cosine, (unsigned long long)FIT_COSINE_DIGEST);
     }
     for (size_t i = 0; i < FIXTURE_COUNT; i++) {
         char path[4096];

@@ -133,6 +133,7 @@ def test_info_describes_the_model(model, blobs):
     assert lines["loss"] == "cross-entropy"
     assert lines["parameters"] == str(4 * 16 + 16 + 16 * 3 + 3)
     assert lines["optimizer"].startswith("adam: beta1 0.9, beta2 0.999")
+    assert lines["schedule"] == "constant"
     assert str(model.stat().st_size) in lines["file"]
 
 
@@ -157,6 +158,19 @@ def test_init_chooses_the_scheme_and_the_default_is_the_recommended_one(blobs):
     assert "he-glorot-uniform initialisation, adam" in outputs["legacy.bpm"]
     assert (blobs / "default.bpm").read_bytes() == (blobs / "named.bpm").read_bytes()
     assert (blobs / "default.bpm").read_bytes() != (blobs / "legacy.bpm").read_bytes()
+
+
+def test_a_schedule_shows_its_rate_and_info_where_it_stands(blobs):
+    epochs = TRAIN_FLAGS.index("--epochs")
+    flags = TRAIN_FLAGS[:epochs] + ["--epochs", "4"] + TRAIN_FLAGS[epochs + 2:]
+    flags += ["--schedule", "step", "--gamma", "0.5", "--step-epochs", "2"]
+    result = cli("train", "--data", "train.csv", *flags, "--out", "s.bpm", cwd=blobs)
+    assert result.returncode == 0, result.stderr
+    assert "adam with learning rate 0.01 on the step schedule" in result.stdout
+    rates = [line.split("lr ")[1].strip() for line in result.stdout.splitlines() if line.startswith("epoch")]
+    assert rates == ["0.01", "0.01", "0.005", "0.005"], result.stdout
+    info = cli("info", "s.bpm", cwd=blobs)
+    assert "schedule     step: gamma 0.5, step-epochs 2; after 4 epochs" in info.stdout, info.stdout
 
 
 def test_validation_split_and_patience_stop_early_and_report(blobs):
@@ -354,6 +368,10 @@ def test_tool_help_and_version(tmp_path):
     (["--lr", "-1"], "--lr is -1; it must be at least 0"),
     (["--activations", "relu,softplus"], 'unknown activation "softplus"'),
     (["--loss", "hinge"], 'unknown loss "hinge"; expected one of mse, cross-entropy'),
+    (["--schedule", "warm"], 'unknown learning-rate schedule "warm"; expected one of constant, step'),
+    (["--gamma", "0.5"], "--gamma has no effect on the constant learning-rate schedule; it is used by step, "
+                         "exponential (choose one with --schedule)"),
+    (["--schedule", "step", "--step-epochs", "1.5"], "step epochs is 1.5; it must be a whole number"),
     (["--init", "xavier"], 'unknown initialisation "xavier"; expected one of he-glorot-uniform, he-uniform'),
     (["--momentum", "0.5"], "--momentum has no effect on the sgd optimizer"),
     (["--optimizer", "momentum", "--momentum", "1.5"], "momentum is 1.5; it must be in [0, 1)"),

@@ -15,11 +15,13 @@ extension Network {
 
     /// Draws every parameter afresh by `scheme` from `seed`, and starts training over: the
     /// network is then the one `init(…, seed: seed, initialization: scheme)` creates, with
-    /// the training options and thread count it had (the optimizer's state starts again).
+    /// the training options and thread count it had (the optimizer's and the schedule's
+    /// states start again).
     public func initialize(_ scheme: Initialization, seed: UInt64) throws(BackpropError) {
         let freshState = try OptimizerState(for: trainingOptions, count: parameterCount)
         drawParameters(scheme, seed: seed)
         optimizerState = freshState
+        scheduleState = ScheduleState()
         parametersChanged()
     }
 

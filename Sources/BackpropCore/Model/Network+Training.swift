@@ -158,13 +158,15 @@ extension Network {
         if options.optimizer != trainingOptions.optimizer {
             optimizerState = try OptimizerState(for: options, count: parameterCount)
         }
+        if options.schedule != trainingOptions.schedule { scheduleState = ScheduleState() }
         trainingOptions = options
     }
 
-    /// Adopts decoded options and optimizer state (the model format).
-    func restore(options: TrainingOptions, state: OptimizerState) {
+    /// Adopts decoded options, optimizer and schedule state (the model format).
+    func restore(options: TrainingOptions, state: OptimizerState, schedule: ScheduleState) {
         trainingOptions = options
         optimizerState = state
+        scheduleState = schedule
     }
 
     /// Refuses gradients that are NaN or infinite, which would destroy every parameter

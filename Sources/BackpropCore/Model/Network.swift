@@ -72,6 +72,8 @@ public final class Network {
     /// The optimizer and its hyperparameters; change them with `setTrainingOptions`.
     public internal(set) var trainingOptions = TrainingOptions()
     var optimizerState: OptimizerState
+    /// Where the learning-rate schedule stands (see `LearningRateSchedule`).
+    public internal(set) var scheduleState = ScheduleState()
 
     /// The batch of the activations kept for `backward`, if they match the parameters.
     var forwardBatch: Int?

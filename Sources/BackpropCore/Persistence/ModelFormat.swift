@@ -1,30 +1,43 @@
-/// The binary model format, version 1; docs/format.md is its specification. All integers
-/// and floats are little-endian whatever the host, and a CRC-32 of every preceding byte
-/// closes the file:
+/// The binary model format, versions 1 and 2; docs/format.md is its specification. All
+/// integers and floats are little-endian whatever the host, and a CRC-32 of every
+/// preceding byte closes the file:
 ///
 ///     magic "\x89BPM\r\n\x1a\n" · u32 version · u32 loss · u32 N · N × u64 layer size
 ///     · (N−1) × u32 activation · u32 gradient state · u64 P · P × f32 parameters
 ///     · [P × f32 gradients, when the state is not 0]
 ///     · u32 optimizer · u32 K · K × (u32 key, f64 value) · u64 step · u32 S · S × P × f32
+///     · [version 2: u32 section count · sections, each u32 tag · u32 length · payload]
 ///     · u32 CRC-32
 ///
-/// Decoding bounds every count by the bytes actually present before using it.
+/// Version 2 adds the learning-rate schedule's options to the option table and its state
+/// as a section; a model that uses none of it is written as version 1, byte for byte as
+/// before, so older libraries still read it. Decoding bounds every count by the bytes
+/// actually present before using it.
 enum ModelFormat {
     static let magic: [UInt8] = [0x89, 0x42, 0x50, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
-    static let version: UInt32 = 1
+    /// The newest version, the one this library reads besides the first.
+    static let latestVersion: UInt32 = 2
+
+    /// The oldest version that holds everything `network` has.
+    static func version(for network: Network) -> UInt32 {
+        network.trainingOptions.hasDefaultSchedule && network.scheduleState == ScheduleState() ? 1 : 2
+    }
 
     /// The exact number of bytes `encode` writes for `network`.
     static func encodedSize(of network: Network) -> Int {
-        let layers = network.layerSizes.count
+        let layers = network.layerSizes.count, version = version(for: network)
         let floats = network.gradientState == .none ? network.parameterCount : 2 * network.parameterCount
-        let optimizer = 4 + 4 + 12 * optionKeys.count + 8 + 4 + 4 * network.optimizerState.arrays.count * network.parameterCount
-        return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + optimizer + 4
+        let optimizer = 4 + 4 + 12 * optionKeys(version).count + 8 + 4
+            + 4 * network.optimizerState.arrays.count * network.parameterCount
+        let sections = version == 1 ? 0 : 4 + 8 + ScheduleSection.length
+        return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + optimizer + sections + 4
     }
 
     /// Writes the model into `buffer`, which holds exactly `encodedSize(of: network)` bytes.
     static func encode(_ network: Network, into buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress else { return }
         var writer = ByteWriter(base: base)
+        let version = version(for: network)
         writer.bytes(magic)
         writer.u32(version)
         writer.u32(UInt32(network.loss.rawValue))
@@ -40,8 +53,8 @@ enum ModelFormat {
         let options = network.trainingOptions
         let state = network.optimizerState
         writer.u32(UInt32(options.optimizer.rawValue))
-        writer.u32(UInt32(optionKeys.count))
-        for (key, hyperparameter) in optionKeys {
+        writer.u32(UInt32(optionKeys(version).count))
+        for (key, hyperparameter) in optionKeys(version) {
             writer.u32(key)
             writer.u64(options[hyperparameter].bitPattern)
         }
@@ -50,6 +63,10 @@ enum ModelFormat {
         for array in state.arrays {
             writer.floats(array, count: network.parameterCount)
         }
+        if version >= 2 {
+            writer.u32(1)  // sections
+            ScheduleSection.write(options.schedule, network.scheduleState, to: &writer)
+        }
         writer.u32(CRC32.checksum(UnsafeRawBufferPointer(start: base, count: writer.offset)))
     }
 
@@ -57,10 +74,10 @@ enum ModelFormat {
     static func decode(_ bytes: UnsafeRawBufferPointer) throws(BackpropError) -> Network {
         var reader = ByteReader(bytes: bytes)
         try reader.expectMagic(magic)
-        let fileVersion = try reader.u32()
-        guard fileVersion == version else {
+        let version = try reader.u32()
+        guard (1 ... latestVersion).contains(version) else {
             throw BackpropError(.unsupportedVersion,
-                "the model file has format version \(fileVersion); this library reads version \(version)")
+                "the model file has format version \(version); this library reads versions 1 to \(latestVersion)")
         }
         let lossCode = try reader.u32()
         let layerCount = Int(try reader.u32())
@@ -91,7 +108,8 @@ enum ModelFormat {
         let parameters = reader.offset
         let gradients = parameters + 4 * expectedCount
         reader.offset += 4 * floatCount
-        let (options, step, stateArrays) = try readOptimizer(&reader, parameterCount: expectedCount)
+        var (options, step, stateArrays) = try readOptimizer(&reader, version: version, parameterCount: expectedCount)
+        let schedule = version >= 2 ? try readSections(&reader, into: &options) : ScheduleState()
         try reader.verifyChecksum(at: reader.offset)
 
         let network = try architecture(sizes: sizes, activationCodes: activationCodes, lossCode: lossCode)
@@ -111,14 +129,14 @@ enum ModelFormat {
         guard optimizerState.isPlausible() else {
             throw corrupt("the \(options.optimizer) optimizer's state holds impossible values")
         }
-        network.restore(options: options, state: optimizerState)
+        network.restore(options: options, state: optimizerState, schedule: schedule)
         return network
     }
 
     /// The optimizer section: its options, Adam's step count and the offsets of its state
     /// arrays, whose number must be what the optimizer keeps.
-    private static func readOptimizer(_ reader: inout ByteReader, parameterCount: Int) throws(BackpropError)
-        -> (TrainingOptions, Int, [Int])
+    private static func readOptimizer(_ reader: inout ByteReader, version: UInt32, parameterCount: Int)
+        throws(BackpropError) -> (TrainingOptions, Int, [Int])
     {
         var options = TrainingOptions()
         let optimizerCode = try reader.u32()
@@ -126,23 +144,22 @@ enum ModelFormat {
             throw corrupt("the optimizer code is \(optimizerCode); expected one of \(codeList(Optimizer.self))")
         }
         options.optimizer = optimizer
+        let keys = optionKeys(version)
         let keyCount = try reader.u32()
-        guard keyCount <= UInt32(optionKeys.count) else {
-            throw corrupt("the file lists \(keyCount) optimizer options; this version knows \(optionKeys.count)")
+        guard keyCount <= UInt32(keys.count) else {
+            throw corrupt("the file lists \(keyCount) options; version \(version) knows \(keys.count)")
         }
+        var seen = Set<UInt32>()
         for _ in 0 ..< keyCount {
             let key = try reader.u32()
             let value = Double(bitPattern: try reader.u64())
-            guard let option = optionKeys.first(where: { $0.key == key })?.option else {
-                throw corrupt("unknown optimizer option \(key)")
+            guard let option = keys.first(where: { $0.key == key })?.option else {
+                throw corrupt("unknown option \(key) for version \(version)")
             }
+            guard seen.insert(key).inserted else { throw corrupt("option \(key) is listed twice") }
             options[option] = value
         }
-        do {
-            try options.validate()
-        } catch {
-            throw corrupt(error.message)
-        }
+        try validated(options)
         let step = try reader.u64()
         guard step <= UInt64(Int.max) else { throw corrupt("the optimizer step count \(step) is impossible") }
         // A step count with no optimizer to use it is impossible too.
@@ -176,19 +193,36 @@ enum ModelFormat {
         }
     }
 
-    private static func corrupt(_ message: String) -> BackpropError {
+    /// The options' ranges, as a corrupt file's fault.
+    static func validated(_ options: TrainingOptions) throws(BackpropError) {
+        do {
+            try options.validate()
+        } catch {
+            throw corrupt(error.message)
+        }
+    }
+
+    static func corrupt(_ message: String) -> BackpropError {
         BackpropError(.corruptModel, "the model file is corrupt: \(message)")
     }
 
     // MARK: Codes
 
-    /// The activation, loss and optimizer codes are the C API's (`BP_*`, the enums' raw
-    /// values), fixed by the header. The option keys are the format's own, fixed by
-    /// version 1 (docs/format.md), and written in this order.
+    /// The activation, loss, optimizer and schedule codes are the C API's (`BP_*`, the
+    /// enums' raw values), fixed by the header. The option keys are the format's own,
+    /// fixed by each version (docs/format.md), and written in this order: version 1 has
+    /// the optimizers' eleven, version 2 adds the schedules' nine.
     static let optionKeys: [(key: UInt32, option: TrainingOptions.Hyperparameter)] = [
         (0, .momentum), (1, .beta1), (2, .beta2), (3, .epsilon), (4, .weightDecay), (5, .clipNorm),
         (6, .rpropIncrease), (7, .rpropDecrease), (8, .rpropMinStep), (9, .rpropMaxStep), (10, .rpropInitialStep),
+        (11, .gamma), (12, .stepEpochs), (13, .warmupEpochs), (14, .cycleEpochs), (15, .minLearningRate),
+        (16, .powerT), (17, .plateauFactor), (18, .plateauPatience), (19, .plateauThreshold),
     ]
+
+    /// The keys a file of `version` may hold.
+    static func optionKeys(_ version: UInt32) -> ArraySlice<(key: UInt32, option: TrainingOptions.Hyperparameter)> {
+        optionKeys.prefix(version == 1 ? 11 : optionKeys.count)
+    }
 
     private static func code(of state: Network.GradientState) -> UInt32 {
         switch state {
@@ -210,7 +244,7 @@ enum ModelFormat {
     }
 
     /// "0, 1, 2", the codes a field of this kind may hold.
-    private static func codeList<Code: PublicCode>(_: Code.Type) -> String {
+    static func codeList<Code: PublicCode>(_: Code.Type) -> String {
         Code.allCases.map { "\($0.rawValue)" }.joined(separator: ", ")
     }
 
@@ -234,98 +268,5 @@ extension PublicCode {
     init?(code: UInt32) {
         guard let value = Int32(exactly: code), let match = Self(rawValue: value) else { return nil }
         self = match
-    }
-}
-
-/// Little-endian writes into memory the caller sized exactly.
-private struct ByteWriter {
-    let base: UnsafeMutableRawPointer
-    var offset = 0
-
-    mutating func bytes(_ values: [UInt8]) {
-        for value in values { u8(value) }
-    }
-
-    mutating func u8(_ value: UInt8) {
-        base.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
-        offset += 1
-    }
-
-    mutating func u32(_ value: UInt32) {
-        base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt32.self)
-        offset += 4
-    }
-
-    mutating func u64(_ value: UInt64) {
-        base.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
-        offset += 8
-    }
-
-    mutating func floats(_ values: UnsafePointer<Float>, count: Int) {
-        for index in 0 ..< count { u32(values[index].bitPattern) }
-    }
-}
-
-/// Little-endian reads that never pass the end of the bytes: running out is `.truncated`.
-private struct ByteReader {
-    let bytes: UnsafeRawBufferPointer
-    var offset = 0
-
-    var remaining: Int { bytes.count - offset }
-
-    mutating func expectMagic(_ magic: [UInt8]) throws(BackpropError) {
-        let present = min(bytes.count, magic.count)
-        guard bytes.prefix(present).elementsEqual(magic.prefix(present)) else {
-            throw BackpropError(.notAModel, "the data is not a backprop model (its first bytes are not the model magic)")
-        }
-        try expectRemaining(magic.count)
-        offset = magic.count
-    }
-
-    func expectRemaining(_ count: Int) throws(BackpropError) {
-        guard remaining >= count else {
-            throw BackpropError(.truncated,
-                "the model is truncated: it ends after \(bytes.count) bytes, inside the field at byte \(offset)")
-        }
-    }
-
-    mutating func u32() throws(BackpropError) -> UInt32 {
-        try expectRemaining(4)
-        defer { offset += 4 }
-        return UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-    }
-
-    mutating func u64() throws(BackpropError) -> UInt64 {
-        try expectRemaining(8)
-        defer { offset += 8 }
-        return UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-    }
-
-    /// Checks the CRC-32 stored at `end` against the bytes before it, and that nothing follows.
-    func verifyChecksum(at end: Int) throws(BackpropError) {
-        try expectRemaining(4)
-        guard bytes.count == end + 4 else {
-            throw BackpropError(.corruptModel,
-                "the model file is corrupt: \(bytes.count - end - 4) unexpected bytes follow its checksum")
-        }
-        let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: end, as: UInt32.self))
-        let computed = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0 ..< end]))
-        guard stored == computed else {
-            throw BackpropError(.checksumMismatch,
-                "the model's CRC-32 is \(hex(computed)) but the file records \(hex(stored)); the file is damaged")
-        }
-    }
-
-    /// Copies floats whose bounds `expectRemaining` already checked.
-    func copyFloats(at start: Int, count: Int, into target: UnsafeMutablePointer<Float>) {
-        for index in 0 ..< count {
-            let bits = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: start + 4 * index, as: UInt32.self))
-            target[index] = Float(bitPattern: bits)
-        }
-    }
-
-    private func hex(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 }

@@ -1,11 +1,13 @@
 /// How `Network.fit` trains: mini-batch passes over a data set with seeded shuffling,
-/// optional early stopping and a target loss.
+/// optional early stopping and a target loss. Each epoch's η is the network's schedule's
+/// (`TrainingOptions.schedule`) from `learningRate`.
 public struct FitOptions: Sendable, Equatable {
     /// Passes over the training set, ≥ 1.
     public var epochs = 10
     /// Samples per step, ≥ 1; the last batch of an epoch may be smaller.
     public var batchSize = 32
-    /// η, finite and ≥ 0 (unused by RPROP).
+    /// η₀, finite and ≥ 0: the rate of every epoch with the constant schedule, the base
+    /// of the others (unused by RPROP).
     public var learningRate: Float = 0.01
     /// Visit the samples in a new order every epoch (Fisher–Yates driven by `seed`).
     public var shuffle = true
@@ -34,6 +36,8 @@ public struct EpochReport: Sendable, Equatable {
     /// The validation accuracy (see `Network.evaluate`), NaN without a validation set or
     /// for networks that are not classifiers.
     public let validationAccuracy: Float
+    /// η of the epoch's steps, by the network's learning-rate schedule.
+    public let learningRate: Float
 }
 
 /// How a `fit` ended.
@@ -106,7 +110,11 @@ extension Network {
         var bestEpoch = 0
         var epochs = 0
         var stop = FitSummary.Stop.completed
+        // The cosine schedule's cycle, when it is not set: this fit's epochs.
+        let cycle = trainingOptions.cycleEpochs > 0 ? Int(trainingOptions.cycleEpochs) : scheduleState.epochs + options.epochs
         for epoch in 1 ... options.epochs {
+            let learningRate = trainingOptions.schedule.rate(
+                base: options.learningRate, options: trainingOptions, state: scheduleState, cycle: cycle)
             if options.shuffle { shuffle(order, count: data.count, with: &generator) }
             var total: Double = 0
             for start in stride(from: 0, to: data.count, by: batch) {
@@ -116,14 +124,16 @@ extension Network {
                     (xBatch + slot * inputSize).update(from: x + row * inputSize, count: inputSize)
                     (yBatch + slot * outputSize).update(from: y + row * outputSize, count: outputSize)
                 }
-                total += Double(try step(xBatch, yBatch, batch: rows, learningRate: options.learningRate)) * Double(rows)
+                total += Double(try step(xBatch, yBatch, batch: rows, learningRate: learningRate)) * Double(rows)
             }
             epochs = epoch
             let evaluation = try held.map { (set) throws(BackpropError) in try evaluate(set.0.0, set.0.1, count: set.1) }
             let report = EpochReport(
                 epoch: epoch, trainLoss: Float(total / Double(data.count)),
-                validationLoss: evaluation?.loss ?? .nan, validationAccuracy: evaluation?.accuracy ?? .nan)
+                validationLoss: evaluation?.loss ?? .nan, validationAccuracy: evaluation?.accuracy ?? .nan,
+                learningRate: learningRate)
             let monitored = held == nil ? report.trainLoss : report.validationLoss
+            scheduleState.endEpoch(samples: data.count, monitoredLoss: monitored, options: trainingOptions)
             if monitored < bestLoss - options.minDelta {
                 bestLoss = monitored
                 bestEpoch = epoch

@@ -1,5 +1,5 @@
-/// The optimizer and its hyperparameters. Every field starts at its hyperparameter's
-/// `defaultValue` and is checked by `Network.setTrainingOptions`.
+/// The optimizer, the learning-rate schedule and their hyperparameters. Every field starts
+/// at its hyperparameter's `defaultValue` and is checked by `Network.setTrainingOptions`.
 public struct TrainingOptions: Sendable, Equatable {
     public var optimizer = Optimizer.sgd
     /// μ for momentum and Nesterov.
@@ -22,11 +22,35 @@ public struct TrainingOptions: Sendable, Equatable {
     public var rpropMaxStep = Hyperparameter.rpropMaxStep.defaultValue
     public var rpropInitialStep = Hyperparameter.rpropInitialStep.defaultValue
 
+    /// How η changes from epoch to epoch, and what each schedule reads (see `LearningRateSchedule`).
+    public var schedule = LearningRateSchedule.constant
+    /// γ of the step and exponential schedules; s, the step schedule's epochs per step.
+    public var gamma = Hyperparameter.gamma.defaultValue
+    public var stepEpochs = Hyperparameter.stepEpochs.defaultValue
+    /// The cosine schedule's warm-up W and cycle T, in epochs (T = 0: fit's epochs).
+    public var warmupEpochs = Hyperparameter.warmupEpochs.defaultValue
+    public var cycleEpochs = Hyperparameter.cycleEpochs.defaultValue
+    /// η_min of the cosine and plateau schedules.
+    public var minLearningRate = Hyperparameter.minLearningRate.defaultValue
+    /// The invscaling schedule's p.
+    public var powerT = Hyperparameter.powerT.defaultValue
+    /// The plateau schedule's factor, patience and threshold.
+    public var plateauFactor = Hyperparameter.plateauFactor.defaultValue
+    public var plateauPatience = Hyperparameter.plateauPatience.defaultValue
+    public var plateauThreshold = Hyperparameter.plateauThreshold.defaultValue
+
     public init() {}
 
-    /// The option key that chooses the optimizer, BP_OPTION_OPTIMIZER; the other keys are
-    /// the hyperparameters' raw values.
+    /// The option keys that choose the optimizer and the schedule, BP_OPTION_OPTIMIZER and
+    /// BP_OPTION_SCHEDULE; the other keys are the hyperparameters' raw values.
     public static let optimizerKey: Int32 = 1
+    public static let scheduleKey: Int32 = 13
+
+    /// Whether the schedule and its hyperparameters are all as they start (a model file
+    /// without them keeps the first format version).
+    var hasDefaultSchedule: Bool {
+        schedule == .constant && Hyperparameter.allCases.allSatisfy { !$0.isScheduleParameter || self[$0] == $0.defaultValue }
+    }
 
     /// Whether every step is the seed's θ ← θ − η g: SGD with neither clipping nor weight decay.
     var isPlainSGD: Bool { clipNorm == 0 && isPlainSGD(clipScale: 1) }
@@ -46,6 +70,8 @@ public struct TrainingOptions: Sendable, Equatable {
     public enum Hyperparameter: Int32, PublicCode {
         case momentum = 2, beta1 = 3, beta2 = 4, epsilon = 5, weightDecay = 6, clipNorm = 7
         case rpropIncrease = 8, rpropDecrease = 9, rpropMinStep = 10, rpropMaxStep = 11, rpropInitialStep = 12
+        case gamma = 14, stepEpochs = 15, warmupEpochs = 16, cycleEpochs = 17, minLearningRate = 18, powerT = 19
+        case plateauFactor = 20, plateauPatience = 21, plateauThreshold = 22
 
         public static let kind = "option"
         public static let constantPrefix = "BP_OPTION_"
@@ -64,8 +90,26 @@ public struct TrainingOptions: Sendable, Equatable {
             case .rpropMinStep: return "rprop-min-step"
             case .rpropMaxStep: return "rprop-max-step"
             case .rpropInitialStep: return "rprop-initial-step"
+            case .gamma: return "gamma"
+            case .stepEpochs: return "step-epochs"
+            case .warmupEpochs: return "warmup-epochs"
+            case .cycleEpochs: return "cycle-epochs"
+            case .minLearningRate: return "min-lr"
+            case .powerT: return "power-t"
+            case .plateauFactor: return "plateau-factor"
+            case .plateauPatience: return "plateau-patience"
+            case .plateauThreshold: return "plateau-threshold"
             }
         }
+
+        /// Whether a learning-rate schedule reads it (the others are the optimizers').
+        public var isScheduleParameter: Bool { rawValue > TrainingOptions.scheduleKey }
+
+        /// Whether its values are whole numbers of epochs.
+        var countsEpochs: Bool { [.stepEpochs, .warmupEpochs, .cycleEpochs, .plateauPatience].contains(self) }
+
+        /// The largest number of epochs an epoch-count option takes: exact as a float.
+        static let maxEpochCount = 1_000_000
 
         public var defaultValue: Double {
             switch self {
@@ -78,6 +122,11 @@ public struct TrainingOptions: Sendable, Equatable {
             case .rpropMinStep: return 1e-6
             case .rpropMaxStep: return 50
             case .rpropInitialStep: return 0.1
+            case .gamma, .plateauFactor: return 0.1
+            case .stepEpochs, .plateauPatience: return 10
+            case .warmupEpochs, .cycleEpochs, .minLearningRate: return 0
+            case .powerT: return 0.5
+            case .plateauThreshold: return 1e-4
             }
         }
 
@@ -92,6 +141,15 @@ public struct TrainingOptions: Sendable, Equatable {
             case .rpropMinStep: return "RPROP minimum step"
             case .rpropMaxStep: return "RPROP maximum step"
             case .rpropInitialStep: return "RPROP initial step"
+            case .gamma: return "the schedule's gamma"
+            case .stepEpochs: return "step epochs"
+            case .warmupEpochs: return "warm-up epochs"
+            case .cycleEpochs: return "cycle epochs"
+            case .minLearningRate: return "minimum learning rate"
+            case .powerT: return "power t"
+            case .plateauFactor: return "plateau factor"
+            case .plateauPatience: return "plateau patience"
+            case .plateauThreshold: return "plateau threshold"
             }
         }
 
@@ -107,6 +165,13 @@ public struct TrainingOptions: Sendable, Equatable {
             case .rpropMinStep: return "at least 1.18e-38, the smallest normal float (the library flushes subnormals to 0)"
             case .rpropMaxStep: return "≥ the minimum step"
             case .rpropInitialStep: return "between the minimum and maximum steps"
+            case .gamma: return "in (0, 1]"
+            case .stepEpochs: return "a whole number from 1 to \(Self.maxEpochCount)"
+            case .warmupEpochs: return "a whole number from 0 to \(Self.maxEpochCount), below cycle-epochs when that is not 0"
+            case .cycleEpochs: return "0 (fit's epochs) or a whole number above warmup-epochs, up to \(Self.maxEpochCount)"
+            case .minLearningRate, .powerT, .plateauThreshold: return "≥ 0"
+            case .plateauFactor: return "in (0, 1)"
+            case .plateauPatience: return "a whole number from 0 to \(Self.maxEpochCount)"
             }
         }
 
@@ -124,6 +189,13 @@ public struct TrainingOptions: Sendable, Equatable {
             case .rpropDecrease: return value > 0 && value < 1
             case .rpropMaxStep: return value >= Float(options.rpropMinStep)
             case .rpropInitialStep: return value >= Float(options.rpropMinStep) && value <= Float(options.rpropMaxStep)
+            case .gamma: return value > 0 && value <= 1
+            case .stepEpochs: return value >= 1
+            case .warmupEpochs: return options.cycleEpochs == 0 || value < Float(options.cycleEpochs)
+            case .cycleEpochs: return value == 0 || value > Float(options.warmupEpochs)
+            case .minLearningRate, .powerT, .plateauThreshold: return value >= 0
+            case .plateauFactor: return value > 0 && value < 1
+            case .plateauPatience: return true
             }
         }
 
@@ -131,7 +203,9 @@ public struct TrainingOptions: Sendable, Equatable {
             guard Float(value).isFinite else {
                 throw BackpropError(.nonFinite, "\(label) is \(value); it must be finite as a float")
             }
-            guard admits(Float(value), in: options) else {
+            guard !countsEpochs || (value == value.rounded() && value >= 0 && value <= Double(Self.maxEpochCount)),
+                  admits(Float(value), in: options)
+            else {
                 throw BackpropError(.invalidArgument, "\(label) is \(value); it must be \(range)")
             }
         }
@@ -151,6 +225,15 @@ public struct TrainingOptions: Sendable, Equatable {
             case .rpropMinStep: return rpropMinStep
             case .rpropMaxStep: return rpropMaxStep
             case .rpropInitialStep: return rpropInitialStep
+            case .gamma: return gamma
+            case .stepEpochs: return stepEpochs
+            case .warmupEpochs: return warmupEpochs
+            case .cycleEpochs: return cycleEpochs
+            case .minLearningRate: return minLearningRate
+            case .powerT: return powerT
+            case .plateauFactor: return plateauFactor
+            case .plateauPatience: return plateauPatience
+            case .plateauThreshold: return plateauThreshold
             }
         }
         set {
@@ -166,6 +249,15 @@ public struct TrainingOptions: Sendable, Equatable {
             case .rpropMinStep: rpropMinStep = newValue
             case .rpropMaxStep: rpropMaxStep = newValue
             case .rpropInitialStep: rpropInitialStep = newValue
+            case .gamma: gamma = newValue
+            case .stepEpochs: stepEpochs = newValue
+            case .warmupEpochs: warmupEpochs = newValue
+            case .cycleEpochs: cycleEpochs = newValue
+            case .minLearningRate: minLearningRate = newValue
+            case .powerT: powerT = newValue
+            case .plateauFactor: plateauFactor = newValue
+            case .plateauPatience: plateauPatience = newValue
+            case .plateauThreshold: plateauThreshold = newValue
             }
         }
     }

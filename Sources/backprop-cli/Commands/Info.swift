@@ -3,7 +3,7 @@ import BackpropCore
 /// `backprop-cli info`: what a model file holds.
 enum Info: Command {
     static let name = "info"
-    static let summary = "describe a model file: architecture, loss, parameters, optimizer"
+    static let summary = "describe a model file: architecture, loss, parameters, optimizer, schedule"
     static let grammar = Arguments.Grammar(valued: [], switches: [])
 
     static let usage = """
@@ -11,7 +11,8 @@ enum Info: Command {
 
         Prints the model's layer sizes and activations (in the form train's --layers and
         --activations take), its loss, what its outputs mean, its parameter count, its
-        optimizer with the settings that optimizer uses, and the file's size.
+        optimizer with the settings that optimizer uses, its learning-rate schedule with
+        its settings and the epochs it has run, and the file's size.
         """
 
     static func run(_ arguments: Arguments) throws {
@@ -26,6 +27,16 @@ enum Info: Command {
         print("outputs      \(describe(OutputKind(network)))")
         print("parameters   \(network.parameterCount)")
         print("optimizer    \(describe(network.trainingOptions))")
+        print("schedule     \(describe(network.trainingOptions.schedule, network))")
+    }
+
+    /// "cosine: warmup-epochs 2, cycle-epochs 0, min-lr 0; after 3 epochs"
+    private static func describe(_ schedule: LearningRateSchedule, _ network: Network) -> String {
+        let options = network.trainingOptions
+        let settings = schedule.hyperparameters.map { "\($0.name) \(Format.plain(options[$0]))" }
+        let epochs = network.scheduleState.epochs
+        let position = schedule == .constant ? "" : "; after \(epochs) epoch\(epochs == 1 ? "" : "s")"
+        return schedule.name + (settings.isEmpty ? "" : ": " + settings.joined(separator: ", ")) + position
     }
 
     private static func describe(_ kind: OutputKind) -> String {

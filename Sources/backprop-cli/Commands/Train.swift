@@ -47,6 +47,20 @@ enum Train: Command {
           --rprop-min-step F, --rprop-max-step F
                                  rprop's η+, η-, Δ0, Δmin and Δmax (default \(Format.plain(TrainingOptions().rpropIncrease)), \(Format.plain(TrainingOptions().rpropDecrease)),
                                  \(Format.plain(TrainingOptions().rpropInitialStep)), \(Format.plain(TrainingOptions().rpropMinStep)), \(Format.plain(TrainingOptions().rpropMaxStep)))
+          --schedule NAME        how the learning rate changes from epoch to epoch, one of
+                                 \(LearningRateSchedule.names) (default constant);
+                                 see BP_SCHEDULE_* in backprop.h
+          --gamma F              step and exponential: the factor (default \(Format.plain(TrainingOptions().gamma)))
+          --step-epochs N        step: epochs per decay (default \(Format.plain(TrainingOptions().stepEpochs)))
+          --warmup-epochs N, --cycle-epochs N
+                                 cosine: linear warm-up, then annealing to --min-lr by the end
+                                 of the cycle (default 0 and 0: the cycle is --epochs)
+          --min-lr F             cosine and plateau: the lowest rate (default 0)
+          --power-t F            invscaling: lr / (samples seen + 1)^F (default \(Format.plain(TrainingOptions().powerT)))
+          --plateau-factor F, --plateau-patience N, --plateau-threshold F
+                                 plateau: multiply the rate by F after more than N epochs
+                                 without the monitored loss falling by the threshold
+                                 (default \(Format.plain(TrainingOptions().plateauFactor)), \(Format.plain(TrainingOptions().plateauPatience)), \(Format.plain(TrainingOptions().plateauThreshold)))
           --weight-decay F       L2 regularisation, decoupled for adamw (default 0)
           --clip-norm F          scale larger gradients down to this L2 norm (default 0: off)
           --no-shuffle           visit the samples in file order every epoch
@@ -143,10 +157,11 @@ enum Train: Command {
         return (training, validation)
     }
 
-    /// "4,16,3 relu,softmax cross-entropy, adam with learning rate 0.01"
+    /// "4,16,3 relu,softmax cross-entropy, pytorch initialisation, adam with learning rate 0.01"
     private static func describe(_ network: Network, _ flags: TrainFlags) -> String {
-        let optimizer = flags.training.optimizer
-        let learningRate = optimizer == .rprop ? "" : " with learning rate \(Format.plain(flags.fit.learningRate))"
+        let optimizer = flags.training.optimizer, schedule = flags.training.schedule
+        let scheduled = schedule == .constant ? "" : " on the \(schedule.name) schedule"
+        let learningRate = optimizer == .rprop ? "" : " with learning rate \(Format.plain(flags.fit.learningRate))\(scheduled)"
         return "\(network.layerList) \(network.activationList) \(network.loss.name), "
             + "\(flags.initialization.name) initialisation, \(optimizer.name)\(learningRate)"
     }
@@ -155,7 +170,8 @@ enum Train: Command {
         _ network: Network, _ training: LabelledRows, _ validation: LabelledRows?, _ flags: TrainFlags,
         showsAccuracy: Bool
     ) throws(BackpropError) -> [EpochReport] {
-        let progress = Progress(epochs: flags.fit.epochs, quiet: flags.quiet, showsAccuracy: showsAccuracy)
+        let progress = Progress(epochs: flags.fit.epochs, quiet: flags.quiet, showsAccuracy: showsAccuracy,
+                                showsLearningRate: flags.training.schedule != .constant)
         // Also when training fails, so that the error is not printed over the bar.
         defer { progress.finish() }
         return try network.fit(

@@ -25,7 +25,7 @@ struct TrainFlags {
     let quiet: Bool
 
     static let valued: Set<String> = Set([
-        "out", "layers", "hidden", "activations", "loss", "seed", "init", "epochs", "batch", "lr", "optimizer",
+        "out", "layers", "hidden", "activations", "loss", "seed", "init", "epochs", "batch", "lr", "optimizer", "schedule",
         "validation-split", "patience", "min-delta", "target-loss",
     ] + TrainingOptions.Hyperparameter.allCases.map(\.name))
     static let switches: Set<String> = ["no-shuffle", "quiet"]
@@ -77,20 +77,33 @@ struct TrainFlags {
         return options
     }
 
-    /// The optimizer and the hyperparameters given for it. One it does not read is refused:
-    /// `--momentum 0.9` without `--optimizer momentum` would otherwise do nothing, silently.
+    /// The optimizer, the schedule and the hyperparameters given for them. One that neither
+    /// reads is refused: `--momentum 0.9` without `--optimizer momentum` would otherwise do
+    /// nothing, silently.
     private static func trainingOptions(_ arguments: Arguments) throws(CLIError) -> TrainingOptions {
         var options = TrainingOptions()
         options.optimizer = try arguments.string("optimizer").map(Optimizer.named) ?? options.optimizer
+        options.schedule = try arguments.string("schedule").map(LearningRateSchedule.named) ?? options.schedule
         for parameter in TrainingOptions.Hyperparameter.allCases {
             guard let value = try arguments.number(parameter.name) else { continue }
-            guard options.optimizer.properties.hyperparameters.contains(parameter) else {
-                let users = Optimizer.allCases.filter { $0.properties.hyperparameters.contains(parameter) }.map(\.name)
-                throw .usage("--\(parameter.name) has no effect on the \(options.optimizer.name) optimizer; it is used by \(users.joined(separator: ", ")) (choose one with --optimizer)")
+            if parameter.isScheduleParameter {
+                try check(parameter, readBy: options.schedule, among: LearningRateSchedule.allCases, \.hyperparameters)
+            } else {
+                try check(parameter, readBy: options.optimizer, among: Optimizer.allCases, \.properties.hyperparameters)
             }
             options[parameter] = value
         }
         return options
+    }
+
+    private static func check<Choice: PublicCode>(
+        _ parameter: TrainingOptions.Hyperparameter, readBy choice: Choice, among all: [Choice],
+        _ reads: KeyPath<Choice, [TrainingOptions.Hyperparameter]>
+    ) throws(CLIError) {
+        guard !choice[keyPath: reads].contains(parameter) else { return }
+        let users = all.filter { $0[keyPath: reads].contains(parameter) }.map(\.name)
+        let flag = Choice.kind == Optimizer.kind ? "optimizer" : "schedule"
+        throw .usage("--\(parameter.name) has no effect on the \(choice.name) \(Choice.kind); it is used by \(users.joined(separator: ", ")) (choose one with --\(flag))")
     }
 
     private static func validationFraction(_ arguments: Arguments) throws(CLIError) -> Double? {

@@ -12,7 +12,7 @@ this package, else <repo>/.build/release/libbackprop.so when run from the source
 """
 
 from . import _lib
-from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS, RECOMMENDED_INITIALIZATION
+from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS, RECOMMENDED_INITIALIZATION, SCHEDULES
 from .errors import (
     BackpropError,
     BufferTooSmallError,
@@ -67,6 +67,7 @@ __all__ = [
     "OPTIONS",
     "INITIALIZATIONS",
     "RECOMMENDED_INITIALIZATION",
+    "SCHEDULES",
     "fit",
     "score",
     "version",

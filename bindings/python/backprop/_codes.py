@@ -17,6 +17,8 @@ __all__ = [
     "OPTIONS",
     "INITIALIZATIONS",
     "RECOMMENDED_INITIALIZATION",
+    "SCHEDULES",
+    "SCHEDULE_NAMES",
     "ACTIVATION_NAMES",
     "LOSS_NAMES",
     "OPTIMIZER_NAMES",
@@ -69,6 +71,26 @@ OPTIONS = {
     "rprop_min_step": 10,
     "rprop_max_step": 11,
     "rprop_initial_step": 12,
+    "schedule": 13,
+    "gamma": 14,
+    "step_epochs": 15,
+    "warmup_epochs": 16,
+    "cycle_epochs": 17,
+    "min_lr": 18,
+    "power_t": 19,
+    "plateau_factor": 20,
+    "plateau_patience": 21,
+    "plateau_threshold": 22,
+}
+
+#: Learning-rate schedules and their BP_SCHEDULE_* codes ("Learning-rate schedules").
+SCHEDULES = {
+    "constant": 0,  # η = η0
+    "step": 1,  # η = η0 γ^⌊e/s⌋
+    "exponential": 2,  # η = η0 γ^e
+    "cosine": 3,  # linear warm-up over W epochs, cosine annealing to η_min by epoch T
+    "invscaling": 4,  # η = η0 / (t+1)^p, t = samples seen
+    "plateau": 5,  # η = η0 m, m × factor after more than patience epochs without improvement
 }
 
 #: Initialisation schemes and their BP_INIT_* codes ("Parameters and gradients").
@@ -110,6 +132,7 @@ BP_ERROR_CORRUPT_MODEL = 17
 ACTIVATION_NAMES = {code: name for name, code in ACTIVATIONS.items()}
 LOSS_NAMES = {code: name for name, code in LOSSES.items()}
 OPTIMIZER_NAMES = {code: name for name, code in OPTIMIZERS.items()}
+SCHEDULE_NAMES = {code: name for name, code in SCHEDULES.items()}
 
 
 def normalise_name(value, argument: str, valid: dict) -> str:

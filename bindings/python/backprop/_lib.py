@@ -77,6 +77,7 @@ class bp_epoch_report(Structure):
         ("train_loss", c_float),  # mean loss over the epoch's training samples
         ("validation_loss", c_float),  # NaN without a validation set
         ("validation_accuracy", c_float),  # NaN without a validation set, or when not a classifier
+        ("learning_rate", c_float),  # η of the epoch's steps, by the schedule
     ]
 
 
@@ -135,6 +136,8 @@ PROTOTYPES = {
     "bp_set_option": (c_int32, [c_void_p, c_int32, c_double]),
     "bp_get_option": (c_int32, [c_void_p, c_int32, DOUBLE_P]),
     "bp_fit_options_init": (None, [OPTIONS_P]),
+    "bp_scheduled_learning_rate": (c_int32, [c_void_p, c_float, FLOAT_P]),
+    "bp_end_epoch": (c_int32, [c_void_p, c_size_t, c_float]),
     "bp_fit": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, OPTIONS_P, REPORT_P, c_size_t, SIZE_P]),
     "bp_evaluate": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P, FLOAT_P]),
     "bp_get_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),

@@ -110,12 +110,13 @@ def _count(value, name: str, minimum: int) -> int:
 
 
 def _logs(report: tuple, validation: bool, classifier: bool) -> dict:
-    """The Python logs of one epoch report (epoch, train, val loss, val accuracy)."""
+    """The Python logs of one epoch report (epoch, train, val loss, val accuracy, rate)."""
     logs = {"loss": report[1]}
     if validation:
         logs["val_loss"] = report[2]
         if classifier:
             logs["val_accuracy"] = report[3]
+    logs["learning_rate"] = report[4]
     return logs
 
 
@@ -125,6 +126,7 @@ def _history(reports, validation: bool, classifier: bool) -> dict:
         history["val_loss"] = []
         if classifier:
             history["val_accuracy"] = []
+    history["learning_rate"] = []
     for report in reports:
         for key, value in _logs(report, validation, classifier).items():
             history[key].append(value)
@@ -137,6 +139,7 @@ def _as_tuple(report) -> tuple:
         float(report.train_loss),
         float(report.validation_loss),
         float(report.validation_accuracy),
+        float(report.learning_rate),
     )
 
 
@@ -177,7 +180,8 @@ def fit(
         Samples per step; the last batch of an epoch may be smaller.  Larger than n
         means full-batch gradient descent.
     learning_rate : float
-        η, finite and ≥ 0 (ignored by the rprop optimizer).
+        η0, finite and ≥ 0: every epoch's rate with the constant schedule, the base of
+        the others (see Network.set_schedule); ignored by the rprop optimizer.
     shuffle : bool
         Visit the samples in a new order each epoch (the library's Fisher–Yates
         shuffle driven by ``seed``); False visits them in order.
@@ -222,7 +226,9 @@ def fit(
         update, weighted by batch size);
         ``"val_loss"``: validation loss after the epoch (only with validation_data);
         ``"val_accuracy"``: validation accuracy (only with validation_data, and only
-        for classifiers: softmax or sigmoid output; see Network.evaluate).
+        for classifiers: softmax or sigmoid output; see Network.evaluate);
+        ``"learning_rate"``: η of the epoch's steps, by the network's schedule (see
+        Network.set_schedule; ``learning_rate`` itself with the constant schedule).
 
     Raises
     ------

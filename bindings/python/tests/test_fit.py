@@ -37,14 +37,15 @@ def test_history_length_and_keys():
     X, y = blobs()
     net = classifier()
     history = net.fit(X, y, epochs=7, batch_size=32, learning_rate=0.05, seed=0, verbose=0)
-    assert set(history) == {"loss"} and len(history["loss"]) == 7
+    assert set(history) == {"loss", "learning_rate"} and len(history["loss"]) == 7
+    assert history["learning_rate"] == [np.float32(0.05)] * 7  # the constant schedule
     assert all(isinstance(v, float) and np.isfinite(v) for v in history["loss"])
     history = net.fit(X, y, epochs=4, seed=0, validation_data=(X[:50], y[:50]), verbose=0)
-    assert set(history) == {"loss", "val_loss", "val_accuracy"}
+    assert set(history) == {"loss", "val_loss", "val_accuracy", "learning_rate"}
     assert all(len(v) == 4 for v in history.values())
     Xr, yr = regression_data()
     history = regressor().fit(Xr, yr, epochs=3, seed=0, validation_data=(Xr, yr), verbose=0)
-    assert set(history) == {"loss", "val_loss"}  # no accuracy for a regressor
+    assert set(history) == {"loss", "val_loss", "learning_rate"}  # no accuracy for a regressor
 
 
 def test_same_seed_same_network():
@@ -285,8 +286,9 @@ def test_epochs_zero_and_argument_errors():
     X, y = blobs(n_per_class=5)
     net = classifier()
     before = net.parameters
-    assert net.fit(X, y, epochs=0, verbose=0) == {"loss": []}
-    assert net.fit(X, y, epochs=0, validation_data=(X, y), verbose=0) == {"loss": [], "val_loss": [], "val_accuracy": []}
+    assert net.fit(X, y, epochs=0, verbose=0) == {"loss": [], "learning_rate": []}
+    assert net.fit(X, y, epochs=0, validation_data=(X, y), verbose=0) == {
+        "loss": [], "val_loss": [], "val_accuracy": [], "learning_rate": []}
     np.testing.assert_array_equal(net.parameters, before)
     for kwargs, match in [
         (dict(patience=-1), "patience is -1"),

@@ -78,7 +78,7 @@ def family_of(name: str) -> str:
     if name == "BP_OK" or name.startswith("BP_ERROR_"):
         return "statuses"
     for prefix, family in (("BP_LOSS_", "losses"), ("BP_OPTIMIZER_", "optimizers"), ("BP_OPTION_", "options"),
-                           ("BP_INIT_", "initializations")):
+                           ("BP_INIT_", "initializations"), ("BP_SCHEDULE_", "schedules")):
         if name.startswith(prefix):
             return family
     return "activations"
@@ -94,6 +94,7 @@ def python_table(family: str) -> dict:
         "optimizers": ("BP_OPTIMIZER_", _codes.OPTIMIZERS),
         "options": ("BP_OPTION_", _codes.OPTIONS),
         "initializations": ("BP_INIT_", _codes.INITIALIZATIONS),
+        "schedules": ("BP_SCHEDULE_", _codes.SCHEDULES),
     }
     if family in tables:
         prefix, table = tables[family]
@@ -118,6 +119,7 @@ FAMILIES = {
     "optimizers": "_codes.OPTIMIZERS",
     "options": "_codes.OPTIONS",
     "initializations": "_codes.INITIALIZATIONS",
+    "schedules": "_codes.SCHEDULES",
     "statuses": "_codes' BP_OK / BP_ERROR_* constants",
     "abi": "_codes.BP_ABI_VERSION",
 }
@@ -162,7 +164,7 @@ def test_the_recommended_initialization_is_the_headers():
 
 def test_derived_tables():
     for table, names in ((_codes.ACTIVATIONS, _codes.ACTIVATION_NAMES), (_codes.LOSSES, _codes.LOSS_NAMES),
-                         (_codes.OPTIMIZERS, _codes.OPTIMIZER_NAMES)):
+                         (_codes.OPTIMIZERS, _codes.OPTIMIZER_NAMES), (_codes.SCHEDULES, _codes.SCHEDULE_NAMES)):
         assert names == {code: name for name, code in table.items()} and len(names) == len(table)  # distinct codes
     # every error status has its exception class, and errors exports the _codes values
     statuses = python_table("statuses")

@@ -22,6 +22,16 @@ DEFAULTS = {
     "rprop_min_step": 1e-6,
     "rprop_max_step": 50.0,
     "rprop_initial_step": 0.1,
+    "schedule": "constant",
+    "gamma": 0.1,
+    "step_epochs": 10.0,
+    "warmup_epochs": 0.0,
+    "cycle_epochs": 0.0,
+    "min_lr": 0.0,
+    "power_t": 0.5,
+    "plateau_factor": 0.1,
+    "plateau_patience": 10.0,
+    "plateau_threshold": 1e-4,
 }
 
 
@@ -113,6 +123,15 @@ def test_options_round_trip():
         "rprop_min_step": 1e-4,
         "rprop_max_step": 10.0,
         "rprop_initial_step": 0.05,
+        "gamma": 0.5,
+        "step_epochs": 3.0,
+        "warmup_epochs": 2.0,
+        "cycle_epochs": 9.0,
+        "min_lr": 1e-3,
+        "power_t": 0.25,
+        "plateau_factor": 0.2,
+        "plateau_patience": 4.0,
+        "plateau_threshold": 1e-3,
     }
     n = net()
     for name, value in values.items():
@@ -122,7 +141,8 @@ def test_options_round_trip():
         n.set_option("optimizer", name)
         assert n.get_option("optimizer") == name
     n.set_option("optimizer", backprop.OPTIMIZERS["nesterov"])  # a BP_OPTIMIZER_* code works too
-    assert n.options == {**values, "optimizer": "nesterov"}
+    n.set_option("schedule", "plateau")
+    assert n.options == {**values, "optimizer": "nesterov", "schedule": "plateau"}
     # they survive save/load
     assert backprop.Network.from_bytes(n.to_bytes()).options == n.options
 

@@ -311,7 +311,7 @@ def test_flipped_byte_is_checksum_mismatch(tmp_path):
 
 def test_unsupported_version():
     blob = bytearray(model_bytes())
-    blob[8:12] = struct.pack("<I", 2)
+    blob[8:12] = struct.pack("<I", 3)
     with pytest.raises(backprop.UnsupportedVersionError) as info:
         backprop.Network.from_bytes(with_crc(bytes(blob)))
     assert isinstance(info.value, ValueError) and info.value.status == errors.BP_ERROR_UNSUPPORTED_VERSION

@@ -71,7 +71,7 @@ def test_history_with_validation():
     net = classifier(seed=3)
     # full-batch gradient descent with a small step: the loss must fall every epoch
     history = net.fit(X, y, epochs=12, batch_size=len(X), learning_rate=0.05, validation_data=(Xv, yv), verbose=0)
-    assert set(history) == {"loss", "val_loss", "val_accuracy"}
+    assert set(history) == {"loss", "val_loss", "val_accuracy", "learning_rate"}
     assert all(len(v) == 12 for v in history.values())
     assert all(b < a for a, b in zip(history["loss"], history["loss"][1:])), history["loss"]
     assert history["val_loss"][-1] < history["val_loss"][0]
@@ -87,13 +87,13 @@ def test_history_without_validation_and_regression():
     net = backprop.Network([3, 16, 1], ["tanh", "linear"], loss="mse", seed=0)
     before = net.score(X, y)
     history = net.fit(X, y, epochs=40, batch_size=16, learning_rate=0.05, seed=0, validation_data=(X, y), verbose=0)
-    assert set(history) == {"loss", "val_loss"}  # no accuracy for a regressor
+    assert set(history) == {"loss", "val_loss", "learning_rate"}  # no accuracy for a regressor
     after = net.score(X, y)
     assert after < before / 10, (before, after)
     assert after == pytest.approx(history["val_loss"][-1], rel=1e-9)
     outputs = net.predict(X)
     assert after == pytest.approx(np.mean(0.5 * (outputs[:, 0] - y) ** 2), rel=1e-4)
-    assert set(net.fit(X, y, epochs=1, verbose=0)) == {"loss"}
+    assert set(net.fit(X, y, epochs=1, verbose=0)) == {"loss", "learning_rate"}
 
 
 def test_callback_stops_training():
@@ -108,7 +108,7 @@ def test_callback_stops_training():
     history = net.fit(X, y, epochs=50, batch_size=8, validation_data=(X, y), callback=stop_at_two, verbose=0)
     assert len(history["loss"]) == 3 and len(history["val_loss"]) == 3
     assert [e for e, _ in seen] == [0, 1, 2]
-    assert set(seen[0][1]) == {"loss", "val_loss", "val_accuracy"}
+    assert set(seen[0][1]) == {"loss", "val_loss", "val_accuracy", "learning_rate"}
     assert seen[2][1]["loss"] == history["loss"][2]
 
     truthy = net.fit(X, y, epochs=10, callback=lambda e, logs: "stop" if e == 0 else None, verbose=0)
@@ -130,7 +130,7 @@ def test_epochs_zero_and_big_batch():
     X, y = blobs(n_per_class=5)
     net = classifier()
     before = net.parameters
-    assert net.fit(X, y, epochs=0, verbose=0) == {"loss": []}
+    assert net.fit(X, y, epochs=0, verbose=0) == {"loss": [], "learning_rate": []}
     np.testing.assert_array_equal(net.parameters, before)
     history = net.fit(X, y, epochs=2, batch_size=10_000, verbose=0)  # clipped to n
     assert len(history["loss"]) == 2
