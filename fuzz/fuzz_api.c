@@ -300,7 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t layers, sizes[8], params;
             int32_t acts[8];
             unsigned shape = u8(&r);
-            int32_t loss = (int32_t)(u8(&r) % 3);
+            int32_t loss = (int32_t)(u8(&r) % 5); /* BP_LOSS_L1 + 1 is unknown */
             uint64_t seed = u64(&r);
             bp_network *out = (bp_network *)(uintptr_t)1;
             int absurd = 0, invalid = 0;
@@ -319,7 +319,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                  (size_t)1 << 20, 4096, (size_t)1 << 63, 65};
                     sizes[l] = big[k % 8];
                 }
-                acts[l] = (int32_t)(u8(&r) % 10); /* BP_SILU + 1 and + 2 are unknown */
+                acts[l] = (int32_t)(u8(&r) % 12); /* BP_ELU + 1 and + 2 are unknown */
                 if (u8(&r) == 255)
                     acts[l] -= 1000;
             }
@@ -467,7 +467,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         case OP_SET_OPTION:
         case OP_GET_OPTION: {
-            int32_t key = (int32_t)(u8(&r) % 25) - 1; /* -1 .. 23: 1 .. 22 are keys */
+            int32_t key = (int32_t)(u8(&r) % 26) - 1; /* -1 .. 24: 1 .. 23 are keys */
             double value = pick_double(&r), got = 0.0;
             snapshot before = take(target);
             if (op == OP_SET_OPTION) {
@@ -651,8 +651,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (target == NULL || index == 0 || index >= bp_layer_count(target))
                     REQUIRE(act == -1, "bp_layer_activation(%zu) = %d out of range", index, (int)act);
                 else
-                    REQUIRE(act >= BP_SIGMOID && act <= BP_SILU, "bp_layer_activation = %d", (int)act);
-                REQUIRE(target == NULL ? loss == -1 : (loss == BP_LOSS_MSE || loss == BP_LOSS_CROSS_ENTROPY),
+                    REQUIRE(act >= BP_SIGMOID && act <= BP_ELU, "bp_layer_activation = %d", (int)act);
+                REQUIRE(target == NULL ? loss == -1 : (loss >= BP_LOSS_MSE && loss <= BP_LOSS_L1),
                         "bp_loss_function = %d", (int)loss);
             }
             REQUIRE(bp_status_string((bp_status)(int32_t)u32(&r)) != NULL, "bp_status_string returned NULL");

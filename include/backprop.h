@@ -146,6 +146,8 @@ typedef struct bp_network bp_network;   /* opaque handle */
 #define BP_SOFTMAX     5  /* e^z_j / Σ_k e^z_k; output layer only */
 #define BP_GELU        6  /* z Φ(z) = ½ z (1 + erf(z / √2)), the exact (erf) form, PyTorch's default */
 #define BP_SILU        7  /* z / (1 + e^-z), also called swish */
+#define BP_SOFTPLUS    8  /* ln(1 + e^z), a smooth ReLU; σ'(z) = 1 / (1 + e^-z) */
+#define BP_ELU         9  /* z if z > 0, else e^z − 1 (α = 1); σ' = 1, else a + 1 */
 
 /* Loss functions C (int32_t values). Reported losses are means over the batch. */
 #define BP_LOSS_MSE            0  /* C = ½ ‖a^L − y‖², so C'(a^L) = a^L − y; with a softmax output,
@@ -155,6 +157,9 @@ typedef struct bp_network bp_network;   /* opaque handle */
                                      Both give δ^L = a^L − y, computed in that fused, stable form
                                      (for softmax this is the gradient when each target row sums to 1,
                                      as one-hot rows do). */
+#define BP_LOSS_HUBER          2  /* C = Σ_j h(a_j − y_j), h(r) = ½ r² for |r| ≤ δ, δ (|r| − ½ δ) beyond
+                                     (δ: BP_OPTION_HUBER_DELTA, default 1): C'(a^L) = clamp(a^L − y, ±δ) */
+#define BP_LOSS_L1             3  /* C = Σ_j |a_j − y_j|: C'(a^L) = sign(a^L − y), 0 where equal */
 
 /* Limits checked by bp_create(). */
 #define BP_MAX_LAYER_COUNT  1024         /* layers, including the input layer */
@@ -171,7 +176,7 @@ typedef struct bp_network bp_network;   /* opaque handle */
  *  leaky ReLU, GELU and SiLU layers. The same seed gives bit-identical parameters on
  *  every platform. bp_initialize() draws them by another scheme, such as
  *  BP_INIT_RECOMMENDED.
- *  Layers whose σ' is computed from z^l rather than a^l (GELU, SiLU) keep z^l as well,
+ *  Layers whose σ' is computed from z^l rather than a^l (GELU, SiLU, softplus) keep z^l as well,
  *  one more float per unit and sample of a batch; the others keep a^l only.
  *  @param out  receives the new handle on success, NULL on failure. Release it with
  *              bp_destroy(). layer_sizes and activations are read during the call only.
@@ -328,6 +333,7 @@ bp_status bp_train_step(bp_network *net, const float *inputs, const float *targe
  *  BP_OPTION_PLATEAU_FACTOR       plateau's factor, (0, 1)                0.1
  *  BP_OPTION_PLATEAU_PATIENCE     plateau's patience, 0 … 10^6 epochs     10
  *  BP_OPTION_PLATEAU_THRESHOLD    plateau's improvement that counts, ≥ 0  1e-4
+ *  BP_OPTION_HUBER_DELTA          δ of BP_LOSS_HUBER, > 0                 1
  *
  *  The epoch counts are whole numbers.
  *  Clipping scales the gradient before weight decay is added. Weight decay applies to all
@@ -365,6 +371,7 @@ bp_status bp_train_step(bp_network *net, const float *inputs, const float *targe
 #define BP_OPTION_PLATEAU_FACTOR     20
 #define BP_OPTION_PLATEAU_PATIENCE   21
 #define BP_OPTION_PLATEAU_THRESHOLD  22
+#define BP_OPTION_HUBER_DELTA        23
 
 /*! bp_set_option() :
  *  Sets one option (see the table above).

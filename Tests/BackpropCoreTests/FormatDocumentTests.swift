@@ -69,7 +69,7 @@ final class FormatDocumentTests: XCTestCase {
             .momentum: 0.5, .beta1: 0.6, .beta2: 0.7, .epsilon: 1e-3, .weightDecay: 0.01, .clipNorm: 2,
             .rpropIncrease: 1.3, .rpropDecrease: 0.4, .rpropMinStep: 1e-5, .rpropMaxStep: 40, .rpropInitialStep: 0.2,
             .gamma: 0.3, .stepEpochs: 3, .warmupEpochs: 2, .cycleEpochs: 7, .minLearningRate: 1e-4, .powerT: 0.25,
-            .plateauFactor: 0.2, .plateauPatience: 4, .plateauThreshold: 1e-3,
+            .plateauFactor: 0.2, .plateauPatience: 4, .plateauThreshold: 1e-3, .huberDelta: 0.5,
         ]
         XCTAssertEqual(Set(values.keys), Set(TrainingOptions.Hyperparameter.allCases), "a value for every option")
         for (option, value) in values { options[option] = value }

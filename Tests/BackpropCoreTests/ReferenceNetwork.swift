@@ -8,12 +8,14 @@ struct ReferenceNetwork {
     let sizes: [Int]
     let activations: [Activation]
     let loss: Loss
+    let huberDelta: Double
     var parameters: [Double]
 
     init(_ network: Network) {
         sizes = network.layerSizes
         activations = network.activations
         loss = network.loss
+        huberDelta = network.trainingOptions.huberDelta
         parameters = network.parameterArray().map(Double.init)
     }
 
@@ -37,6 +39,8 @@ struct ReferenceNetwork {
         case .linear: return z
         case .gelu: return z.map { $0 * Self.normalCDF($0) }
         case .silu: return z.map { $0 / (1 + exp(-$0)) }
+        case .softplus: return z.map { max($0, 0) + log1p(exp(-abs($0))) }
+        case .elu: return z.map { $0 > 0 ? $0 : expm1($0) }
         case .softmax:
             let m = z.max()!
             let e = z.map { exp($0 - m) }
@@ -55,6 +59,8 @@ struct ReferenceNetwork {
         case .linear: return z.map { _ in 1 }
         case .gelu: return z.map { Self.normalCDF($0) + $0 * exp(-$0 * $0 / 2) / (2 * Double.pi).squareRoot() }
         case .silu: return z.map { let s = 1 / (1 + exp(-$0)); return s * (1 + $0 * (1 - s)) }
+        case .softplus: return z.map { 1 / (1 + exp(-$0)) }
+        case .elu: return z.map { $0 > 0 ? 1 : exp($0) }
         case .softmax: fatalError("softmax has no elementwise derivative")
         }
     }
@@ -90,6 +96,11 @@ struct ReferenceNetwork {
             return -zip(a, y).map { $1 * log($0) }.reduce(0, +)
         case .crossEntropy:
             return -zip(a, y).map { $1 * log($0) + (1 - $1) * log(1 - $0) }.reduce(0, +)
+        case .huber:
+            let d = huberDelta
+            return zip(a, y).map { let r = abs($0 - $1); return r <= d ? r * r / 2 : d * (r - d / 2) }.reduce(0, +)
+        case .l1:
+            return zip(a, y).map { abs($0 - $1) }.reduce(0, +)
         }
     }
 
@@ -137,6 +148,10 @@ struct ReferenceNetwork {
             costDerivative = zip(a, y).map { -$1 / $0 }
         case .crossEntropy:
             costDerivative = zip(a, y).map { -$1 / $0 + (1 - $1) / (1 - $0) }
+        case .huber:
+            costDerivative = zip(a, y).map { min(max($0 - $1, -huberDelta), huberDelta) }
+        case .l1:
+            costDerivative = zip(a, y).map { $0 > $1 ? 1 : $0 < $1 ? -1 : 0 }
         }
         guard activations.last == .softmax else {
             return zip(costDerivative, sigmaPrime(activations.last!, z)).map { $0 * $1 }

@@ -176,6 +176,9 @@ final class ScheduleTests: XCTestCase {
         try net.endEpoch(samples: 3, monitoredLoss: 2)
         let bytes = net.encoded()
         let section = bytes.count - 4 - 40 - 8  // the schedule section's tag: docs/format.md
+        // The first option record's key: after the header, 3 sizes, 2 activations, the
+        // gradient state, P and the parameters, then the optimizer code and option count.
+        let firstOption = 20 + 8 * 3 + 4 * 2 + 4 + 8 + 4 * net.parameterCount + 8
         func damaged(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
             var copy = bytes
             change(&copy)
@@ -189,6 +192,10 @@ final class ScheduleTests: XCTestCase {
             ("unknown schedule", damaged { $0[section + 8] = 6 }, .corruptModel),
             ("state of a constant schedule", damaged { $0[section + 8] = 0 }, .corruptModel),
             ("no sections", damaged { $0[section - 4] = 0 }, .corruptModel),
+            // An option key after the ones this library knows: a newer library's.
+            ("a newer option", damaged { $0[firstOption] = 30 }, .unsupportedVersion),
+            ("an impossible option", damaged { $0[firstOption + 1] = 1 }, .corruptModel),  // key 256
+            ("an option twice", damaged { $0[firstOption] = 1 }, .corruptModel),
         ]
         XCTAssertNoThrow(try decode(bytes))
         for (name, data, kind) in cases {

@@ -69,6 +69,31 @@ final class VectorMathTests: XCTestCase {
                                        derivative: true), 2e-6)
     }
 
+    func testSoftplusAgainstLibm() {
+        let z = Self.grid(20)
+        let softplus: (Double) -> Double = { max($0, 0) + log1p(Foundation.exp(-abs($0))) }
+        XCTAssertLessThan(maximumError(.softplus, z, reference: softplus, derivative: false), 1e-6)
+        XCTAssertLessThan(maximumError(.softplus, z, reference: Self.sigmoid, derivative: true), 2e-7)
+        // The left tail, ln(1 + e^z) ≈ e^z, keeps its relative precision down to e^-80.
+        let tail = stride(from: Float(-80), through: -5, by: 0.125).map { $0 }
+        let worst = zip(Activation.softplus(tail), tail).map { abs(Double($0) - softplus(Double($1))) / softplus(Double($1)) }.max()!
+        print("softplus over [-80, -5]: max relative error \(worst)")
+        XCTAssertLessThan(worst, 1e-6)
+    }
+
+    func testELUAgainstLibm() {
+        let elu: (Double) -> Double = { $0 > 0 ? $0 : expm1($0) }
+        XCTAssertLessThan(maximumError(.elu, Self.grid(20), reference: elu, derivative: false), 1e-6)
+        XCTAssertLessThan(maximumError(.elu, Self.grid(20), reference: { $0 > 0 ? 1 : Foundation.exp($0) }, derivative: true),
+                          2e-7)
+        // Near 0, e^z − 1 keeps its relative precision (no cancellation).
+        let small = stride(from: Float(-1e-3), to: 0, by: 1e-6).map { $0 }
+        let worst = zip(Activation.elu(small), small).map { abs(Double($0) - expm1(Double($1))) / abs(expm1(Double($1))) }.max()!
+        print("elu over [-1e-3, 0): max relative error \(worst)")
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(Activation.elu([-200, -1e30]), [-1, -1])
+    }
+
     /// GELU's far tails are exact: z Φ(z) is 0 below −14 (Φ < 1e-44) and z above 14.
     func testGELUSaturatesExactly() {
         XCTAssertEqual(Activation.gelu([-30, -15, 15, 30]), [0, 0, 15, 30])

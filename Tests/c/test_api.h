@@ -92,6 +92,8 @@ HARNESS_UNUSED static double ref_activation(int32_t act, double z)
     case BP_RELU: return z > 0.0 ? z : 0.0;
     case BP_LEAKY_RELU: return z > 0.0 ? z : 0.01 * z;
     case BP_LINEAR: return z;
+    case BP_SOFTPLUS: return (z > 0.0 ? z : 0.0) + log1p(exp(-fabs(z)));
+    case BP_ELU: return z > 0.0 ? z : expm1(z);
     default: return NAN;
     }
 }
@@ -139,8 +141,13 @@ HARNESS_UNUSED static double ref_sample_loss(const net_desc *d, const double *a,
     size_t n = desc_output_size(d);
     double c = 0.0;
     for (size_t j = 0; j < n; j++) {
+        double r = a[j] - y[j];
         if (d->loss == BP_LOSS_MSE) {
-            c += 0.5 * (a[j] - y[j]) * (a[j] - y[j]);
+            c += 0.5 * r * r;
+        } else if (d->loss == BP_LOSS_HUBER) { /* δ = 1, BP_OPTION_HUBER_DELTA's default */
+            c += fabs(r) <= 1.0 ? 0.5 * r * r : fabs(r) - 0.5;
+        } else if (d->loss == BP_LOSS_L1) {
+            c += fabs(r);
         } else if (d->acts[d->layers - 2] == BP_SOFTMAX) {
             if (y[j] != 0.0f)
                 c -= y[j] * log(a[j]);
@@ -244,7 +251,7 @@ HARNESS_UNUSED static double g_sentinel_storage;
 #define SENTINEL ((bp_network *)(void *)&g_sentinel_storage)
 
 /* The option keys are 1..OPTION_COUNT (include/backprop.h). */
-#define OPTION_COUNT 22
+#define OPTION_COUNT 23
 
 HARNESS_UNUSED static double get_option_at(const bp_network *net, int32_t key, const char *file, int line)
 {

@@ -183,7 +183,7 @@ void case_create_errors(void)
     const size_t s_big_last[] = {2, (size_t)BP_MAX_LAYER_SIZE + 1};
     const size_t s_huge[] = {SIZE_MAX / 2, 3, 1};
     const size_t s_sizemax[] = {2, SIZE_MAX, SIZE_MAX};
-    const int32_t bad42[] = {42, BP_SIGMOID}, bad_neg[] = {BP_SIGMOID, -1}, bad_past_last[] = {BP_SILU + 1, BP_SIGMOID};
+    const int32_t bad42[] = {42, BP_SIGMOID}, bad_neg[] = {BP_SIGMOID, -1}, bad_past_last[] = {BP_ELU + 1, BP_SIGMOID};
     const int32_t bad_min[] = {BP_TANH, INT32_MIN};
     const int32_t softmax_hidden[] = {BP_SOFTMAX, BP_SIGMOID}, softmax_hidden2[] = {BP_SOFTMAX, BP_SOFTMAX};
     const int32_t ce_tanh[] = {BP_SIGMOID, BP_TANH}, ce_relu[] = {BP_SIGMOID, BP_RELU};
@@ -229,7 +229,7 @@ void case_create_errors(void)
     CREATE_FAIL(s241, 3, bad_neg, BP_LOSS_MSE, BP_ERROR_UNKNOWN_ENUM, "activations");
     CREATE_FAIL(s241, 3, bad_past_last, BP_LOSS_MSE, BP_ERROR_UNKNOWN_ENUM, "activations");
     CREATE_FAIL(s241, 3, bad_min, BP_LOSS_MSE, BP_ERROR_UNKNOWN_ENUM, "activations");
-    CREATE_FAIL(s241, 3, sig2, 2, BP_ERROR_UNKNOWN_ENUM, "loss");
+    CREATE_FAIL(s241, 3, sig2, BP_LOSS_L1 + 1, BP_ERROR_UNKNOWN_ENUM, "loss");
     CREATE_FAIL(s241, 3, sig2, -1, BP_ERROR_UNKNOWN_ENUM, "loss");
     CREATE_FAIL(s241, 3, sig2, 42, BP_ERROR_UNKNOWN_ENUM, "loss");
 

@@ -43,7 +43,8 @@ static int ref_draw(int32_t scheme, size_t fan_in, size_t fan_out, int32_t act, 
                     int *biases)
 {
     double in = (double)fan_in, sum = (double)(fan_in + fan_out);
-    int rectifier = act == BP_RELU || act == BP_LEAKY_RELU || act == BP_GELU || act == BP_SILU;
+    int rectifier = act == BP_RELU || act == BP_LEAKY_RELU || act == BP_GELU || act == BP_SILU || act == BP_SOFTPLUS ||
+                    act == BP_ELU;
     *normal = scheme == BP_INIT_HE_NORMAL || scheme == BP_INIT_GLOROT_NORMAL || scheme == BP_INIT_LECUN_NORMAL;
     *biases = scheme == BP_INIT_PYTORCH || scheme == BP_INIT_SKLEARN;
     switch (scheme) {

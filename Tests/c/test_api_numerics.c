@@ -15,14 +15,16 @@
  **************************************************************************/
 static void describe(const net_desc *d, char *buf, size_t cap)
 {
-    static const char *names[] = {"sigmoid", "tanh", "relu", "leaky", "linear", "softmax"};
+    static const char *names[] = {"sigmoid", "tanh", "relu", "leaky", "linear", "softmax", "gelu", "silu",
+                                  "softplus", "elu"};
+    static const char *losses[] = {"MSE", "CE", "Huber", "L1"};
     size_t used = 0;
     for (size_t l = 0; l < d->layers && used < cap; l++)
         used += (size_t)snprintf(buf + used, cap - used, "%s%zu", l ? "-" : "", d->sizes[l]);
     for (size_t l = 0; l + 1 < d->layers && used < cap; l++)
         used += (size_t)snprintf(buf + used, cap - used, "%s%s", l ? "/" : " ", names[d->acts[l]]);
     if (used < cap)
-        snprintf(buf + used, cap - used, " %s", d->loss == BP_LOSS_MSE ? "MSE" : "CE");
+        snprintf(buf + used, cap - used, " %s", losses[d->loss]);
 }
 
 /* Forward outputs, loss and gradients of `d` against the reference; then bp_update. */
@@ -164,6 +166,9 @@ void case_numerics(void)
         {3, {3, 4, 3}, {BP_SIGMOID, BP_SOFTMAX}, BP_LOSS_MSE},
         {5, {2, 7, 6, 5, 2}, {BP_LEAKY_RELU, BP_SIGMOID, BP_RELU, BP_TANH}, BP_LOSS_MSE},
         {3, {6, 9, 5}, {BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY},
+        {4, {3, 6, 5, 2}, {BP_SOFTPLUS, BP_ELU, BP_LINEAR}, BP_LOSS_HUBER},
+        {3, {4, 5, 3}, {BP_ELU, BP_TANH}, BP_LOSS_L1},
+        {3, {3, 4, 3}, {BP_SOFTPLUS, BP_SOFTMAX}, BP_LOSS_HUBER},
     };
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
         check_network_math(&nets[i], 5, 100 + i);

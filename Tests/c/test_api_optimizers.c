@@ -17,7 +17,7 @@
 static const double OPTION_DEFAULTS[OPTION_COUNT + 1] = {
     0.0,                          /* (no key 0) */
     BP_OPTIMIZER_SGD, 0.9, 0.9, 0.999, 1e-8, 0.0, 0.0, 1.2, 0.5, 1e-6, 50.0, 0.1,
-    BP_SCHEDULE_CONSTANT, 0.1, 10.0, 0.0, 0.0, 0.0, 0.5, 0.1, 10.0, 1e-4,
+    BP_SCHEDULE_CONSTANT, 0.1, 10.0, 0.0, 0.0, 0.0, 0.5, 0.1, 10.0, 1e-4, 1.0,
 };
 
 static int near_rel(double got, double want, double tol)
@@ -30,7 +30,7 @@ void case_options(void)
     /* Values exactly representable in float as well as double. */
     static const double valid[OPTION_COUNT + 1] = {
         0.0, BP_OPTIMIZER_ADAM, 0.5, 0.75, 0.875, 0.0078125, 0.25, 2.0, 1.5, 0.25, 0.03125, 8.0, 0.5,
-        BP_SCHEDULE_COSINE, 0.5, 4.0, 2.0, 6.0, 0.0625, 0.25, 0.5, 3.0, 0.125,
+        BP_SCHEDULE_COSINE, 0.5, 4.0, 2.0, 6.0, 0.0625, 0.25, 0.5, 3.0, 0.125, 0.375,
     };
     bp_network *net = CREATE_DESC(&XOR_NET, 1);
     double snapshot[OPTION_COUNT + 1], v = -1.0;
@@ -128,6 +128,8 @@ void case_options(void)
     EXPECT_ERR(bp_set_option(net, BP_OPTION_PLATEAU_PATIENCE, -1.0), BP_ERROR_INVALID_ARGUMENT, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_PLATEAU_THRESHOLD, -1e-4), BP_ERROR_INVALID_ARGUMENT, "value");
     EXPECT_ERR(bp_set_option(net, BP_OPTION_GAMMA, NAN), BP_ERROR_NON_FINITE, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_HUBER_DELTA, 0.0), BP_ERROR_INVALID_ARGUMENT, "value");
+    EXPECT_ERR(bp_set_option(net, BP_OPTION_HUBER_DELTA, -1.0), BP_ERROR_INVALID_ARGUMENT, "value");
     for (int32_t k = 1; k <= OPTION_COUNT; k++)
         if (GET_OPTION(net, k) != snapshot[k])
             unchanged = 0;

@@ -50,8 +50,8 @@ void case_load_corrupt_fields(void)
     model = MODEL_BYTES(net, &size);
     CHECK(get_u32(model + 16) == L, "the layer count is not at offset 16 (docs/format.md)");
 
-    EXPECT_PATCHED(model, size, off_acts(L), 4, 9, BP_ERROR_CORRUPT_MODEL, "activation code 9");
-    EXPECT_PATCHED(model, size, off_acts(L) + 4, 4, BP_SILU + 1, BP_ERROR_CORRUPT_MODEL, "the activation code past the last");
+    EXPECT_PATCHED(model, size, off_acts(L), 4, 99, BP_ERROR_CORRUPT_MODEL, "activation code 99");
+    EXPECT_PATCHED(model, size, off_acts(L) + 4, 4, BP_ELU + 1, BP_ERROR_CORRUPT_MODEL, "the activation code past the last");
     EXPECT_PATCHED(model, size, off_acts(L), 4, 0xFFFFFFFFu, BP_ERROR_CORRUPT_MODEL, "activation code 2^32-1");
     EXPECT_PATCHED(model, size, off_acts(L), 4, BP_SOFTMAX, BP_ERROR_CORRUPT_MODEL, "softmax on the hidden layer");
     EXPECT_PATCHED(model, size, off_sizes(), 8, 0, BP_ERROR_CORRUPT_MODEL, "layer 0 with 0 units");

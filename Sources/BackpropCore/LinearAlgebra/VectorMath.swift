@@ -16,14 +16,52 @@ enum VectorMath {
         // Clamped by compare-and-blend: SIMD's `clamped` and `pointwiseMin` run lane by lane.
         let lowest = lowestExponent, highest = highestExponent
         let (r, scale) = reduce(x.replacing(with: lowest, where: x .< lowest).replacing(with: highest, where: x .> highest))
-        // Estrin's scheme: three multiply-adds deep instead of Horner's five.
+        let (r2, p) = polynomial(r)
+        let er = (r + 1).addingProduct(r2, p)
+        return (er * scale).replacing(with: 0, where: x .< lowest)
+    }
+
+    /// e^x − 1 without the cancellation of e^x − 1 near 0 (ELU's negative side): with
+    /// x = n·ln2 + r, e^x − 1 = 2^n (e^r − 1) + (2^n − 1), where e^r − 1 = r + r² P(r) is
+    /// exp's polynomial without its leading 1, and 2^n − 1 is exact for the n that matter
+    /// (n = 0 for |x| ≤ ln2/2). −1 below exp's range.
+    @inline(__always)
+    static func expm1(_ x: V) -> V {
+        let lowest = lowestExponent, highest = highestExponent
+        let (r, scale) = reduce(x.replacing(with: lowest, where: x .< lowest).replacing(with: highest, where: x .> highest))
+        let (r2, p) = polynomial(r)
+        return (scale - 1).addingProduct(scale, r.addingProduct(r2, p)).replacing(with: -1, where: x .< lowest)
+    }
+
+    /// r² and Cephes expf's P(r), e^r = 1 + r + r² P(r) for |r| ≤ ln2/2, by Estrin's scheme
+    /// (three multiply-adds deep instead of Horner's five).
+    @inline(__always)
+    private static func polynomial(_ r: V) -> (r2: V, p: V) {
         let r2 = r * r
         let p01 = V(repeating: 5.000_000_12e-1).addingProduct(r, V(repeating: 1.666_666_55e-1))
         let p23 = V(repeating: 4.166_579_59e-2).addingProduct(r, V(repeating: 8.333_451_9e-3))
         let p45 = V(repeating: 1.398_199_95e-3).addingProduct(r, V(repeating: 1.987_569_15e-4))
-        let p = p01.addingProduct(r2, p23.addingProduct(r2, p45))
-        let er = (r + 1).addingProduct(r2, p)
-        return (er * scale).replacing(with: 0, where: x .< lowest)
+        return (r2, p01.addingProduct(r2, p23.addingProduct(r2, p45)))
+    }
+
+    /// ln(1 + t) for t in [0, 1] (softplus's ln(1 + e^−|z|)), with exact reductions, so that
+    /// a tiny t keeps its digits: 1 + t = 1 + f with f = t below ½, and 2 (1 + f) with
+    /// f = (t − 1)/2 from ½ (exact by Sterbenz's lemma). ln(1 + f) = f − s (f − R) with
+    /// s = f / (2 + f), |s| ≤ 0.2, and R = 2s²/3 + 2s⁴/5 + … + 2s¹⁰/11 (the next term is
+    /// below 2⁻²⁴ of the result), as fdlibm's log reduces.
+    @inline(__always)
+    static func log1pOfUnit(_ t: V) -> V {
+        let upper = t .>= 0.5
+        let f = t.replacing(with: (t - 1) * 0.5, where: upper)
+        let s = f / (2 + f)
+        let s2 = s * s
+        var r = V(repeating: 2.0 / 11)
+        r = V(repeating: 2.0 / 9).addingProduct(r, s2)
+        r = V(repeating: 2.0 / 7).addingProduct(r, s2)
+        r = V(repeating: 2.0 / 5).addingProduct(r, s2)
+        r = V(repeating: 2.0 / 3).addingProduct(r, s2)
+        let logOnePlusF = f - s * (f - r * s2)
+        return logOnePlusF + V(repeating: 0).replacing(with: 0.693_147_18, where: upper)
     }
 
     /// x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite: ln2 in two parts, so r is exact to a

@@ -18,6 +18,11 @@ public enum Activation: Int32, PublicCode {
     case gelu = 6
     /// σ(z) = z / (1 + e^-z), the sigmoid-weighted linear unit (also called swish).
     case silu = 7
+    /// σ(z) = ln(1 + e^z), a smooth ReLU; σ'(z) = 1 / (1 + e^-z).
+    case softplus = 8
+    /// σ(z) = z for z > 0, else e^z − 1 (α = 1, PyTorch's and Keras's default);
+    /// σ'(z) = 1 for z > 0, else a + 1.
+    case elu = 9
 
     public static let kind = "activation"
     public static let constantPrefix = "BP_"
@@ -32,6 +37,8 @@ public enum Activation: Int32, PublicCode {
         case .softmax: return "softmax"
         case .gelu: return "gelu"
         case .silu: return "silu"
+        case .softplus: return "softplus"
+        case .elu: return "elu"
         }
     }
 
@@ -48,8 +55,8 @@ public enum Activation: Int32, PublicCode {
 
     public var derivativeReads: DerivativeOperand {
         switch self {
-        case .sigmoid, .tanh, .relu, .leakyRelu, .linear, .softmax: return .output
-        case .gelu, .silu: return .weightedInput
+        case .sigmoid, .tanh, .relu, .leakyRelu, .linear, .softmax, .elu: return .output
+        case .gelu, .silu, .softplus: return .weightedInput
         }
     }
 
@@ -62,7 +69,7 @@ public enum Activation: Int32, PublicCode {
 
     var weightScale: WeightScale {
         switch self {
-        case .relu, .leakyRelu, .gelu, .silu: return .he
+        case .relu, .leakyRelu, .gelu, .silu, .softplus, .elu: return .he
         case .sigmoid, .tanh, .linear, .softmax: return .glorot
         }
     }
@@ -75,7 +82,7 @@ public enum Activation: Int32, PublicCode {
             VectorMath.map(z, into: a, count: count, VectorMath.sigmoid)
         case .tanh:
             VectorMath.map(z, into: a, count: count, VectorMath.tanh)
-        case .relu, .leakyRelu, .gelu, .silu:
+        case .relu, .leakyRelu, .gelu, .silu, .softplus, .elu:
             VectorMath.map(z, into: a, count: count) { self.elementwise($0) }
         case .linear:
             if UnsafePointer(a) != z { a.update(from: z, count: count) }
@@ -94,11 +101,13 @@ public enum Activation: Int32, PublicCode {
         case .leakyRelu: return z.replacing(with: z * VectorMath.V(repeating: Self.leakySlope), where: z .< 0)
         case .gelu: return Self.gelu(z)
         case .silu: return Self.silu(z)
+        case .softplus: return Self.softplus(z)
+        case .elu: return Self.elu(z)
         case .linear, .softmax: return z
         }
     }
 
-    /// GELU's and SiLU's σ and σ' are called, not inlined: inlined, their length kept the
+    /// GELU's, SiLU's, softplus's and ELU's σ and σ' are called, not inlined: inlined, their length kept the
     /// switches that hold them from being inlined into the tiny network's step (D trained
     /// 8% slower).
     @inline(never)
@@ -107,11 +116,27 @@ public enum Activation: Int32, PublicCode {
     @inline(never)
     private static func silu(_ z: VectorMath.V) -> VectorMath.V { z * VectorMath.sigmoid(z) }
 
+    /// max(z, 0) + ln(1 + e^−|z|): no exponent overflows, and a tiny e^−|z| keeps its digits.
+    @inline(never)
+    private static func softplus(_ z: VectorMath.V) -> VectorMath.V {
+        let rectified = z.replacing(with: 0, where: z .< 0)
+        return rectified + VectorMath.log1pOfUnit(VectorMath.exp(-VectorMath.magnitude(z)))
+    }
+
+    @inline(never)
+    private static func elu(_ z: VectorMath.V) -> VectorMath.V { z.replacing(with: VectorMath.expm1(z), where: z .< 0) }
+
     /// δ ⊙ σ'(z), σ'(z) = s (1 + z (1 − s)), s = 1 / (1 + e^-z).
     @inline(never)
     private static func siluDerivativeProduct(_ delta: VectorMath.V, z: VectorMath.V) -> VectorMath.V {
         let s = VectorMath.sigmoid(z)
         return delta * s.addingProduct(s * z, 1 - s)
+    }
+
+    /// δ ⊙ σ'(z), σ'(z) = 1 / (1 + e^-z).
+    @inline(never)
+    private static func softplusDerivativeProduct(_ delta: VectorMath.V, z: VectorMath.V) -> VectorMath.V {
+        delta * VectorMath.sigmoid(z)
     }
 
     /// δ ⊙ σ'(z), σ'(z) = Φ(z) + z φ(z).
@@ -139,6 +164,8 @@ public enum Activation: Int32, PublicCode {
             return delta.replacing(with: delta * VectorMath.V(repeating: Self.leakySlope), where: operand .<= 0)
         case .gelu: return Self.geluDerivativeProduct(delta, z: operand)
         case .silu: return Self.siluDerivativeProduct(delta, z: operand)
+        case .softplus: return Self.softplusDerivativeProduct(delta, z: operand)
+        case .elu: return delta.replacing(with: delta * (operand + 1), where: operand .<= 0)
         case .linear, .softmax: return delta
         }
     }

@@ -12,6 +12,11 @@ public enum Loss: Int32, PublicCode {
     /// With a softmax output C = −Σ_j y_j ln a_j; with a sigmoid output (binary, per unit)
     /// C = −Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]. Either way δ^L = a^L − y.
     case crossEntropy = 1
+    /// C = Σ_j h(a_j − y_j), h(r) = ½ r² for |r| ≤ δ and δ (|r| − ½ δ) beyond, so
+    /// C'(a^L) = clamp(a^L − y, −δ, δ); δ is the huber-delta option (1 by default).
+    case huber = 2
+    /// C = Σ_j |a_j − y_j|, so C'(a^L) = sign(a^L − y) (0 where they are equal).
+    case l1 = 3
 
     public static let kind = "loss"
     public static let constantPrefix = "BP_LOSS_"
@@ -20,6 +25,8 @@ public enum Loss: Int32, PublicCode {
         switch self {
         case .meanSquaredError: return "mse"
         case .crossEntropy: return "cross-entropy"
+        case .huber: return "huber"
+        case .l1: return "l1"
         }
     }
 
@@ -27,22 +34,22 @@ public enum Loss: Int32, PublicCode {
     /// defined on probabilities, and its fused δ^L = a^L − y holds only for softmax and
     /// sigmoid.
     func supports(output activation: Activation) -> Bool {
-        self == .meanSquaredError || activation == .softmax || activation == .sigmoid
+        self != .crossEntropy || activation == .softmax || activation == .sigmoid
     }
 
     /// δ^L = C'(a^L) ⊙ σ'(z^L) for `rows` samples of `width` outputs; returns the mean
     /// cost. Cross-entropy is evaluated from z^L in log-sum-exp / softplus form, so no
-    /// logarithm ever sees 0.
+    /// logarithm ever sees 0. `huberDelta` is the Huber loss's δ (the others ignore it).
     func outputDelta(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
-        rows: Int, width: Int, activation: Activation, delta: UnsafeMutablePointer<Float>
+        rows: Int, width: Int, activation: Activation, huberDelta: Float, delta: UnsafeMutablePointer<Float>
     ) -> Float {
         var total: Double = 0
         for row in 0 ..< rows {
             let offset = row * width
             total += sampleDelta(
                 z: z + offset, a: a + offset, y: y + offset, width: width,
-                activation: activation, delta: delta + offset)
+                activation: activation, huberDelta: huberDelta, delta: delta + offset)
         }
         return Float(total / Double(rows))
     }
@@ -50,45 +57,69 @@ public enum Loss: Int32, PublicCode {
     /// The mean cost of `rows` samples, without gradients (for evaluation).
     func meanCost(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
-        rows: Int, width: Int, activation: Activation
+        rows: Int, width: Int, activation: Activation, huberDelta: Float
     ) -> Double {
         var total: Double = 0
         for row in 0 ..< rows {
             let offset = row * width
-            total += sampleCost(z: z + offset, a: a + offset, y: y + offset, width: width, activation: activation)
+            total += sampleCost(z: z + offset, a: a + offset, y: y + offset, width: width, activation: activation,
+                                huberDelta: huberDelta)
         }
         return total / Double(rows)
     }
 
     private func sampleDelta(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
-        width: Int, activation: Activation, delta: UnsafeMutablePointer<Float>
+        width: Int, activation: Activation, huberDelta: Float, delta: UnsafeMutablePointer<Float>
     ) -> Double {
-        if self == .meanSquaredError && !activation.isElementwise {
-            for j in 0 ..< width { delta[j] = a[j] - y[j] }
+        let bound = VectorMath.V(repeating: huberDelta)
+        if self != .crossEntropy && !activation.isElementwise {
+            // C'(a^L) (a linear layer's δ^L), then through softmax's Jacobian.
+            VectorMath.map(a, y, a, into: delta, count: width) {
+                outputError(a: $0, y: $1, operand: $2, activation: .linear, huberDelta: bound)
+            }
             Self.softmaxJacobianProduct(delta, a: a, width: width)
         } else {
             let operand = activation.derivativeReads == .output ? a : z
             VectorMath.map(a, y, operand, into: delta, count: width) {
-                outputError(a: $0, y: $1, operand: $2, activation: activation)
+                outputError(a: $0, y: $1, operand: $2, activation: activation, huberDelta: bound)
             }
         }
-        return sampleCost(z: z, a: a, y: y, width: width, activation: activation)
+        return sampleCost(z: z, a: a, y: y, width: width, activation: activation, huberDelta: huberDelta)
     }
 
     /// δ^L = C'(a^L) ⊙ σ'(z^L) for sixteen outputs of an elementwise output layer, from
-    /// a^L, y and what σ' reads (`Activation.derivativeReads`): for the mean squared error
-    /// (a^L − y) ⊙ σ'(z^L); for cross-entropy the fused a^L − y. The batch path and the tiny
-    /// network's step both compute δ^L here.
+    /// a^L, y and what σ' reads (`Activation.derivativeReads`): C'(a^L) ⊙ σ'(z^L) with
+    /// C'(a^L) = a^L − y for the mean squared error, its clamp to ±δ for Huber and its sign
+    /// for L1; for cross-entropy the fused a^L − y. The batch path and the tiny network's
+    /// step both compute δ^L here.
     @inline(__always)
-    func outputError(a: VectorMath.V, y: VectorMath.V, operand: VectorMath.V, activation: Activation) -> VectorMath.V {
+    func outputError(
+        a: VectorMath.V, y: VectorMath.V, operand: VectorMath.V, activation: Activation, huberDelta: VectorMath.V
+    ) -> VectorMath.V {
         let error = a - y
-        return self == .meanSquaredError ? activation.derivativeProduct(error, operand: operand) : error
+        switch self {
+        case .crossEntropy: return error
+        case .meanSquaredError: return activation.derivativeProduct(error, operand: operand)
+        case .huber, .l1: return activation.derivativeProduct(robustDerivative(error, huberDelta), operand: operand)
+        }
+    }
+
+    /// C'(a^L) of Huber (clamp(r, −δ, δ)) and L1 (sign r) from r = a^L − y; not inlined,
+    /// so that the tiny network's step keeps its inlined mean squared error short.
+    @inline(never)
+    private func robustDerivative(_ r: VectorMath.V, _ bound: VectorMath.V) -> VectorMath.V {
+        if self == .huber {
+            return r.replacing(with: bound, where: r .> bound).replacing(with: -bound, where: r .< -bound)
+        }
+        let one = VectorMath.V(repeating: 1)
+        return VectorMath.V(repeating: 0).replacing(with: one, where: r .> 0).replacing(with: -one, where: r .< 0)
     }
 
     /// The cost C of one sample.
     func sampleCost(
-        z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>, width: Int, activation: Activation
+        z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>, width: Int, activation: Activation,
+        huberDelta: Float
     ) -> Double {
         switch self {
         case .crossEntropy:
@@ -102,6 +133,18 @@ public enum Loss: Int32, PublicCode {
                 cost += g * g
             }
             return cost / 2
+        case .huber:
+            let bound = Double(huberDelta)
+            var cost: Double = 0
+            for j in 0 ..< width {
+                let r = abs(Double(a[j]) - Double(y[j]))
+                cost += r <= bound ? r * r / 2 : bound * (r - bound / 2)
+            }
+            return cost
+        case .l1:
+            var cost: Double = 0
+            for j in 0 ..< width { cost += abs(Double(a[j]) - Double(y[j])) }
+            return cost
         }
     }
 

@@ -46,7 +46,7 @@ extension Network {
         let cost = loss.outputDelta(
             z: storage.outputZ, a: storage.activations[layers.count], y: targets,
             rows: batch, width: output.width, activation: output.activation,
-            delta: deltaBuffer(top, batch: batch, storage: storage))
+            huberDelta: Float(trainingOptions.huberDelta), delta: deltaBuffer(top, batch: batch, storage: storage))
         var stepFinite = true
         for index in layers.indices.reversed() {
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])

@@ -170,7 +170,8 @@ extension Network {
             let targets = y + start * outputSize
             infer(x + start * inputSize, batch: rows, into: outputs, z: z, scratch: scratch)
             totalCost += Double(rows) * loss.meanCost(
-                z: z, a: outputs, y: targets, rows: rows, width: outputSize, activation: output.activation)
+                z: z, a: outputs, y: targets, rows: rows, width: outputSize, activation: output.activation,
+                huberDelta: Float(trainingOptions.huberDelta))
             for row in 0 ..< rows
             where ClassifierRule.isCorrect(outputs + row * outputSize, target: targets + row * outputSize, width: outputSize) {
                 correct += 1

@@ -33,10 +33,13 @@ final class TinyNetworkStep {
     /// by another way than `trainWithPlainSGD`.
     private var columnsAreCurrent = false
 
-    /// nil when some layer is wider than `maxWidth` or its σ couples units (softmax), or
-    /// when the few bytes it needs are not available: the general path then serves.
+    /// nil when some layer is wider than `maxWidth` or its σ couples units (softmax), for
+    /// the losses with a parameter (Huber's δ, which the general path reads from the
+    /// options; L1 beside it), or when the few bytes it needs are not available: the
+    /// general path then serves.
     init?(layers: [Layer], loss: Loss) {
-        guard let first = layers.first, first.inputWidth <= Self.maxWidth,
+        guard loss == .meanSquaredError || loss == .crossEntropy,
+              let first = layers.first, first.inputWidth <= Self.maxWidth,
               layers.allSatisfy({ $0.width <= Self.maxWidth && $0.activation.isElementwise })
         else { return nil }
         let slotFloats = (3 * layers.count + 2) * V.scalarCount
@@ -186,8 +189,9 @@ final class TinyNetworkStep {
     private func propagateBackward(_ theta: UnsafePointer<Float>) -> Float {
         let output = a(layers.count)
         var error = loss.outputError(a: load(output), y: load(y), operand: derivativeOperand(layers.count - 1),
-                                     activation: top.activation)
-        let cost = loss.sampleCost(z: z(layers.count - 1), a: output, y: y, width: top.width, activation: top.activation)
+                                     activation: top.activation, huberDelta: V(repeating: 1))  // unread: see init
+        let cost = loss.sampleCost(z: z(layers.count - 1), a: output, y: y, width: top.width, activation: top.activation,
+                                   huberDelta: 1)
         for l in stride(from: layers.count - 1, through: 1, by: -1) {
             let layer = layers[l]
             store(error, delta(l))

@@ -18,16 +18,22 @@ enum ModelFormat {
     /// The newest version, the one this library reads besides the first.
     static let latestVersion: UInt32 = 2
 
-    /// The oldest version that holds everything `network` has.
+    /// The oldest version that holds everything `network` has: version 1 unless it has a
+    /// schedule, or options that version 1 has no key for. (Codes are not versions: a
+    /// reader refuses an activation or loss code it does not know, whatever the version.)
     static func version(for network: Network) -> UInt32 {
-        network.trainingOptions.hasDefaultSchedule && network.scheduleState == ScheduleState() ? 1 : 2
+        let options = network.trainingOptions
+        let firstKeys = optionKeys(1).map(\.option)
+        let onlyFirst = options.schedule == .constant && network.scheduleState == ScheduleState()
+            && TrainingOptions.Hyperparameter.allCases.allSatisfy { firstKeys.contains($0) || options[$0] == $0.defaultValue }
+        return onlyFirst ? 1 : 2
     }
 
     /// The exact number of bytes `encode` writes for `network`.
     static func encodedSize(of network: Network) -> Int {
         let layers = network.layerSizes.count, version = version(for: network)
         let floats = network.gradientState == .none ? network.parameterCount : 2 * network.parameterCount
-        let optimizer = 4 + 4 + 12 * optionKeys(version).count + 8 + 4
+        let optimizer = 4 + 4 + 12 * writtenKeys(version, network.trainingOptions).count + 8 + 4
             + 4 * network.optimizerState.arrays.count * network.parameterCount
         let sections = version == 1 ? 0 : 4 + 8 + ScheduleSection.length
         return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + optimizer + sections + 4
@@ -53,8 +59,9 @@ enum ModelFormat {
         let options = network.trainingOptions
         let state = network.optimizerState
         writer.u32(UInt32(options.optimizer.rawValue))
-        writer.u32(UInt32(optionKeys(version).count))
-        for (key, hyperparameter) in optionKeys(version) {
+        let keys = writtenKeys(version, options)
+        writer.u32(UInt32(keys.count))
+        for (key, hyperparameter) in keys {
             writer.u32(key)
             writer.u64(options[hyperparameter].bitPattern)
         }
@@ -146,7 +153,8 @@ enum ModelFormat {
         options.optimizer = optimizer
         let keys = optionKeys(version)
         let keyCount = try reader.u32()
-        guard keyCount <= UInt32(keys.count) else {
+        // Version 2 may gain keys (numbered after these): a count past them is checked key by key.
+        guard keyCount <= UInt32(version == 1 ? keys.count : maxOptionCount) else {
             throw corrupt("the file lists \(keyCount) options; version \(version) knows \(keys.count)")
         }
         var seen = Set<UInt32>()
@@ -154,6 +162,10 @@ enum ModelFormat {
             let key = try reader.u32()
             let value = Double(bitPattern: try reader.u64())
             guard let option = keys.first(where: { $0.key == key })?.option else {
+                if version >= 2 && key >= UInt32(keys.count) && key < UInt32(maxOptionCount) {
+                    throw BackpropError(.unsupportedVersion,
+                        "the model file has option \(key), which this library does not know (a newer version wrote it)")
+                }
                 throw corrupt("unknown option \(key) for version \(version)")
             }
             guard seen.insert(key).inserted else { throw corrupt("option \(key) is listed twice") }
@@ -211,13 +223,27 @@ enum ModelFormat {
     /// The activation, loss, optimizer and schedule codes are the C API's (`BP_*`, the
     /// enums' raw values), fixed by the header. The option keys are the format's own,
     /// fixed by each version (docs/format.md), and written in this order: version 1 has
-    /// the optimizers' eleven, version 2 adds the schedules' nine.
+    /// the optimizers' eleven, version 2 adds the schedules' nine and the Huber loss's δ.
     static let optionKeys: [(key: UInt32, option: TrainingOptions.Hyperparameter)] = [
         (0, .momentum), (1, .beta1), (2, .beta2), (3, .epsilon), (4, .weightDecay), (5, .clipNorm),
         (6, .rpropIncrease), (7, .rpropDecrease), (8, .rpropMinStep), (9, .rpropMaxStep), (10, .rpropInitialStep),
         (11, .gamma), (12, .stepEpochs), (13, .warmupEpochs), (14, .cycleEpochs), (15, .minLearningRate),
-        (16, .powerT), (17, .plateauFactor), (18, .plateauPatience), (19, .plateauThreshold),
+        (16, .powerT), (17, .plateauFactor), (18, .plateauPatience), (19, .plateauThreshold), (20, .huberDelta),
     ]
+
+    /// The most options a version 2 file may list, known to this library or added later.
+    static let maxOptionCount = 256
+
+    /// The keys a file of `version` holds: version 1's eleven; version 2's first twenty,
+    /// and the keys added to it since only when their values differ from the defaults, so
+    /// that a model written before a key existed is written again byte for byte.
+    static func writtenKeys(_ version: UInt32, _ options: TrainingOptions)
+        -> [(key: UInt32, option: TrainingOptions.Hyperparameter)]
+    {
+        let keys = optionKeys(version)
+        let always = version == 1 ? 11 : 20
+        return Array(keys.prefix(always)) + keys.dropFirst(always).filter { options[$0.option] != $0.option.defaultValue }
+    }
 
     /// The keys a file of `version` may hold.
     static func optionKeys(_ version: UInt32) -> ArraySlice<(key: UInt32, option: TrainingOptions.Hyperparameter)> {

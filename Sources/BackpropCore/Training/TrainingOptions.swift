@@ -1,4 +1,4 @@
-/// The optimizer, the learning-rate schedule and their hyperparameters. Every field starts
+/// The optimizer, the learning-rate schedule, the loss's δ and their hyperparameters. Every field starts
 /// at its hyperparameter's `defaultValue` and is checked by `Network.setTrainingOptions`.
 public struct TrainingOptions: Sendable, Equatable {
     public var optimizer = Optimizer.sgd
@@ -38,6 +38,8 @@ public struct TrainingOptions: Sendable, Equatable {
     public var plateauFactor = Hyperparameter.plateauFactor.defaultValue
     public var plateauPatience = Hyperparameter.plateauPatience.defaultValue
     public var plateauThreshold = Hyperparameter.plateauThreshold.defaultValue
+    /// δ of the Huber loss.
+    public var huberDelta = Hyperparameter.huberDelta.defaultValue
 
     public init() {}
 
@@ -46,11 +48,6 @@ public struct TrainingOptions: Sendable, Equatable {
     public static let optimizerKey: Int32 = 1
     public static let scheduleKey: Int32 = 13
 
-    /// Whether the schedule and its hyperparameters are all as they start (a model file
-    /// without them keeps the first format version).
-    var hasDefaultSchedule: Bool {
-        schedule == .constant && Hyperparameter.allCases.allSatisfy { !$0.isScheduleParameter || self[$0] == $0.defaultValue }
-    }
 
     /// Whether every step is the seed's θ ← θ − η g: SGD with neither clipping nor weight decay.
     var isPlainSGD: Bool { clipNorm == 0 && isPlainSGD(clipScale: 1) }
@@ -71,7 +68,7 @@ public struct TrainingOptions: Sendable, Equatable {
         case momentum = 2, beta1 = 3, beta2 = 4, epsilon = 5, weightDecay = 6, clipNorm = 7
         case rpropIncrease = 8, rpropDecrease = 9, rpropMinStep = 10, rpropMaxStep = 11, rpropInitialStep = 12
         case gamma = 14, stepEpochs = 15, warmupEpochs = 16, cycleEpochs = 17, minLearningRate = 18, powerT = 19
-        case plateauFactor = 20, plateauPatience = 21, plateauThreshold = 22
+        case plateauFactor = 20, plateauPatience = 21, plateauThreshold = 22, huberDelta = 23
 
         public static let kind = "option"
         public static let constantPrefix = "BP_OPTION_"
@@ -99,11 +96,15 @@ public struct TrainingOptions: Sendable, Equatable {
             case .plateauFactor: return "plateau-factor"
             case .plateauPatience: return "plateau-patience"
             case .plateauThreshold: return "plateau-threshold"
+            case .huberDelta: return "huber-delta"
             }
         }
 
-        /// Whether a learning-rate schedule reads it (the others are the optimizers').
-        public var isScheduleParameter: Bool { rawValue > TrainingOptions.scheduleKey }
+        /// Whether a learning-rate schedule reads it.
+        public var isScheduleParameter: Bool { LearningRateSchedule.allCases.contains { $0.hyperparameters.contains(self) } }
+
+        /// The loss that reads it, if a loss does (the others are the optimizers' and the schedules').
+        public var loss: Loss? { self == .huberDelta ? .huber : nil }
 
         /// Whether its values are whole numbers of epochs.
         var countsEpochs: Bool { [.stepEpochs, .warmupEpochs, .cycleEpochs, .plateauPatience].contains(self) }
@@ -127,6 +128,7 @@ public struct TrainingOptions: Sendable, Equatable {
             case .warmupEpochs, .cycleEpochs, .minLearningRate: return 0
             case .powerT: return 0.5
             case .plateauThreshold: return 1e-4
+            case .huberDelta: return 1
             }
         }
 
@@ -150,6 +152,7 @@ public struct TrainingOptions: Sendable, Equatable {
             case .plateauFactor: return "plateau factor"
             case .plateauPatience: return "plateau patience"
             case .plateauThreshold: return "plateau threshold"
+            case .huberDelta: return "Huber delta"
             }
         }
 
@@ -172,6 +175,7 @@ public struct TrainingOptions: Sendable, Equatable {
             case .minLearningRate, .powerT, .plateauThreshold: return "≥ 0"
             case .plateauFactor: return "in (0, 1)"
             case .plateauPatience: return "a whole number from 0 to \(Self.maxEpochCount)"
+            case .huberDelta: return "> 0"
             }
         }
 
@@ -196,6 +200,7 @@ public struct TrainingOptions: Sendable, Equatable {
             case .minLearningRate, .powerT, .plateauThreshold: return value >= 0
             case .plateauFactor: return value > 0 && value < 1
             case .plateauPatience: return true
+            case .huberDelta: return value > 0
             }
         }
 
@@ -234,6 +239,7 @@ public struct TrainingOptions: Sendable, Equatable {
             case .plateauFactor: return plateauFactor
             case .plateauPatience: return plateauPatience
             case .plateauThreshold: return plateauThreshold
+            case .huberDelta: return huberDelta
             }
         }
         set {
@@ -258,6 +264,7 @@ public struct TrainingOptions: Sendable, Equatable {
             case .plateauFactor: plateauFactor = newValue
             case .plateauPatience: plateauPatience = newValue
             case .plateauThreshold: plateauThreshold = newValue
+            case .huberDelta: huberDelta = newValue
             }
         }
     }

@@ -61,6 +61,7 @@ enum Train: Command {
                                  plateau: multiply the rate by F after more than N epochs
                                  without the monitored loss falling by the threshold
                                  (default \(Format.plain(TrainingOptions().plateauFactor)), \(Format.plain(TrainingOptions().plateauPatience)), \(Format.plain(TrainingOptions().plateauThreshold)))
+          --huber-delta F        the huber loss's δ: quadratic within it, linear beyond (default 1)
           --weight-decay F       L2 regularisation, decoupled for adamw (default 0)
           --clip-norm F          scale larger gradients down to this L2 norm (default 0: off)
           --no-shuffle           visit the samples in file order every epoch

@@ -38,7 +38,7 @@ struct TrainFlags {
         seed = try arguments.unsignedInteger("seed") ?? FitOptions().seed
         initialization = try arguments.string("init").map(Initialization.named) ?? .recommended
         fit = try Self.fitOptions(arguments, seed: seed)
-        training = try Self.trainingOptions(arguments)
+        training = try Self.trainingOptions(arguments, loss: loss)
         validationFraction = try Self.validationFraction(arguments)
         quiet = arguments.isSet("quiet")
     }
@@ -77,16 +77,20 @@ struct TrainFlags {
         return options
     }
 
-    /// The optimizer, the schedule and the hyperparameters given for them. One that neither
-    /// reads is refused: `--momentum 0.9` without `--optimizer momentum` would otherwise do
-    /// nothing, silently.
-    private static func trainingOptions(_ arguments: Arguments) throws(CLIError) -> TrainingOptions {
+    /// The optimizer, the schedule and the hyperparameters given for them and for the loss.
+    /// One that none of them reads is refused: `--momentum 0.9` without `--optimizer
+    /// momentum` would otherwise do nothing, silently.
+    private static func trainingOptions(_ arguments: Arguments, loss: Loss) throws(CLIError) -> TrainingOptions {
         var options = TrainingOptions()
         options.optimizer = try arguments.string("optimizer").map(Optimizer.named) ?? options.optimizer
         options.schedule = try arguments.string("schedule").map(LearningRateSchedule.named) ?? options.schedule
         for parameter in TrainingOptions.Hyperparameter.allCases {
             guard let value = try arguments.number(parameter.name) else { continue }
-            if parameter.isScheduleParameter {
+            if let reader = parameter.loss {
+                guard reader == loss else {
+                    throw .usage("--\(parameter.name) has no effect on the \(loss.name) loss; it is used by \(reader.name) (choose it with --loss)")
+                }
+            } else if parameter.isScheduleParameter {
                 try check(parameter, readBy: options.schedule, among: LearningRateSchedule.allCases, \.hyperparameters)
             } else {
                 try check(parameter, readBy: options.optimizer, among: Optimizer.allCases, \.properties.hyperparameters)

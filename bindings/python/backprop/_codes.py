@@ -39,12 +39,16 @@ ACTIVATIONS = {
     "softmax": 5,  # e^z_j / Σ_k e^z_k; output layer only
     "gelu": 6,  # z Φ(z) = ½ z (1 + erf(z / √2)), the exact (erf) form
     "silu": 7,  # z / (1 + e^-z), also called swish
+    "softplus": 8,  # ln(1 + e^z)
+    "elu": 9,  # z if z > 0, else e^z − 1
 }
 
 #: Loss names and their BP_LOSS_* codes.  "cross-entropy" is accepted too (see normalise_name).
 LOSSES = {
     "mse": 0,  # ½ ‖a − y‖² per sample
     "cross_entropy": 1,  # needs a softmax or sigmoid output
+    "huber": 2,  # ½ r² within ±huber_delta, linear beyond, r = a − y
+    "l1": 3,  # Σ |a − y|
 }
 
 #: Optimizer names and their BP_OPTIMIZER_* codes ("Optimizers and options").
@@ -81,6 +85,7 @@ OPTIONS = {
     "plateau_factor": 20,
     "plateau_patience": 21,
     "plateau_threshold": 22,
+    "huber_delta": 23,
 }
 
 #: Learning-rate schedules and their BP_SCHEDULE_* codes ("Learning-rate schedules").

@@ -159,6 +159,7 @@ class OptimizerOptions:
             plateau_factor      plateau's factor, (0, 1)                     (0.1)
             plateau_patience    plateau's patience, 0 … 10**6 epochs         (10)
             plateau_threshold   plateau's improvement that counts, ≥ 0       (1e-4)
+            huber_delta         δ of the "huber" loss, > 0                  (1)
 
         A new dict each time; change options with set_option() or set_optimizer()."""
         with self._exclusive(mutates=False) as handle:

@@ -43,12 +43,15 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
         One activation per layer after the input (``len(layers) - 1`` names), from
         ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"linear"``,
         ``"softmax"`` (on the output layer only), ``"gelu"`` (z Φ(z), the exact erf
-        form) and ``"silu"`` (z·sigmoid(z), also called swish).  A single string applies
+        form), ``"silu"`` (z·sigmoid(z), also called swish), ``"softplus"``
+        (ln(1 + e^z)) and ``"elu"`` (z, or e^z − 1 below 0).  A single string applies
         to every layer.  ``None``: ``"relu"`` hidden layers and a ``"softmax"`` output for
         cross-entropy, else a ``"linear"`` output.
     loss : str
-        ``"mse"`` (½‖a−y‖² per sample) or ``"cross_entropy"`` (also
-        ``"cross-entropy"``; needs a softmax or sigmoid output layer).
+        ``"mse"`` (½‖a−y‖² per sample), ``"cross_entropy"`` (also
+        ``"cross-entropy"``; needs a softmax or sigmoid output layer), ``"huber"``
+        (½ r² within ±δ, δ(|r| − ½δ) beyond, r = a − y; δ is the ``huber_delta`` option,
+        1 by default) or ``"l1"`` (Σ|a − y|).
     seed : int or None
         Seeds the weight initialisation (0 ≤ seed < 2**64); the same seed gives
         bit-identical parameters.  ``None`` picks a random seed (kept in ``.seed``).
@@ -217,7 +220,7 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
 
     @property
     def loss(self) -> str:
-        """``"mse"`` or ``"cross_entropy"``."""
+        """``"mse"``, ``"cross_entropy"``, ``"huber"`` or ``"l1"``."""
         return self._loss
 
     @property

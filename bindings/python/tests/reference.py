@@ -3,12 +3,15 @@
     z^l = W^l a^(l-1) + b^l,  a^l = σ(z^l)
     δ^L = a − y                                  cross-entropy (softmax or sigmoid output)
     δ^L = (a − y) ⊙ σ'(z^L)                      MSE
+    δ^L = clamp(a − y, ±δ) ⊙ σ'(z^L)             Huber (δ = 1, its default)
+    δ^L = sign(a − y) ⊙ σ'(z^L)                  L1
     δ^L_j = a_j (g_j − Σ_k a_k g_k), g = a − y   MSE with a softmax output (Jacobian product)
     δ^l = ((W^(l+1))^T δ^(l+1)) ⊙ σ'(z^l)
     ∂C/∂b^l = mean_x δ^l,  ∂C/∂W^l = mean_x δ^l (a^(l-1))^T
 
 GELU is z Φ(z) with Φ the standard normal distribution, Φ(z) = ½ (1 + erf(z / √2)), and
-φ its density; SiLU is z s(z) with s the sigmoid.
+φ its density; SiLU is z s(z) with s the sigmoid; softplus is ln(1 + e^z) and ELU is z, or
+e^z − 1 below 0.
 """
 
 import math
@@ -50,6 +53,10 @@ def activate(name, z):
         return z * normal_cdf(z)
     if name == "silu":
         return z * sigmoid(z)
+    if name == "softplus":
+        return np.logaddexp(0.0, z)
+    if name == "elu":
+        return np.where(z > 0, z, np.expm1(np.minimum(z, 0.0)))
     raise ValueError(name)
 
 
@@ -71,6 +78,10 @@ def derivative(name, z):
     if name == "silu":  # s (1 + z (1 − s))
         s = sigmoid(z)
         return s * (1.0 + z * (1.0 - s))
+    if name == "softplus":
+        return sigmoid(z)
+    if name == "elu":
+        return np.where(z > 0, 1.0, np.exp(np.minimum(z, 0.0)))
     raise ValueError(name)
 
 
@@ -104,9 +115,17 @@ def forward(layers, activations, params, X):
     return zs, As
 
 
+HUBER_DELTA = 1.0  # BP_OPTION_HUBER_DELTA's default
+
+
 def loss(loss_name, output_activation, a, y):
     if loss_name == "mse":
         return float(np.mean(0.5 * np.sum((a - y) ** 2, axis=1)))
+    if loss_name == "huber":
+        r = np.abs(a - y)
+        return float(np.mean(np.sum(np.where(r <= HUBER_DELTA, 0.5 * r * r, HUBER_DELTA * (r - 0.5 * HUBER_DELTA)), axis=1)))
+    if loss_name == "l1":
+        return float(np.mean(np.sum(np.abs(a - y), axis=1)))
     if output_activation == "softmax":
         return float(np.mean(-np.sum(y * np.log(a), axis=1)))
     return float(np.mean(-np.sum(y * np.log(a) + (1 - y) * np.log(1 - a), axis=1)))
@@ -120,13 +139,13 @@ def gradients(layers, activations, loss_name, params, X, Y):
     a = As[-1]
     m = a.shape[0]
     out = activations[-1]
+    g = {"huber": np.clip(a - y, -HUBER_DELTA, HUBER_DELTA), "l1": np.sign(a - y)}.get(loss_name, a - y)  # C'(a)
     if loss_name == "cross_entropy":
         delta = a - y
     elif out == "softmax":
-        g = a - y
         delta = a * (g - np.sum(a * g, axis=1, keepdims=True))
     else:
-        delta = (a - y) * derivative(out, zs[-1])
+        delta = g * derivative(out, zs[-1])
     gWs = [None] * len(Ws)
     gbs = [None] * len(Ws)
     for l in range(len(Ws) - 1, -1, -1):

@@ -8,9 +8,9 @@ import pytest
 import backprop
 import reference
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "linear", "gelu", "silu"]
+HIDDEN = [name for name in backprop.ACTIVATIONS if name != "softmax"]
 # Every output activation x loss combination backprop.h allows.
-OUTPUT_LOSS = [("mse", out) for out in HIDDEN + ["softmax"]] + [
+OUTPUT_LOSS = [(loss, out) for loss in ("mse", "huber", "l1") for out in HIDDEN + ["softmax"]] + [
     ("cross_entropy", "sigmoid"),
     ("cross_entropy", "softmax"),
 ]
@@ -84,7 +84,8 @@ def test_hidden_layers(loss, out, hidden):
 
 @pytest.mark.parametrize("loss,out", OUTPUT_LOSS, ids=[f"{l}-{o}" for l, o in OUTPUT_LOSS])
 def test_mixed_hidden_layers(loss, out):
-    check_network([3, 8, 7, 6, 5, 4, 6, 5, 2], HIDDEN + [out], loss, seed=7, m=11)
+    widths = [8, 7, 6, 5, 4, 6, 5, 7, 6, 5, 4][: len(HIDDEN)]
+    check_network([3, *widths, 2], HIDDEN + [out], loss, seed=7, m=11)
 
 
 @pytest.mark.parametrize("hidden", ["gelu", "silu"])

@@ -32,6 +32,7 @@ DEFAULTS = {
     "plateau_factor": 0.1,
     "plateau_patience": 10.0,
     "plateau_threshold": 1e-4,
+    "huber_delta": 1.0,
 }
 
 
@@ -132,6 +133,7 @@ def test_options_round_trip():
         "plateau_factor": 0.2,
         "plateau_patience": 4.0,
         "plateau_threshold": 1e-3,
+        "huber_delta": 0.5,
     }
     n = net()
     for name, value in values.items():

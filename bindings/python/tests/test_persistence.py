@@ -226,10 +226,11 @@ def test_an_activation_code_the_binding_does_not_know(monkeypatch):
     blob = backprop.Network([3, 4, 2], ["gelu", "softmax"], loss="cross_entropy", seed=0).to_bytes()
     destroyed = []
     destroy = _lib.lib.bp_destroy
-    monkeypatch.setattr(_lib.lib, "bp_layer_activation", lambda handle, l: 9 if l == 1 else 5)
+    unknown = max(backprop.ACTIVATIONS.values()) + 1
+    monkeypatch.setattr(_lib.lib, "bp_layer_activation", lambda handle, l: unknown if l == 1 else 5)
     monkeypatch.setattr(_lib.lib, "bp_destroy", lambda handle: (destroyed.append(handle), destroy(handle)))
-    with pytest.raises(backprop.UnknownEnumError, match="layer 1 has activation code 9, which this binding does "
-                       "not know .*update the backprop package") as info:
+    with pytest.raises(backprop.UnknownEnumError, match=f"layer 1 has activation code {unknown}, which this binding "
+                       "does not know .*update the backprop package") as info:
         backprop.Network.from_bytes(blob)
     assert info.value.function == "bp_layer_activation" and isinstance(info.value, ValueError)
     assert len(destroyed) == 1
@@ -319,9 +320,9 @@ def test_unsupported_version():
 
 def test_corrupt_model():
     blob = model_bytes()
-    # an activation code 9 (the first activation follows 3 layer sizes), with a valid CRC
+    # an activation code no library has (the first activation follows 3 layer sizes), with a valid CRC
     bad = bytearray(blob)
-    bad[20 + 8 * 3 : 24 + 8 * 3] = struct.pack("<I", 9)
+    bad[20 + 8 * 3 : 24 + 8 * 3] = struct.pack("<I", 99)
     # a hidden softmax layer: an architecture bp_create() refuses
     hidden_softmax = bytearray(blob)
     hidden_softmax[20 + 8 * 3 : 24 + 8 * 3] = struct.pack("<I", 5)
