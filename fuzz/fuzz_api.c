@@ -3,7 +3,8 @@
  *
  * The bytes are read as a sequence of operations (create, destroy, forward, backward,
  * update, train_step, predict, evaluate, fit, get/set parameters, get gradients, options,
- * threads, save/load through buffers, re-initialisation, the learning-rate schedule)
+ * threads, save/load through buffers, re-initialisation, the learning-rate schedule,
+ * the weighted variants of backward, train_step and evaluate)
  * with arguments also taken from the bytes, against
  * four network slots: random sizes and enums (invalid ones included), NULL pointers,
  * NaN / infinite values, mismatched batches, wrong counts, absurd sizes.
@@ -32,6 +33,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -395,29 +397,43 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case OP_EVALUATE: {
             size_t batch = pick_batch(&r);
             int null_y = u8(&r) < 6;
+            int weighted = u8(&r) < 64; /* the _weighted variant, with weights from the bytes */
             float lr = pick_float(&r), loss = 0.0f, accuracy = 0.0f;
-            float *x, *y;
+            float *x, *y, *w;
             snapshot before;
             if (overflows(batch, n_in, n_out)) {
                 x = xmalloc(sizeof *x);
                 y = xmalloc(sizeof *y);
-                x[0] = y[0] = 0.0f;
+                w = xmalloc(sizeof *w);
+                x[0] = y[0] = w[0] = 0.0f;
             } else {
                 if (too_big(batch, n_in) || too_big(batch, n_out) || too_big(batch, widest))
                     break;
                 x = make_floats(&r, batch * n_in);
                 y = make_floats(&r, batch * n_out);
+                w = make_floats(&r, batch);
             }
             before = take(target);
-            if (op == OP_BACKWARD)
+            if (weighted && u8(&r) < 6) {
+                free(w);
+                w = NULL;
+            }
+            if (op == OP_BACKWARD && weighted)
+                s = bp_backward_weighted(target, null_y ? NULL : y, w, batch, u8(&r) & 1 ? &loss : NULL);
+            else if (op == OP_BACKWARD)
                 s = bp_backward(target, null_y ? NULL : y, batch, u8(&r) & 1 ? &loss : NULL);
+            else if (op == OP_TRAIN && weighted)
+                s = bp_train_step_weighted(target, x, null_y ? NULL : y, w, batch, lr, u8(&r) & 1 ? &loss : NULL);
             else if (op == OP_TRAIN)
                 s = bp_train_step(target, x, null_y ? NULL : y, batch, lr, u8(&r) & 1 ? &loss : NULL);
+            else if (weighted)
+                s = bp_evaluate_weighted(target, x, null_y ? NULL : y, w, batch, &loss, u8(&r) & 1 ? &accuracy : NULL);
             else
                 s = bp_evaluate(target, x, null_y ? NULL : y, batch, &loss, u8(&r) & 1 ? &accuracy : NULL);
             after_call(target, before, s, op == OP_TRAIN);
             free(x);
             free(y);
+            free(w);
             break;
         }
         case OP_UPDATE: {
@@ -588,7 +604,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             progress_ctx ctx = {target, 0};
             bp_epoch_report history[4];
             size_t epochs_run = 99;
-            float *x, *y, *vx = NULL, *vy = NULL;
+            float *x, *y, *vx = NULL, *vy = NULL, *w = NULL, *vw = NULL;
             unsigned k = u8(&r);
             if (too_big(count, n_in) || too_big(count, n_out) || too_big(count, widest))
                 break;
@@ -614,7 +630,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 o.validation_inputs = vx;
                 o.validation_targets = vy;
                 o.validation_count = vcount;
+                if (k & 16) {
+                    vw = make_floats(&r, vcount);
+                    o.validation_weights = vw;
+                }
             }
+            if (k & 8) {
+                w = make_floats(&r, count);
+                o.sample_weights = w;
+            }
+            if (k == 204)
+                o.struct_size = offsetof(bp_fit_options, sample_weights); /* the first layout: weights unread */
             if (k == 200)
                 o.struct_size = 3;
             if (k == 201)
@@ -633,6 +659,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(y);
             free(vx);
             free(vy);
+            free(w);
+            free(vw);
             break;
         }
         case OP_QUERY: {

@@ -303,6 +303,20 @@ bp_status bp_update(bp_network *net, float learning_rate);
 bp_status bp_train_step(bp_network *net, const float *inputs, const float *targets,
                         size_t batch, float learning_rate, float *loss);
 
+/*! bp_backward_weighted(), bp_train_step_weighted() :
+ *  bp_backward() and bp_train_step() with a weight w_x per sample (`weights`: batch
+ *  floats, each finite and ≥ 0, not all 0): the loss becomes Σ_x w_x C_x / Σ_x w_x and the
+ *  gradient Σ_x w_x ∂C_x/∂θ / Σ_x w_x, which is the unweighted mean when every w_x is
+ *  equal. A sample of weight 0 takes no part. Class weights are sample weights given by
+ *  each sample's class. A single sample's weight cancels: batch 1 is bp_train_step().
+ *  @return as the unweighted call, and BP_ERROR_NULL_ARGUMENT (weights);
+ *          BP_ERROR_NON_FINITE (a weight is NaN or infinite); BP_ERROR_INVALID_ARGUMENT
+ *          (a weight < 0, or all of them 0); nothing is changed on any error. */
+bp_status bp_backward_weighted(bp_network *net, const float *targets, const float *weights, size_t batch,
+                               float *loss);
+bp_status bp_train_step_weighted(bp_network *net, const float *inputs, const float *targets, const float *weights,
+                                 size_t batch, float learning_rate, float *loss);
+
 /*-************************************************************************
  *  Optimizers and options
  *
@@ -466,11 +480,23 @@ typedef struct bp_fit_options {
     float target_loss;             /* stop once the monitored loss is ≤ this; ≤ 0 = off (default) */
     bp_progress_callback progress; /* or NULL (default) */
     void *user_data;               /* passed to progress */
+    /* Added after the first release: a struct_size that ends before them reads them as NULL. */
+    const float *sample_weights;      /* count weights (see bp_train_step_weighted()), or NULL
+                                         (default): every sample weighs 1 */
+    const float *validation_weights;  /* validation_count weights for the validation loss and
+                                         accuracy, or NULL (default) */
 } bp_fit_options;
 
 /*! bp_fit_options_init() :
- *  Fills *options with the defaults above and sets struct_size. NULL is a no-op. */
+ *  Fills *options with the defaults above and sets struct_size to sizeof(bp_fit_options) as the
+ *  caller's header declares it: the macro passes that size to bp_fit_options_init_sized(),
+ *  so a program built with an older header, whose struct is smaller, never has more
+ *  written than it holds. NULL, or a size smaller than the first version's, is a no-op.
+ *  (The function bp_fit_options_init() itself remains for programs built before the
+ *  struct grew; it fills the first version's fields.) */
 void bp_fit_options_init(bp_fit_options *options);
+void bp_fit_options_init_sized(bp_fit_options *options, size_t size);
+#define bp_fit_options_init(options) bp_fit_options_init_sized((options), sizeof(bp_fit_options))
 
 /*! bp_fit() :
  *  Trains on `count` samples (inputs: count x bp_input_size(net), targets:
@@ -501,6 +527,15 @@ bp_status bp_fit(bp_network *net, const float *inputs, const float *targets, siz
  *          BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE; BP_ERROR_OUT_OF_MEMORY. */
 bp_status bp_evaluate(const bp_network *net, const float *inputs, const float *targets, size_t count,
                       float *loss, float *accuracy);
+
+/*! bp_evaluate_weighted() :
+ *  bp_evaluate() with a weight per sample (`weights`: count floats, as for
+ *  bp_train_step_weighted()): the loss is Σ_x w_x C_x / Σ_x w_x and the accuracy the weight
+ *  of the samples classified right over Σ_x w_x.
+ *  @return as bp_evaluate(), and BP_ERROR_NULL_ARGUMENT (weights); BP_ERROR_NON_FINITE
+ *          (a weight is NaN or infinite); BP_ERROR_INVALID_ARGUMENT (a weight < 0, or all 0). */
+bp_status bp_evaluate_weighted(const bp_network *net, const float *inputs, const float *targets, const float *weights,
+                               size_t count, float *loss, float *accuracy);
 
 /*-************************************************************************
  *  Parameters and gradients

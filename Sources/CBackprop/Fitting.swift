@@ -1,16 +1,42 @@
 import BackpropCore
 import CBackpropABI
 
-@_cdecl("bp_fit_options_init")
-public func bp_fit_options_init(_ options: UnsafeMutablePointer<bp_fit_options>?) {
-    guard let options else { return }
+/// The sizes bp_fit_options has had: the first, up to user_data, and the current one with
+/// the sample weights. A caller's struct_size says which it was built with.
+private let firstOptionsSize = MemoryLayout<bp_fit_options>.offset(of: \bp_fit_options.sample_weights) ?? 0
+private let optionsSizes = [firstOptionsSize, MemoryLayout<bp_fit_options>.size]
+
+/// The defaults, with struct_size set to `size`, one of `optionsSizes`.
+private func defaultOptions(size: Int) -> bp_fit_options {
     let defaults = FitOptions()
-    options.pointee = bp_fit_options(
-        struct_size: MemoryLayout<bp_fit_options>.size, epochs: defaults.epochs, batch_size: defaults.batchSize,
+    return bp_fit_options(
+        struct_size: size, epochs: defaults.epochs, batch_size: defaults.batchSize,
         learning_rate: defaults.learningRate, shuffle: defaults.shuffle ? 1 : 0, seed: defaults.seed,
         validation_inputs: nil, validation_targets: nil, validation_count: 0,
         patience: defaults.patience, min_delta: defaults.minDelta, restore_best: defaults.restoreBest ? 1 : 0,
-        target_loss: 0, progress: nil, user_data: nil)
+        target_loss: 0, progress: nil, user_data: nil, sample_weights: nil, validation_weights: nil)
+}
+
+/// Writes the first `size` bytes of the defaults: never more than the caller's struct holds.
+private func writeDefaults(_ options: UnsafeMutablePointer<bp_fit_options>, size: Int) {
+    var defaults = defaultOptions(size: size)
+    withUnsafeBytes(of: &defaults) { UnsafeMutableRawPointer(options).copyMemory(from: $0.baseAddress!, byteCount: size) }
+}
+
+/// The symbol that programs built before the struct grew call: it fills the first layout
+/// only, the one their struct has. The header maps bp_fit_options_init() to the sized call.
+@_cdecl("bp_fit_options_init")
+public func bp_fit_options_init(_ options: UnsafeMutablePointer<bp_fit_options>?) {
+    guard let options else { return }
+    writeDefaults(options, size: firstOptionsSize)
+}
+
+/// Fills the largest layout that `size` holds: a newer header's larger struct gets the
+/// fields this library knows, and a size between two layouts the smaller one.
+@_cdecl("bp_fit_options_init_sized")
+public func bp_fit_options_init_sized(_ options: UnsafeMutablePointer<bp_fit_options>?, _ size: Int) {
+    guard let options, let layout = optionsSizes.last(where: { $0 <= size }) else { return }
+    writeDefaults(options, size: layout)
 }
 
 @_cdecl("bp_fit")
@@ -22,18 +48,23 @@ public func bp_fit(
     entryPoint { callerMode in
         epochsRun?.pointee = 0
         let network = try Handle.network(net)
-        // struct_size first: it says how much of the struct the caller has.
+        // struct_size first: it says how much of the struct the caller has, and only that
+        // much is read; the fields after it keep their defaults (no weights).
         let pointer = try required(options, "options")
         let structSize = UnsafeRawPointer(pointer).load(as: Int.self)
-        guard structSize == MemoryLayout<bp_fit_options>.size else {
+        guard optionsSizes.contains(structSize) else {
+            let sizes = optionsSizes.map(String.init).joined(separator: " or ")
             throw Failure(BP_ERROR_INVALID_ARGUMENT,
-                "options->struct_size is \(UInt(bitPattern: structSize)); expected \(MemoryLayout<bp_fit_options>.size) (call bp_fit_options_init())")
+                "options->struct_size is \(UInt(bitPattern: structSize)); expected \(sizes) (call bp_fit_options_init())")
         }
-        let c = pointer.pointee
-        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"))
+        var c = defaultOptions(size: structSize)
+        withUnsafeMutableBytes(of: &c) { $0.baseAddress!.copyMemory(from: UnsafeRawPointer(pointer), byteCount: structSize) }
+        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"),
+                               weights: c.sample_weights)
         let validation = c.validation_count == 0 ? nil : try dataSet(
             network, c.validation_inputs, c.validation_targets, c.validation_count,
-            names: ("options->validation_inputs", "options->validation_targets", "options->validation_count"))
+            names: ("options->validation_inputs", "options->validation_targets", "options->validation_count"),
+            weights: c.validation_weights)
         let capacity = try size(historyCapacity, "history_capacity")
         // Reports are stored as epochs finish, so a run that ends in an error still
         // leaves the history of the epochs it completed.
@@ -52,9 +83,27 @@ public func bp_evaluate(
     _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?, _ count: Int,
     _ loss: UnsafeMutablePointer<Float>?, _ accuracy: UnsafeMutablePointer<Float>?
 ) -> bp_status {
+    evaluate(net, inputs, targets, nil, count, loss, accuracy, weighted: false)
+}
+
+@_cdecl("bp_evaluate_weighted")
+public func bp_evaluate_weighted(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?,
+    _ weights: UnsafePointer<Float>?, _ count: Int, _ loss: UnsafeMutablePointer<Float>?,
+    _ accuracy: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    evaluate(net, inputs, targets, weights, count, loss, accuracy, weighted: true)
+}
+
+private func evaluate(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?,
+    _ weights: UnsafePointer<Float>?, _ count: Int, _ loss: UnsafeMutablePointer<Float>?,
+    _ accuracy: UnsafeMutablePointer<Float>?, weighted: Bool
+) -> bp_status {
     entryPoint {
         let network = try Handle.network(net)
-        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"))
+        let w = weighted ? try required(weights, "weights") : nil
+        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"), weights: w)
         let result = try network.evaluate(data)
         loss?.pointee = result.loss
         accuracy?.pointee = result.accuracy
@@ -63,7 +112,7 @@ public func bp_evaluate(
 
 private func dataSet(
     _ network: Network, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?, _ count: Int,
-    names: (String, String, String)
+    names: (String, String, String), weights: UnsafePointer<Float>?
 ) throws -> DataSet {
     let x = try required(inputs, names.0)
     let y = try required(targets, names.1)
@@ -71,7 +120,8 @@ private func dataSet(
     guard rows > 0 else {
         throw Failure(BP_ERROR_INVALID_ARGUMENT, "\(names.2) is 0; the data set needs at least one sample")
     }
-    return DataSet(inputs: try network.inputRows(x, batch: rows), targets: try network.targetRows(y, batch: rows), count: rows)
+    return DataSet(inputs: try network.inputRows(x, batch: rows), targets: try network.targetRows(y, batch: rows), count: rows,
+                   weights: weights.map { UnsafeBufferPointer(start: $0, count: rows) })
 }
 
 private func fitOptions(_ c: bp_fit_options) throws -> FitOptions {

@@ -64,3 +64,38 @@ public func bp_train_step(
         }
     }
 }
+
+@_cdecl("bp_backward_weighted")
+public func bp_backward_weighted(
+    _ net: OpaquePointer?, _ targets: UnsafePointer<Float>?, _ weights: UnsafePointer<Float>?, _ batch: Int,
+    _ loss: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let y = try required(targets, "targets")
+        let w = try required(weights, "weights")
+        let batch = try size(batch, "batch")
+        let cost = try network.backward(
+            try network.targetRows(y, batch: batch), batch: batch, weights: UnsafeBufferPointer(start: w, count: batch))
+        loss?.pointee = cost
+    }
+}
+
+@_cdecl("bp_train_step_weighted")
+public func bp_train_step_weighted(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?,
+    _ weights: UnsafePointer<Float>?, _ batch: Int, _ learningRate: Float, _ loss: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    entryPoint {
+        try Handle.withNetwork(net) { network in
+            let x = try required(inputs, "inputs")
+            let y = try required(targets, "targets")
+            let w = try required(weights, "weights")
+            let batch = try size(batch, "batch")
+            let cost = try network.trainStep(
+                inputs: try network.inputRows(x, batch: batch), targets: try network.targetRows(y, batch: batch),
+                batch: batch, learningRate: learningRate, weights: UnsafeBufferPointer(start: w, count: batch))
+            loss?.pointee = cost
+        }
+    }
+}

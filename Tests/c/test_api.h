@@ -48,7 +48,9 @@
     /* test_api_initialize.c */                                                                                \
     X(initialize)                                                                                              \
     /* test_api_schedules.c */                                                                                 \
-    X(schedules)
+    X(schedules)                                                                                               \
+    /* test_api_weights.c */                                                                                   \
+    X(weights)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

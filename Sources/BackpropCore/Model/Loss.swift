@@ -40,18 +40,48 @@ public enum Loss: Int32, PublicCode {
     /// δ^L = C'(a^L) ⊙ σ'(z^L) for `rows` samples of `width` outputs; returns the mean
     /// cost. Cross-entropy is evaluated from z^L in log-sum-exp / softplus form, so no
     /// logarithm ever sees 0. `huberDelta` is the Huber loss's δ (the others ignore it).
+    /// With `weights`, the cost is their weighted mean and each row of δ^L is scaled so
+    /// that the batch-mean gradient becomes the weighted mean (see `SampleWeights`).
     func outputDelta(
         z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>,
-        rows: Int, width: Int, activation: Activation, huberDelta: Float, delta: UnsafeMutablePointer<Float>
+        rows: Int, width: Int, activation: Activation, huberDelta: Float, weights: SampleWeights? = nil,
+        delta: UnsafeMutablePointer<Float>
     ) -> Float {
         var total: Double = 0
         for row in 0 ..< rows {
             let offset = row * width
-            total += sampleDelta(
+            let cost = sampleDelta(
                 z: z + offset, a: a + offset, y: y + offset, width: width,
                 activation: activation, huberDelta: huberDelta, delta: delta + offset)
+            guard let weights else {
+                total += cost
+                continue
+            }
+            let weight = weights.values[row]
+            if weight == 0 {  // no part at all, whatever its cost
+                (delta + offset).update(repeating: 0, count: width)
+                continue
+            }
+            total += Double(weight) * cost
+            let factor = weights.factor(row, rows: rows)
+            for j in 0 ..< width { delta[offset + j] *= factor }
         }
-        return Float(total / Double(rows))
+        return Float(total / (weights?.sum ?? Double(rows)))
+    }
+
+    /// Σ_x w_x C_x over `rows` samples of weights `weights` (those of weight 0 skipped),
+    /// without gradients (for a weighted evaluation).
+    func weightedCost(
+        z: UnsafePointer<Float>, a: UnsafePointer<Float>, y: UnsafePointer<Float>, weights: UnsafePointer<Float>,
+        rows: Int, width: Int, activation: Activation, huberDelta: Float
+    ) -> Double {
+        var total: Double = 0
+        for row in 0 ..< rows where weights[row] != 0 {
+            let offset = row * width
+            total += Double(weights[row]) * sampleCost(z: z + offset, a: a + offset, y: y + offset, width: width,
+                                                       activation: activation, huberDelta: huberDelta)
+        }
+        return total
     }
 
     /// The mean cost of `rows` samples, without gradients (for evaluation).

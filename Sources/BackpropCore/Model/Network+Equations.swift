@@ -37,7 +37,8 @@ extension Network {
     /// `inputs`; returns the loss. With a rate η, also writes the plain-SGD step
     /// θ − η ∂C/∂θ into `nextParameters` and returns whether all of it is finite.
     func propagateBackward(
-        _ targets: UnsafePointer<Float>, inputs: UnsafePointer<Float>?, batch: Int, descending eta: Float? = nil
+        _ targets: UnsafePointer<Float>, inputs: UnsafePointer<Float>?, batch: Int, weights: SampleWeights? = nil,
+        descending eta: Float? = nil
     ) -> (cost: Float, stepFinite: Bool) {
         guard let storage, let inputs else { return (.nan, false) }
         tinyStepHoldsGradients = false  // every gradient is written below
@@ -46,7 +47,8 @@ extension Network {
         let cost = loss.outputDelta(
             z: storage.outputZ, a: storage.activations[layers.count], y: targets,
             rows: batch, width: output.width, activation: output.activation,
-            huberDelta: Float(trainingOptions.huberDelta), delta: deltaBuffer(top, batch: batch, storage: storage))
+            huberDelta: Float(trainingOptions.huberDelta), weights: weights,
+            delta: deltaBuffer(top, batch: batch, storage: storage))
         var stepFinite = true
         for index in layers.indices.reversed() {
             let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])

@@ -145,16 +145,16 @@ extension Network {
     /// softmax or multi-unit sigmoid output, the fraction of samples whose largest output
     /// is where their target's largest value is; with a single sigmoid unit, the fraction
     /// on the same side of 0.5 as their target (`ClassifierRule`). NaN accuracy for other
-    /// outputs. Reads the
-    /// network only, like `predict`.
+    /// outputs. With `data.weights`, both are weighted means. Reads the network only, like
+    /// `predict`.
     public func evaluate(_ data: DataSet) throws(BackpropError) -> (loss: Float, accuracy: Float) {
-        let (x, y) = try validated(data)
-        return try evaluate(x, y, count: data.count)
+        let (x, y, w) = try validated(data)
+        return try evaluate(x, y, count: data.count, weights: w)
     }
 
-    /// `evaluate` on inputs and targets already validated.
-    func evaluate(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) throws(BackpropError)
-        -> (loss: Float, accuracy: Float)
+    /// `evaluate` on inputs, targets and weights already validated.
+    func evaluate(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int, weights: SampleWeights? = nil)
+        throws(BackpropError) -> (loss: Float, accuracy: Float)
     {
         let chunk = min(count, 256)
         let scratch = try InferenceScratch(network: self, batch: chunk)
@@ -163,21 +163,28 @@ extension Network {
         defer { Memory.free(outputs) }
         let z = outputs + chunk * outputSize
         let output = layers[layers.count - 1]
+        let huberDelta = Float(trainingOptions.huberDelta)
         var totalCost: Double = 0
-        var correct = 0
+        var correct: Double = 0  // Σ w_x over the samples classified right (1 each unweighted)
         for start in stride(from: 0, to: count, by: chunk) {
             let rows = min(chunk, count - start)
             let targets = y + start * outputSize
             infer(x + start * inputSize, batch: rows, into: outputs, z: z, scratch: scratch)
-            totalCost += Double(rows) * loss.meanCost(
-                z: z, a: outputs, y: targets, rows: rows, width: outputSize, activation: output.activation,
-                huberDelta: Float(trainingOptions.huberDelta))
+            if let weights {
+                totalCost += loss.weightedCost(z: z, a: outputs, y: targets, weights: weights.values + start, rows: rows,
+                                               width: outputSize, activation: output.activation, huberDelta: huberDelta)
+            } else {
+                totalCost += Double(rows) * loss.meanCost(
+                    z: z, a: outputs, y: targets, rows: rows, width: outputSize, activation: output.activation,
+                    huberDelta: huberDelta)
+            }
             for row in 0 ..< rows
             where ClassifierRule.isCorrect(outputs + row * outputSize, target: targets + row * outputSize, width: outputSize) {
-                correct += 1
+                correct += weights.map { Double($0.values[start + row]) } ?? 1
             }
         }
-        let accuracy = ClassifierRule.isClassifier(output: output.activation) ? Float(correct) / Float(count) : .nan
-        return (Float(totalCost / Double(count)), accuracy)
+        let total = weights?.sum ?? Double(count)
+        let fraction = weights == nil ? Float(correct) / Float(count) : Float(correct / total)
+        return (Float(totalCost / total), ClassifierRule.isClassifier(output: output.activation) ? fraction : .nan)
     }
 }

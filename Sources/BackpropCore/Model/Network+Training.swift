@@ -17,9 +17,12 @@ extension Network {
 
     /// Backpropagates `targets` (batch × outputSize) through the activations of the last
     /// `forward`, which must have had the same batch; stores the batch-averaged gradients
-    /// and returns the mean loss. Parameters are not changed.
+    /// and returns the mean loss, both weighted by `weights` when given (one per sample,
+    /// see `SampleWeights`). Parameters are not changed.
     @discardableResult
-    public func backward(_ targets: UnsafeBufferPointer<Float>, batch: Int) throws(BackpropError) -> Float {
+    public func backward(
+        _ targets: UnsafeBufferPointer<Float>, batch: Int, weights: UnsafeBufferPointer<Float>? = nil
+    ) throws(BackpropError) -> Float {
         guard let forwardBatch else {
             throw BackpropError(.state,
                 "backward needs the activations of a forward pass with the current parameters; call forward first")
@@ -28,7 +31,10 @@ extension Network {
             throw BackpropError(.state, "batch is \(batch) but the last forward pass had \(forwardBatch) samples")
         }
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
-        return propagateBackward(y, inputs: storage?.activations[0], batch: batch).cost
+        let w = try weights.map { (buffer) throws(BackpropError) in
+            try SampleWeights.validated(buffer, count: batch, name: "weights")
+        }
+        return propagateBackward(y, inputs: storage?.activations[0], batch: batch, weights: w).cost
     }
 
     /// W ← W − η ∂C/∂W and b ← b − η ∂C/∂b with the gradients of the last `backward`,
@@ -47,13 +53,18 @@ extension Network {
     }
 
     /// One step of mini-batch gradient descent (forward, backward, update) on `batch`
-    /// samples; returns the batch's mean loss before the update. Every argument is
-    /// validated before anything changes.
+    /// samples; returns the batch's mean loss before the update, both weighted by `weights`
+    /// when given (see `backward`). Every argument is validated before anything changes.
     @discardableResult
     public func trainStep(
-        inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, batch: Int, learningRate eta: Float
+        inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, batch: Int, learningRate eta: Float,
+        weights: UnsafeBufferPointer<Float>? = nil
     ) throws(BackpropError) -> Float {
         try validate(learningRate: eta)
+        let w = try weights.map { (buffer) throws(BackpropError) in
+            try SampleWeights.validated(buffer, count: batch, name: "weights")
+        }
+        // One sample's positive weight cancels: its weighted mean is its own loss and gradient.
         if batch == 1, let tinyStep {
             return try tinyStep._withUnsafeGuaranteedRef { tiny in
                 Result { () throws(BackpropError) in try step(tiny, inputs: inputs, targets: targets, learningRate: eta) }
@@ -61,7 +72,7 @@ extension Network {
         }
         let x = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
         let y = try validated(targets, count: outputCount(batch: batch), name: "targets")
-        return try step(x, y, batch: batch, learningRate: eta)
+        return try step(x, y, batch: batch, learningRate: eta, weights: batch == 1 ? nil : w)
     }
 
     /// `trainStep` for one sample of a tiny network. Its activations stay in the step's
@@ -98,16 +109,17 @@ extension Network {
     /// steps each layer as soon as its gradient is made, while much of the gradient is
     /// still in cache, instead of in a pass over all parameters at the end (C's 12.6 MB of
     /// parameters trains 1.5% faster).
-    func step(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float) throws(BackpropError)
-        -> Float
-    {
+    func step(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float,
+        weights: SampleWeights? = nil
+    ) throws(BackpropError) -> Float {
         try propagateForward(x, batch: batch, keepingInputs: false)
         guard trainingOptions.isPlainSGD else {
-            let cost = propagateBackward(y, inputs: x, batch: batch).cost
+            let cost = propagateBackward(y, inputs: x, batch: batch, weights: weights).cost
             try applyUpdate(learningRate: eta)
             return cost
         }
-        let (cost, finite) = propagateBackward(y, inputs: x, batch: batch, descending: eta)
+        let (cost, finite) = propagateBackward(y, inputs: x, batch: batch, weights: weights, descending: eta)
         try refuseDivergedLoss()
         try adoptNextParameters(finite: finite)
         tinyStep?._withUnsafeGuaranteedRef { $0.parametersChanged() }

@@ -71,12 +71,17 @@ extension Network {
     }
 
     /// The data set's base addresses once its shape and values are checked.
-    func validated(_ data: DataSet) throws(BackpropError) -> (UnsafePointer<Float>, UnsafePointer<Float>) {
+    func validated(_ data: DataSet) throws(BackpropError)
+        -> (UnsafePointer<Float>, UnsafePointer<Float>, SampleWeights?)
+    {
         guard data.count > 0 else {
             throw BackpropError(.invalidArgument, "the data set is empty (count is 0); it needs at least one sample")
         }
         let x = try validated(data.inputs, count: inputCount(batch: data.count), name: "inputs")
         let y = try validated(data.targets, count: outputCount(batch: data.count), name: "targets")
-        return (x, y)
+        let w = try data.weights.map { (buffer) throws(BackpropError) in
+            try SampleWeights.validated(buffer, count: data.count, name: "weights")
+        }
+        return (x, y, w)
     }
 }

@@ -61,16 +61,22 @@ public struct FitSummary: Sendable, Equatable {
     public let restoredBest: Bool
 }
 
-/// A data set: `count` rows of inputs and of targets, row-major.
+/// A data set: `count` rows of inputs and of targets, row-major, and optionally a weight
+/// per sample (see `SampleWeights`: finite, ≥ 0, not all 0).
 public struct DataSet {
     public let inputs: UnsafeBufferPointer<Float>
     public let targets: UnsafeBufferPointer<Float>
     public let count: Int
+    public let weights: UnsafeBufferPointer<Float>?
 
-    public init(inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, count: Int) {
+    public init(
+        inputs: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, count: Int,
+        weights: UnsafeBufferPointer<Float>? = nil
+    ) {
         self.inputs = inputs
         self.targets = targets
         self.count = count
+        self.weights = weights
     }
 }
 
@@ -80,18 +86,21 @@ extension Network {
     /// `progress` returning false stops training after that epoch. Deterministic for a
     /// given seed. Every input is validated before the first step; a step that diverges
     /// ends training with `.diverged`, its parameters untouched. The reports go to
-    /// `progress` only, so a run of any length needs no memory per epoch.
+    /// `progress` only, so a run of any length needs no memory per epoch. With weights,
+    /// each step takes its batch's weighted mean, a batch whose weights are all 0 is
+    /// skipped, and the losses reported are weighted means.
     @discardableResult
     public func fit(
         _ data: DataSet, validation: DataSet? = nil, options: FitOptions,
         progress: (EpochReport) -> Bool = { _ in true }
     ) throws(BackpropError) -> FitSummary {
         try validate(options)
-        let (x, y) = try validated(data)
+        let (x, y, w) = try validated(data)
         let held = try validation.map { (set) throws(BackpropError) in (try validated(set), set.count) }
         let batch = min(options.batchSize, data.count)
-        let yBatch = try Memory.allocateFloats(batch * outputSize, for: "a training batch")
+        let yBatch = try Memory.allocateFloats(batch * outputSize + (w == nil ? 0 : batch), for: "a training batch")
         defer { Memory.free(yBatch) }
+        let wBatch = yBatch + batch * outputSize
         let keepsBest = options.patience > 0 && options.restoreBest
         let best = keepsBest ? try Memory.allocateFloats(parameterCount, for: "the best parameters") : nil
         defer { best.map(Memory.free) }
@@ -123,13 +132,16 @@ extension Network {
                     let row = order[start + slot]
                     (xBatch + slot * inputSize).update(from: x + row * inputSize, count: inputSize)
                     (yBatch + slot * outputSize).update(from: y + row * outputSize, count: outputSize)
+                    if let w { wBatch[slot] = w.values[row] }
                 }
-                total += Double(try step(xBatch, yBatch, batch: rows, learningRate: learningRate)) * Double(rows)
+                total += try trainBatch(rows: rows, x: xBatch, y: yBatch, weights: w == nil ? nil : wBatch, rate: learningRate)
             }
             epochs = epoch
-            let evaluation = try held.map { (set) throws(BackpropError) in try evaluate(set.0.0, set.0.1, count: set.1) }
+            let evaluation = try held.map { (set) throws(BackpropError) in
+                try evaluate(set.0.0, set.0.1, count: set.1, weights: set.0.2)
+            }
             let report = EpochReport(
-                epoch: epoch, trainLoss: Float(total / Double(data.count)),
+                epoch: epoch, trainLoss: Float(total / (w?.sum ?? Double(data.count))),
                 validationLoss: evaluation?.loss ?? .nan, validationAccuracy: evaluation?.accuracy ?? .nan,
                 learningRate: learningRate)
             let monitored = held == nil ? report.trainLoss : report.validationLoss
@@ -153,6 +165,16 @@ extension Network {
             try setParameters(UnsafeBufferPointer(start: best, count: parameterCount))
         }
         return FitSummary(epochs: epochs, stop: stop, bestEpoch: bestEpoch, restoredBest: restoresBest)
+    }
+
+    /// One step of `fit` on a gathered batch; returns its loss times its weight (its rows,
+    /// unweighted), for the epoch's mean. A batch of weight 0 is skipped.
+    private func trainBatch(
+        rows: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>, weights: UnsafePointer<Float>?, rate: Float
+    ) throws(BackpropError) -> Double {
+        guard let weights else { return Double(try step(x, y, batch: rows, learningRate: rate)) * Double(rows) }
+        guard let batch = SampleWeights.batch(weights, count: rows) else { return 0 }
+        return Double(try step(x, y, batch: rows, learningRate: rate, weights: rows == 1 ? nil : batch)) * batch.sum
     }
 
     private func validate(_ options: FitOptions) throws(BackpropError) {

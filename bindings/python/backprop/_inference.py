@@ -8,7 +8,7 @@ from ctypes import c_float
 
 import numpy as np
 
-from . import _arrays, _lib
+from . import _arrays, _lib, _weights
 from . import training as _training
 
 __all__ = ["Inference"]
@@ -65,8 +65,9 @@ class Inference:
             return (out[..., 0] >= 0.5).astype(np.int64)
         return np.argmax(out, axis=-1).astype(np.int64)  # the first of equal maxima, as the library
 
-    def evaluate(self, X, Y):
-        """``(loss, accuracy)`` on a data set (bp_evaluate).
+    def evaluate(self, X, Y, sample_weight=None):
+        """``(loss, accuracy)`` on a data set (bp_evaluate; weighted means with
+        ``sample_weight``, one weight ≥ 0 per sample: bp_evaluate_weighted).
 
         ``loss`` is the mean loss over the samples (the network's loss function, as
         train_step() reports it).  ``accuracy`` is for classifiers: with a softmax or
@@ -77,21 +78,27 @@ class Inference:
         """
         X, _ = self._inputs(X)
         Y = self._targets(Y, X.shape[0])
-        return self._evaluate_unchecked(X, Y)
+        w = None if sample_weight is None else _weights.as_weights(sample_weight, X.shape[0])
+        return self._evaluate_unchecked(X, Y, w)
 
-    def _evaluate_unchecked(self, X: np.ndarray, Y: np.ndarray):
+    def _evaluate_unchecked(self, X: np.ndarray, Y: np.ndarray, w=None):
         loss = c_float()
         accuracy = c_float()
         with self._shared() as handle:
-            status = _lib.lib.bp_evaluate(
-                handle, _arrays.argument(X), _arrays.argument(Y), X.shape[0], ctypes.byref(loss), ctypes.byref(accuracy)
-            )
+            if w is None:
+                status, function = _lib.lib.bp_evaluate(
+                    handle, _arrays.argument(X), _arrays.argument(Y), X.shape[0], ctypes.byref(loss),
+                    ctypes.byref(accuracy)), "bp_evaluate"
+            else:
+                status, function = _lib.lib.bp_evaluate_weighted(
+                    handle, _arrays.argument(X), _arrays.argument(Y), _arrays.argument(w), X.shape[0],
+                    ctypes.byref(loss), ctypes.byref(accuracy)), "bp_evaluate_weighted"
             if status:
-                _lib.check(status, "bp_evaluate")
+                _lib.check(status, function)
         acc = float(accuracy.value)
         return float(loss.value), (None if acc != acc else acc)
 
-    def score(self, X, y, batch_size=None) -> float:
+    def score(self, X, y, batch_size=None, sample_weight=None) -> float:
         """Accuracy for a classifier, mean loss for a regressor: the accuracy or the loss
         of evaluate() (bp_evaluate), so the library's rule decides.
 
@@ -100,6 +107,7 @@ class Inference:
         probability rows, whose largest value, or value ≥ 0.5 for a single output, is
         the class).  Regressor (any other output activation, so MSE loss): the mean over
         samples of ½‖a − y‖² (lower is better).  ``batch_size`` is accepted for
-        compatibility and ignored: the library evaluates in chunks of its own.
+        compatibility and ignored: the library evaluates in chunks of its own.  With
+        ``sample_weight``, the weighted accuracy or loss (see evaluate()).
         """
-        return _training.score(self, X, y, batch_size=batch_size)
+        return _training.score(self, X, y, batch_size=batch_size, sample_weight=sample_weight)

@@ -12,7 +12,7 @@ Every prototype below mirrors include/backprop.h: ``bp_network *`` is ``c_void_p
 ``POINTER(c_float)``, ``void *`` buffers are ``c_void_p`` and paths ``c_char_p`` (bytes).
 The two structs of bp_fit(), :class:`bp_fit_options` and :class:`bp_epoch_report`, are
 ``ctypes.Structure`` mirrors of the header's, and :data:`bp_progress_callback` its
-function-pointer type.  At import, the size ``bp_fit_options_init()`` writes into
+function-pointer type.  At import, the size ``bp_fit_options_init_sized()`` writes into
 ``struct_size`` is compared with ``ctypes.sizeof(bp_fit_options)`` (and the documented
 defaults with the fields they land in), so a layout mismatch is an ImportError rather
 than memory corruption.  ``ctypes.CDLL`` releases the GIL for the duration of every call;
@@ -104,6 +104,8 @@ class bp_fit_options(Structure):
         ("target_loss", c_float),
         ("progress", bp_progress_callback),
         ("user_data", c_void_p),
+        ("sample_weights", FLOAT_P),
+        ("validation_weights", FLOAT_P),
     ]
 
 
@@ -133,13 +135,17 @@ PROTOTYPES = {
     "bp_backward": (c_int32, [c_void_p, FLOAT_P, c_size_t, FLOAT_P]),
     "bp_update": (c_int32, [c_void_p, c_float]),
     "bp_train_step": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, c_float, FLOAT_P]),
+    "bp_backward_weighted": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P]),
+    "bp_train_step_weighted": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, FLOAT_P, c_size_t, c_float, FLOAT_P]),
     "bp_set_option": (c_int32, [c_void_p, c_int32, c_double]),
     "bp_get_option": (c_int32, [c_void_p, c_int32, DOUBLE_P]),
-    "bp_fit_options_init": (None, [OPTIONS_P]),
     "bp_scheduled_learning_rate": (c_int32, [c_void_p, c_float, FLOAT_P]),
     "bp_end_epoch": (c_int32, [c_void_p, c_size_t, c_float]),
+    "bp_fit_options_init": (None, [OPTIONS_P]),
+    "bp_fit_options_init_sized": (None, [OPTIONS_P, c_size_t]),
     "bp_fit": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, OPTIONS_P, REPORT_P, c_size_t, SIZE_P]),
     "bp_evaluate": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P, FLOAT_P]),
+    "bp_evaluate_weighted": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P, FLOAT_P]),
     "bp_get_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_set_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_initialize": (c_int32, [c_void_p, c_int32, c_uint64]),
@@ -230,7 +236,7 @@ def _check_fit_options_layout():
     # Generous room, pre-filled with a marker: a library whose struct is larger than ours
     # must not write past the buffer while we find out.
     room = ctypes.create_string_buffer(b"\xa5" * (4 * size + 256))
-    lib.bp_fit_options_init(ctypes.cast(room, OPTIONS_P))
+    lib.bp_fit_options_init_sized(ctypes.cast(room, OPTIONS_P), size)
     written = bp_fit_options.from_buffer(room)
     if written.struct_size != size:
         raise ImportError(
@@ -240,8 +246,9 @@ def _check_fit_options_layout():
         )
     wrong = [f"{name} = {getattr(written, name)} (expected {value})" for name, value in _FIT_DEFAULTS
              if getattr(written, name) != value]
-    if abs(written.learning_rate - 0.01) > 1e-6 or written.progress or written.user_data:
-        wrong.append(f"learning_rate = {written.learning_rate} (expected 0.01), progress/user_data not NULL")
+    if abs(written.learning_rate - 0.01) > 1e-6 or written.progress or written.user_data or written.sample_weights \
+            or written.validation_weights:
+        wrong.append(f"learning_rate = {written.learning_rate} (expected 0.01), progress/user_data/weights not NULL")
     if wrong:
         raise ImportError(
             f"backprop: bp_fit_options_init() of {library_path} does not fill the fields where this binding "
@@ -253,9 +260,9 @@ _check_fit_options_layout()
 
 
 def fit_options() -> bp_fit_options:
-    """A new bp_fit_options filled by bp_fit_options_init() (defaults and struct_size)."""
+    """A new bp_fit_options filled by bp_fit_options_init_sized() (defaults and struct_size)."""
     options = bp_fit_options()
-    lib.bp_fit_options_init(ctypes.byref(options))
+    lib.bp_fit_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
     return options
 
 

@@ -15,7 +15,7 @@ from ctypes import c_float, c_int32, c_size_t, c_void_p
 
 import numpy as np
 
-from . import _arrays, _lib
+from . import _arrays, _lib, _weights
 from . import training as _training
 from ._architecture import CLASSIFIER_OUTPUTS, architecture
 from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS, RECOMMENDED_INITIALIZATION, normalise_name
@@ -329,18 +329,24 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
             raise
         return out[0] if single else out
 
-    def backward(self, Y) -> float:
+    def backward(self, Y, sample_weight=None) -> float:
         """Backpropagate targets Y through the last forward(); return the mean loss.
 
         Y is ``(batch, n_L)`` for the batch of the last forward() (or class labels, see
         the class docstring).  Stores the gradients (see ``.gradients``); the
         parameters change only with update().  Raises StateError without a matching
-        forward().
+        forward().  With ``sample_weight`` (one weight ≥ 0 per sample, not all 0), the
+        loss and the gradients are weighted means, Σ w C / Σ w (bp_backward_weighted).
         """
         Y = self._targets(Y, self._last_batch, require_finite=False)
         loss = c_float()
         try:
-            self._call("bp_backward", _arrays.argument(Y), Y.shape[0], ctypes.byref(loss))
+            if sample_weight is None:
+                self._call("bp_backward", _arrays.argument(Y), Y.shape[0], ctypes.byref(loss))
+            else:
+                w = _weights.as_weights(sample_weight, Y.shape[0])
+                self._call("bp_backward_weighted", _arrays.argument(Y), _arrays.argument(w), Y.shape[0],
+                           ctypes.byref(loss))
         except Exception:
             _arrays.raise_first_non_finite((Y, "Y"))
             raise
@@ -358,10 +364,11 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
         self._call("bp_update", lr)
         self._last_batch = None
 
-    def train_step(self, X, Y, learning_rate) -> float:
+    def train_step(self, X, Y, learning_rate, sample_weight=None) -> float:
         """One mini-batch step (forward, backward, update with the network's optimizer);
         return the loss of the batch before the update (bp_train_step).  DivergedError
-        if the step diverged (the parameters are those from before it)."""
+        if the step diverged (the parameters are those from before it).  With
+        ``sample_weight``, the step takes the weighted mean (see backward())."""
         X, _ = self._inputs(X, require_finite=False)
         try:
             Y = self._targets(Y, X.shape[0], require_finite=False)
@@ -370,7 +377,14 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence
             raise
         try:
             lr = _arrays.as_real(learning_rate, "learning_rate")
-            return self._train_step_unchecked(X, Y, lr)
+            if sample_weight is None:
+                return self._train_step_unchecked(X, Y, lr)
+            w = _weights.as_weights(sample_weight, X.shape[0])
+            loss = c_float()
+            self._call("bp_train_step_weighted", _arrays.argument(X), _arrays.argument(Y), _arrays.argument(w),
+                       X.shape[0], lr, ctypes.byref(loss))
+            self._last_batch = None
+            return float(loss.value)
         except Exception:
             _arrays.raise_first_non_finite((X, "X"), (Y, "Y"))
             raise

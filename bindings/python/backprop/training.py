@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from . import _arrays, _lib
+from . import _arrays, _lib, _weights
 from .errors import DivergedError, error_for_status
 
 __all__ = ["fit", "score"]
@@ -20,12 +20,14 @@ _HISTORY_CAPACITY = 1 << 16
 _SIZE_MAX = (1 << 63) - 1  # the library reads size_t as a signed Swift Int
 
 
-def score(net, X, y, batch_size=None) -> float:
+def score(net, X, y, batch_size=None, sample_weight=None) -> float:
     """Accuracy (classifier) or mean ½‖a−y‖² loss (regressor), both from
-    Network.evaluate() (bp_evaluate); see Network.score.  ``batch_size`` is ignored."""
+    Network.evaluate() (bp_evaluate), weighted with ``sample_weight``; see Network.score.
+    ``batch_size`` is ignored."""
     X, _ = _arrays.as_inputs(X, net.input_size, "X")
     Y = _arrays.as_targets(y, X.shape[0], net.output_size, net.is_classifier, net.activations[-1], "y")
-    loss, accuracy = net._evaluate_unchecked(X, Y)
+    w = None if sample_weight is None else _weights.as_weights(sample_weight, X.shape[0])
+    loss, accuracy = net._evaluate_unchecked(X, Y, w)
     return loss if accuracy is None else accuracy  # bp_evaluate's accuracy is NaN (None) for regressors
 
 
@@ -159,6 +161,8 @@ def fit(
     min_delta=0.0,
     restore_best=True,
     target_loss=None,
+    sample_weight=None,
+    class_weight=None,
 ) -> dict:
     """Train `net` on a data set with the library's training loop (bp_fit).
 
@@ -190,8 +194,9 @@ def fit(
         same starting network (and any thread count).  ``None`` (the default) draws a
         seed from ``numpy.random.default_rng()``, so runs differ; a Generator gives one
         draw from it.  Pass an int for a reproducible run.
-    validation_data : (X_val, Y_val) or None
-        Evaluated after every epoch; its loss becomes the monitored loss.
+    validation_data : (X_val, Y_val), (X_val, Y_val, w_val) or None
+        Evaluated after every epoch (with its weights, when given); its loss becomes
+        the monitored loss.
     callback : callable(epoch, logs) or None
         Called after every epoch with the 0-based epoch and a dict of that epoch's
         numbers (the keys of the history); a truthy return value stops training after
@@ -214,6 +219,14 @@ def fit(
         of the last epoch.
     target_loss : float or None
         Stop as soon as the monitored loss is ≤ this (> 0); None turns it off.
+    sample_weight : array (n,) or None
+        A weight ≥ 0 per sample (not all 0): each step takes its batch's weighted mean
+        loss and gradient, Σ w C / Σ w; a batch of weight 0 is skipped; the reported
+        training loss is the weighted mean too.
+    class_weight : dict {class: weight}, "balanced" or None
+        Weights by each sample's class (classifiers only; classes a dict leaves out
+        weigh 1; "balanced": n / (k · n_class), as scikit-learn); multiplied with
+        ``sample_weight`` when both are given.
 
     The monitored loss is the validation loss with ``validation_data``, the epoch's
     training loss otherwise.
@@ -260,16 +273,18 @@ def fit(
             raise ValueError(f"target_loss is {target_loss}; expected a finite number > 0, or None for no target")
     seed = _seed(seed)
 
-    Xv = Yv = None
+    W = _weights.combined(sample_weight, class_weight, Y, net.is_classifier)
+    Xv = Yv = Wv = None
     if validation_data is not None:
-        try:
-            Xv_raw, Yv_raw = validation_data
-        except (TypeError, ValueError):
-            raise ValueError("validation_data must be a pair (X_val, Y_val)") from None
-        Xv, _ = _arrays.as_inputs(Xv_raw, net.input_size, "validation_data[0]")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, w_val)")
+        Xv, _ = _arrays.as_inputs(validation_data[0], net.input_size, "validation_data[0]")
         Yv = _arrays.as_targets(
-            Yv_raw, Xv.shape[0], net.output_size, net.is_classifier, net.activations[-1], "validation_data[1]"
+            validation_data[1], Xv.shape[0], net.output_size, net.is_classifier, net.activations[-1],
+            "validation_data[1]"
         )
+        if len(validation_data) == 3:
+            Wv = _weights.as_weights(validation_data[2], Xv.shape[0], "validation_data[2]")
     validation = Xv is not None
     classifier = net.is_classifier
 
@@ -308,6 +323,10 @@ def fit(
         options.validation_inputs = _arrays.pointer(Xv)
         options.validation_targets = _arrays.pointer(Yv)
         options.validation_count = Xv.shape[0]
+        if Wv is not None:
+            options.validation_weights = _arrays.pointer(Wv)
+    if W is not None:
+        options.sample_weights = _arrays.pointer(W)
     options.patience = patience
     options.min_delta = min_delta
     options.restore_best = 1 if restore_best else 0
