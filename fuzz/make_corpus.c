@@ -102,6 +102,12 @@ int main(int argc, char **argv)
             bp_end_epoch(net, 4, 2.0f) != BP_OK)
             return 1;
         emit(net, schedule == BP_SCHEDULE_PLATEAU);
+        if (schedule == BP_SCHEDULE_STEP) { /* with an input scaling too */
+            const float shift[2] = {0.5f, -1.0f}, scale[2] = {2.0f, 0.25f};
+            if (bp_set_input_scaling(net, shift, scale, 2) != BP_OK)
+                return 1;
+            emit(net, 1);
+        }
         bp_destroy(net);
     }
     printf("%d files in %s\n", g_count, g_dir);

@@ -538,6 +538,41 @@ bp_status bp_evaluate_weighted(const bp_network *net, const float *inputs, const
                                size_t count, float *loss, float *accuracy);
 
 /*-************************************************************************
+ *  Input scaling
+ *
+ *  A network may hold a per-feature affine map applied to every input before layer 1,
+ *  a^0_k = (x_k − shift_k) · scale_k, so that a deployed model takes raw inputs and no
+ *  application has to rebuild its scaler: bp_forward(), bp_predict(), bp_evaluate(),
+ *  bp_train_step() and bp_fit() (training and validation inputs) all apply it, and model
+ *  files keep it (format version 2). Without one, inputs are used as they are.
+ **************************************************************************/
+
+/*! bp_set_input_scaling() :
+ *  Sets the scaling: shift and scale hold count = bp_input_size(net) floats each, all
+ *  finite, copied. shift = scale = NULL with count 0 removes it. The activations kept for
+ *  bp_backward() are discarded (they were scaled the old way).
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH (count); BP_ERROR_NON_FINITE
+ *          (a value is NaN or infinite; nothing is changed).
+ *  Not thread-safe with any other call on the same network. */
+bp_status bp_set_input_scaling(bp_network *net, const float *shift, const float *scale, size_t count);
+
+/*! bp_get_input_scaling() :
+ *  Copies the scaling into shift and scale (count = bp_input_size(net) floats each): the
+ *  identity, shift 0 and scale 1, when the network has none. Reads the network only.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH (count). */
+bp_status bp_get_input_scaling(const bp_network *net, float *shift, float *scale, size_t count);
+
+/*! bp_standardize_inputs() :
+ *  Sets the scaling that standardises `count` samples of `inputs` (count x
+ *  bp_input_size(net), row-major): shift = each feature's mean, scale = 1 / its population
+ *  standard deviation, or 1 where the feature is constant (scikit-learn's StandardScaler),
+ *  accumulated in double precision. Call it with the training inputs before training.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (count is 0);
+ *          BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE (an input is NaN or infinite).
+ *  Not thread-safe with any other call on the same network. */
+bp_status bp_standardize_inputs(bp_network *net, const float *inputs, size_t count);
+
+/*-************************************************************************
  *  Parameters and gradients
  *
  *  The flat layout, shared by parameters and gradients: for l = 1..L in order, W^l

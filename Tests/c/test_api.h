@@ -50,7 +50,9 @@
     /* test_api_schedules.c */                                                                                 \
     X(schedules)                                                                                               \
     /* test_api_weights.c */                                                                                   \
-    X(weights)
+    X(weights)                                                                                                 \
+    /* test_api_scaling.c */                                                                                   \
+    X(scaling)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

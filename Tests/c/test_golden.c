@@ -249,13 +249,14 @@ static const uint64_t FIT_DIGEST = UINT64_C(0xaacd8de7f3718db1);
 static const uint64_t FIT_COSINE_DIGEST = UINT64_C(0x1fb445b1fe81e36e); /* warm-up 2, cycle: the fit's 6 epochs */
 
 /* The fixtures: models saved by format version 1, one with Adam's state and pending
- * gradients, one with RPROP's state after an applied step; and by version 2, with a
- * plateau schedule part way through. */
+ * gradients, one with RPROP's state after an applied step; and by version 2, one with a
+ * plateau schedule part way through, one with an input scaling (and ELU and Huber). */
 typedef struct {
     const char *file;
     golden_run run;
     int pending; /* saved after bp_backward(), before bp_update() */
     int32_t schedule; /* BP_SCHEDULE_CONSTANT, or one given three epochs before saving */
+    int scaled;       /* saved with an input scaling */
     uint64_t trained; /* parameter digest after loading and training 10 more steps (and the
                          scheduled rate, with a schedule) */
 } golden_fixture;
@@ -264,14 +265,17 @@ static golden_fixture FIXTURES[] = {
     {"golden-v1-adam-pending.bpm",
      {"fixture-adam", {6, 5, 4, 3}, {BP_TANH, BP_LEAKY_RELU, BP_SOFTMAX}, 4, BP_LOSS_CROSS_ENTROPY, 4, 5,
       BP_OPTIMIZER_ADAM, 1, 0, 0},
-     1, BP_SCHEDULE_CONSTANT, UINT64_C(0xeb8d439d264de58c)},
+     1, BP_SCHEDULE_CONSTANT, 0, UINT64_C(0xeb8d439d264de58c)},
     {"golden-v1-rprop.bpm",
      {"fixture-rprop", {5, 6, 2}, {BP_RELU, BP_SIGMOID}, 3, BP_LOSS_MSE, 3, 5, BP_OPTIMIZER_RPROP, 1, 0, 0}, 0,
-     BP_SCHEDULE_CONSTANT, UINT64_C(0x5a35a78c30923991)},
+     BP_SCHEDULE_CONSTANT, 0, UINT64_C(0x5a35a78c30923991)},
     {"golden-v2-plateau.bpm",
      {"fixture-plateau", {4, 5, 3}, {BP_SILU, BP_SOFTMAX}, 3, BP_LOSS_CROSS_ENTROPY, 3, 5, BP_OPTIMIZER_NESTEROV, 1, 0,
       0},
-     0, BP_SCHEDULE_PLATEAU, UINT64_C(0x921213c07984612d)},
+     0, BP_SCHEDULE_PLATEAU, 0, UINT64_C(0x921213c07984612d)},
+    {"golden-v2-scaled.bpm",
+     {"fixture-scaled", {3, 4, 2}, {BP_ELU, BP_LINEAR}, 3, BP_LOSS_HUBER, 2, 5, BP_OPTIMIZER_ADAM, 1, 0, 0}, 1,
+     BP_SCHEDULE_CONSTANT, 1, UINT64_C(0x6a914368caa2076b)},
 };
 #define FIXTURE_COUNT (sizeof FIXTURES / sizeof FIXTURES[0])
 
@@ -301,6 +305,10 @@ static void make_fixture(const golden_fixture *fx, const char *path)
         must(bp_backward(net, y, fx->run.batch, NULL), "bp_backward");
         free(x);
         free(y);
+    }
+    if (fx->scaled) {
+        static const float shift[3] = {0.5f, -1.0f, 2.0f}, scale[3] = {2.0f, 0.25f, -1.0f};
+        must(bp_set_input_scaling(net, shift, scale, 3), "bp_set_input_scaling");
     }
     if (fx->schedule != BP_SCHEDULE_CONSTANT) {
         must(bp_set_option(net, BP_OPTION_SCHEDULE, fx->schedule), "schedule");

@@ -134,6 +134,7 @@ def test_info_describes_the_model(model, blobs):
     assert lines["parameters"] == str(4 * 16 + 16 + 16 * 3 + 3)
     assert lines["optimizer"].startswith("adam: beta1 0.9, beta2 0.999")
     assert lines["schedule"] == "constant"
+    assert lines["inputs"] == "used as they are"
     assert str(model.stat().st_size) in lines["file"]
 
 
@@ -171,6 +172,21 @@ def test_a_schedule_shows_its_rate_and_info_where_it_stands(blobs):
     assert rates == ["0.01", "0.01", "0.005", "0.005"], result.stdout
     info = cli("info", "s.bpm", cwd=blobs)
     assert "schedule     step: gamma 0.5, step-epochs 2; after 4 epochs" in info.stdout, info.stdout
+
+
+def test_standardize_stores_the_scaling_so_raw_data_predicts(tmp_path):
+    write_blobs(tmp_path / "raw.csv")
+    rows = np.loadtxt(tmp_path / "raw.csv", delimiter=",", skiprows=1)
+    rows[:, :4] = rows[:, :4] * [1000, 0.001, -50, 1] + [4000, 0, 0, -300]  # features far from unit scale
+    np.savetxt(tmp_path / "wide.csv", rows, delimiter=",", fmt="%.6g", header="a,b,c,d,class", comments="")
+    flags = ["--layers", "4,16,3", "--epochs", "30", "--lr", "0.01", "--optimizer", "adam", "--seed", "7", "--quiet"]
+    result = cli("train", "--data", "wide.csv", *flags, "--standardize", "--out", "m.bpm", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    evaluation = cli("evaluate", "--model", "m.bpm", "--data", "wide.csv", cwd=tmp_path)
+    accuracy = float(evaluation.stdout.split("accuracy")[1].split("%")[0])
+    assert accuracy >= 95, evaluation.stdout
+    info = dict(line.split(None, 1) for line in cli("info", "m.bpm", cwd=tmp_path).stdout.splitlines())
+    assert info["inputs"].startswith("scaled")
 
 
 def test_validation_split_and_patience_stop_early_and_report(blobs):

@@ -1,13 +1,24 @@
 extension Network {
     /// Fails only before anything changed (when a larger batch cannot get memory). With
     /// `keepingInputs` (`forward`), a^0 is copied for `backward`, since the caller's buffer
-    /// is not kept (unless the caller filled it in place); a training step reads the
-    /// caller's inputs where they are and keeps no activations for `backward`, whether its
-    /// update is adopted or refused.
-    func propagateForward(_ inputs: UnsafePointer<Float>, batch: Int, keepingInputs: Bool = true) throws(BackpropError) {
+    /// is not kept (unless the caller filled it in place: `fit`, which scales as it
+    /// gathers); a training step reads the caller's inputs where they are and keeps no
+    /// activations for `backward`, whether its update is adopted or refused. Inputs are
+    /// scaled into a^0's buffer when the network has an input scaling. Returns a^0.
+    @discardableResult
+    func propagateForward(_ x: UnsafePointer<Float>, batch: Int, keepingInputs: Bool = true) throws(BackpropError)
+        -> UnsafePointer<Float>
+    {
         let storage = try reserveStorage(batch: batch)
-        if keepingInputs, inputs != UnsafePointer(storage.activations[0]) {
-            storage.activations[0].update(from: inputs, count: batch * inputSize)
+        let a0 = storage.activations[0]
+        var inputs = x
+        if x != UnsafePointer(a0) {
+            if let inputScaling {
+                inputScaling.apply(x, into: a0, rows: batch)
+                inputs = UnsafePointer(a0)
+            } else if keepingInputs {
+                a0.update(from: x, count: batch * inputSize)
+            }
         }
         // Hidden layers keep a^l = σ(z^l), and z^l too when σ' reads it; the output layer
         // keeps both for the loss.
@@ -31,6 +42,7 @@ extension Network {
             if skippedZeros { productsSkippingZeros += 1 }
         }
         forwardBatch = keepingInputs ? batch : nil
+        return inputs
     }
 
     /// Backpropagates through the activations of the last `propagateForward`, whose a^0 is

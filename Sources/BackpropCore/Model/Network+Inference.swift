@@ -82,9 +82,11 @@ extension Network {
             sparse = network.mayInferSparsely(batch: batch) ? try? SparseGEMM.Workspace(maxColumns: widest) : nil
         }
 
-        /// Floats in each of the two hidden-layer buffers: batch × the widest hidden layer.
+        /// Floats in each of the two hidden-layer buffers: batch × the widest hidden layer,
+        /// or the input layer when the inputs are scaled (into the second buffer, which the
+        /// first layer reads and does not write).
         private static func hiddenCount(network: Network, batch: Int) throws(BackpropError) -> Int {
-            var width = 0
+            var width = network.inputScaling == nil ? 0 : network.inputSize
             for layer in network.layers.dropLast() { width = max(width, layer.width) }
             let (count, overflow) = batch.multipliedReportingOverflow(by: width)
             guard !overflow, count <= Int.max / 2 else {
@@ -122,6 +124,11 @@ extension Network {
         scratch: InferenceScratch
     ) {
         var below = x
+        if let inputScaling {
+            let scaled = scratch.hidden + scratch.hiddenCount
+            inputScaling.apply(x, into: scaled, rows: batch)
+            below = UnsafePointer(scaled)
+        }
         for (index, layer) in layers.enumerated() {
             let sparse = scratch.sparse.flatMap { workspace in
                 index > 0 && Self.isMostlyZero(below, count: batch * layer.inputWidth, of: layers[index - 1]) ? workspace : nil

@@ -89,7 +89,7 @@ extension Network {
         guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
         forwardBatch = nil
         tinyStepHoldsGradients = false
-        tiny.gather(inputs: x)
+        tiny.gather(inputs: x, scaling: inputScaling)
         guard trainingOptions.isPlainSGD else {
             let cost = tiny.run(parameters: parameters, gradients: gradientBuffer)
             gradientState = cost.isFinite ? .pending : .diverged
@@ -113,13 +113,13 @@ extension Network {
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float,
         weights: SampleWeights? = nil
     ) throws(BackpropError) -> Float {
-        try propagateForward(x, batch: batch, keepingInputs: false)
+        let a0 = try propagateForward(x, batch: batch, keepingInputs: false)
         guard trainingOptions.isPlainSGD else {
-            let cost = propagateBackward(y, inputs: x, batch: batch, weights: weights).cost
+            let cost = propagateBackward(y, inputs: a0, batch: batch, weights: weights).cost
             try applyUpdate(learningRate: eta)
             return cost
         }
-        let (cost, finite) = propagateBackward(y, inputs: x, batch: batch, weights: weights, descending: eta)
+        let (cost, finite) = propagateBackward(y, inputs: a0, batch: batch, weights: weights, descending: eta)
         try refuseDivergedLoss()
         try adoptNextParameters(finite: finite)
         tinyStep?._withUnsafeGuaranteedRef { $0.parametersChanged() }

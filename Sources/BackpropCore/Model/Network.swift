@@ -74,6 +74,8 @@ public final class Network {
     var optimizerState: OptimizerState
     /// Where the learning-rate schedule stands (see `LearningRateSchedule`).
     public internal(set) var scheduleState = ScheduleState()
+    /// The map applied to every input before layer 1, if any; see `setInputScaling`.
+    public internal(set) var inputScaling: InputScaling?
 
     /// The batch of the activations kept for `backward`, if they match the parameters.
     var forwardBatch: Int?

@@ -95,9 +95,13 @@ final class TinyNetworkStep {
 
     /// Copies the sample's inputs, already checked, into a^0 (element by element: a call
     /// to memmove costs more than a few floats).
-    func gather(inputs x: UnsafePointer<Float>) {
+    func gather(inputs x: UnsafePointer<Float>, scaling: InputScaling?) {
         let a0 = a(0)
-        for k in 0 ..< layers[0].inputWidth { a0[k] = x[k] }
+        guard let scaling else {
+            for k in 0 ..< layers[0].inputWidth { a0[k] = x[k] }
+            return
+        }
+        scaling.apply(x, into: a0, rows: 1)
     }
 
     /// Copies the sample's targets into y's slot; false when one is NaN or infinite.

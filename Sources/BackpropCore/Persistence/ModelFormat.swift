@@ -9,9 +9,9 @@
 ///     · [version 2: u32 section count · sections, each u32 tag · u32 length · payload]
 ///     · u32 CRC-32
 ///
-/// Version 2 adds the learning-rate schedule's options to the option table and its state
-/// as a section; a model that uses none of it is written as version 1, byte for byte as
-/// before, so older libraries still read it. Decoding bounds every count by the bytes
+/// Version 2 adds the learning-rate schedule's options to the option table, and sections
+/// for its state and the input scaling; a model that uses none of it is written as version
+/// 1, byte for byte as before, so older libraries still read it. Decoding bounds every count by the bytes
 /// actually present before using it.
 enum ModelFormat {
     static let magic: [UInt8] = [0x89, 0x42, 0x50, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
@@ -25,6 +25,7 @@ enum ModelFormat {
         let options = network.trainingOptions
         let firstKeys = optionKeys(1).map(\.option)
         let onlyFirst = options.schedule == .constant && network.scheduleState == ScheduleState()
+            && network.inputScaling == nil
             && TrainingOptions.Hyperparameter.allCases.allSatisfy { firstKeys.contains($0) || options[$0] == $0.defaultValue }
         return onlyFirst ? 1 : 2
     }
@@ -35,7 +36,7 @@ enum ModelFormat {
         let floats = network.gradientState == .none ? network.parameterCount : 2 * network.parameterCount
         let optimizer = 4 + 4 + 12 * writtenKeys(version, network.trainingOptions).count + 8 + 4
             + 4 * network.optimizerState.arrays.count * network.parameterCount
-        let sections = version == 1 ? 0 : 4 + 8 + ScheduleSection.length
+        let sections = version == 1 ? 0 : sectionBytes(of: network)
         return magic.count + 4 + 4 + 4 + 8 * layers + 4 * (layers - 1) + 4 + 8 + 4 * floats + optimizer + sections + 4
     }
 
@@ -70,10 +71,7 @@ enum ModelFormat {
         for array in state.arrays {
             writer.floats(array, count: network.parameterCount)
         }
-        if version >= 2 {
-            writer.u32(1)  // sections
-            ScheduleSection.write(options.schedule, network.scheduleState, to: &writer)
-        }
+        if version >= 2 { writeSections(of: network, to: &writer) }
         writer.u32(CRC32.checksum(UnsafeRawBufferPointer(start: base, count: writer.offset)))
     }
 
@@ -116,7 +114,8 @@ enum ModelFormat {
         let gradients = parameters + 4 * expectedCount
         reader.offset += 4 * floatCount
         var (options, step, stateArrays) = try readOptimizer(&reader, version: version, parameterCount: expectedCount)
-        let schedule = version >= 2 ? try readSections(&reader, into: &options) : ScheduleState()
+        let (schedule, scaling) = version >= 2
+            ? try readSections(&reader, into: &options, inputWidth: sizes[0]) : (ScheduleState(), nil)
         try reader.verifyChecksum(at: reader.offset)
 
         let network = try architecture(sizes: sizes, activationCodes: activationCodes, lossCode: lossCode)
@@ -137,6 +136,7 @@ enum ModelFormat {
             throw corrupt("the \(options.optimizer) optimizer's state holds impossible values")
         }
         network.restore(options: options, state: optimizerState, schedule: schedule)
+        network.inputScaling = scaling
         return network
     }
 

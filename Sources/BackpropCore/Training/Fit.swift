@@ -130,7 +130,11 @@ extension Network {
                 let rows = min(batch, data.count - start)
                 for slot in 0 ..< rows {
                     let row = order[start + slot]
-                    (xBatch + slot * inputSize).update(from: x + row * inputSize, count: inputSize)
+                    if let inputScaling {
+                        inputScaling.apply(x + row * inputSize, into: xBatch + slot * inputSize, rows: 1)
+                    } else {
+                        (xBatch + slot * inputSize).update(from: x + row * inputSize, count: inputSize)
+                    }
                     (yBatch + slot * outputSize).update(from: y + row * outputSize, count: outputSize)
                     if let w { wBatch[slot] = w.values[row] }
                 }

@@ -12,7 +12,8 @@ enum Info: Command {
         Prints the model's layer sizes and activations (in the form train's --layers and
         --activations take), its loss, what its outputs mean, its parameter count, its
         optimizer with the settings that optimizer uses, its learning-rate schedule with
-        its settings and the epochs it has run, and the file's size.
+        its settings and the epochs it has run, whether it scales its inputs, and the
+        file's size.
         """
 
     static func run(_ arguments: Arguments) throws {
@@ -28,6 +29,7 @@ enum Info: Command {
         print("parameters   \(network.parameterCount)")
         print("optimizer    \(describe(network.trainingOptions))")
         print("schedule     \(describe(network.trainingOptions.schedule, network))")
+        print("inputs       \(network.inputScaling == nil ? "used as they are" : "scaled: (x − shift) · scale per feature, stored in the model")")
     }
 
     /// "cosine: warmup-epochs 2, cycle-epochs 0, min-lr 0; after 3 epochs"

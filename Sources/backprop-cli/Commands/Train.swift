@@ -65,6 +65,9 @@ enum Train: Command {
           --weight-decay F       L2 regularisation, decoupled for adamw (default 0)
           --clip-norm F          scale larger gradients down to this L2 norm (default 0: off)
           --no-shuffle           visit the samples in file order every epoch
+          --standardize          learn on standardised features: the model stores each feature's
+                                 mean and deviation from the training samples and scales every
+                                 input it is given, so predict and evaluate take raw data
           --validation-split F   hold out this fraction of the samples, chosen by the seed,
                                  and validate on it after every epoch
           --patience N           stop after N epochs without improvement of the validation
@@ -175,6 +178,11 @@ enum Train: Command {
                                 showsLearningRate: flags.training.schedule != .constant)
         // Also when training fails, so that the error is not printed over the bar.
         defer { progress.finish() }
+        if flags.standardize {
+            try training.inputs.withUnsafeBufferPointer { (inputs) throws(BackpropError) in
+                try network.standardizeInputs(inputs, count: training.count)
+            }
+        }
         return try network.fit(
             inputs: training.inputs, targets: training.targets,
             validation: validation.map { ($0.inputs, $0.targets) }, options: flags.fit

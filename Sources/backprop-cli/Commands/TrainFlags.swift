@@ -22,13 +22,15 @@ struct TrainFlags {
     let fit: FitOptions
     let training: TrainingOptions
     let validationFraction: Double?
+    /// Whether to set the input scaling from the training samples first.
+    let standardize: Bool
     let quiet: Bool
 
     static let valued: Set<String> = Set([
         "out", "layers", "hidden", "activations", "loss", "seed", "init", "epochs", "batch", "lr", "optimizer", "schedule",
         "validation-split", "patience", "min-delta", "target-loss",
     ] + TrainingOptions.Hyperparameter.allCases.map(\.name))
-    static let switches: Set<String> = ["no-shuffle", "quiet"]
+    static let switches: Set<String> = ["no-shuffle", "quiet", "standardize"]
 
     init(_ arguments: Arguments) throws(CLIError) {
         out = try arguments.requiredString("out")
@@ -40,6 +42,7 @@ struct TrainFlags {
         fit = try Self.fitOptions(arguments, seed: seed)
         training = try Self.trainingOptions(arguments, loss: loss)
         validationFraction = try Self.validationFraction(arguments)
+        standardize = arguments.isSet("standardize")
         quiet = arguments.isSet("quiet")
     }
 

@@ -24,6 +24,7 @@ from ._lock import LockedHandle, SharedLock
 from ._options import OptimizerOptions
 from ._parameters import Parameters, layer_offsets
 from ._persistence import Persistence
+from ._scaling import Scaling
 
 # The tables are defined in _codes; they are exported here too, as before.
 __all__ = ["Network", "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS"]
@@ -31,7 +32,7 @@ __all__ = ["Network", "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS"]
 _UINT64_MAX = (1 << 64) - 1
 
 
-class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Persistence):
+class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Persistence):
     """A multilayer perceptron trained by backpropagation (one libbackprop handle).
 
     Parameters

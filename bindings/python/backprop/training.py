@@ -163,6 +163,7 @@ def fit(
     target_loss=None,
     sample_weight=None,
     class_weight=None,
+    standardize=False,
 ) -> dict:
     """Train `net` on a data set with the library's training loop (bp_fit).
 
@@ -227,6 +228,10 @@ def fit(
         Weights by each sample's class (classifiers only; classes a dict leaves out
         weigh 1; "balanced": n / (k · n_class), as scikit-learn); multiplied with
         ``sample_weight`` when both are given.
+    standardize : bool
+        First set the network's input scaling to standardise X (Network.standardize):
+        the model then learns on standardised inputs and still takes raw ones, in
+        predict() and in model files alike.
 
     The monitored loss is the validation loss with ``validation_data``, the epoch's
     training loss otherwise.
@@ -289,6 +294,8 @@ def fit(
     classifier = net.is_classifier
 
     net._require_open()
+    if standardize:
+        net.standardize(X)
     if epochs == 0:  # bp_fit() needs at least one epoch
         return _history([], validation, classifier)
 
