@@ -4,7 +4,7 @@
  * The bytes are read as a sequence of operations (create, destroy, forward, backward,
  * update, train_step, predict, evaluate, fit, get/set parameters, get gradients, options,
  * threads, save/load through buffers, re-initialisation, the learning-rate schedule,
- * the weighted variants of backward, train_step and evaluate)
+ * the weighted variants of backward, train_step and evaluate, the metrics)
  * with arguments also taken from the bytes, against
  * four network slots: random sizes and enums (invalid ones included), NULL pointers,
  * NaN / infinite values, mismatched batches, wrong counts, absurd sizes.
@@ -426,7 +426,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 s = bp_train_step_weighted(target, x, null_y ? NULL : y, w, batch, lr, u8(&r) & 1 ? &loss : NULL);
             else if (op == OP_TRAIN)
                 s = bp_train_step(target, x, null_y ? NULL : y, batch, lr, u8(&r) & 1 ? &loss : NULL);
-            else if (weighted)
+            else if (u8(&r) < 64) { /* the metrics, with a confusion matrix of some size */
+                bp_metrics m = {u8(&r) < 250 ? sizeof m : 7, 0, 0, 0, 0, 0};
+                size_t cells = (size_t)(u8(&r) % 40);
+                double *confusion = xmalloc((cells ? cells : 1) * sizeof *confusion);
+                s = bp_evaluate_metrics(target, x, null_y ? NULL : y, weighted ? w : NULL, batch, &m,
+                                        u8(&r) & 1 ? confusion : NULL, cells);
+                free(confusion);
+            } else if (weighted)
                 s = bp_evaluate_weighted(target, x, null_y ? NULL : y, w, batch, &loss, u8(&r) & 1 ? &accuracy : NULL);
             else
                 s = bp_evaluate(target, x, null_y ? NULL : y, batch, &loss, u8(&r) & 1 ? &accuracy : NULL);

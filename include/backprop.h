@@ -537,6 +537,35 @@ bp_status bp_evaluate(const bp_network *net, const float *inputs, const float *t
 bp_status bp_evaluate_weighted(const bp_network *net, const float *inputs, const float *targets, const float *weights,
                                size_t count, float *loss, float *accuracy);
 
+/* What bp_evaluate_metrics() measures. Set struct_size to sizeof(bp_metrics) first. */
+typedef struct bp_metrics {
+    size_t struct_size;
+    float loss;                     /* bp_evaluate()'s mean loss */
+    float accuracy;                 /* bp_evaluate()'s accuracy: classifiers; NaN otherwise */
+    float mean_absolute_error;      /* regressors (not softmax/sigmoid outputs): mean |a − y| over
+                                       samples and outputs; NaN for classifiers */
+    float root_mean_squared_error;  /* regressors: √(mean (a − y)²); NaN for classifiers */
+    float r2;                       /* regressors: mean over outputs of 1 − Σ(y − a)² / Σ(y − ȳ)²
+                                       (scikit-learn's r2_score; NaN if some output's targets are
+                                       all equal); NaN for classifiers */
+} bp_metrics;
+
+/*! bp_evaluate_metrics() :
+ *  bp_evaluate()'s loss and accuracy and the metrics above, in one pass over `count`
+ *  samples, weighted by `weights` (count floats as for bp_evaluate_weighted(), or NULL).
+ *  For a classifier, `confusion` (or NULL) receives its confusion matrix: k x k doubles,
+ *  k = bp_output_size(net) classes (2 for a single sigmoid unit), row = true class,
+ *  column = predicted class (by bp_evaluate()'s rule), each cell the number of samples
+ *  (the sum of their weights); confusion_count must be k x k. Reads the network only;
+ *  thread-safety as bp_predict().
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net, inputs, targets, metrics);
+ *          BP_ERROR_INVALID_ARGUMENT (metrics->struct_size, count 0, a bad weight, or a
+ *          confusion matrix for a network that is not a classifier); BP_ERROR_SIZE_MISMATCH
+ *          (confusion_count); BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE;
+ *          BP_ERROR_OUT_OF_MEMORY. Nothing is written on failure. */
+bp_status bp_evaluate_metrics(const bp_network *net, const float *inputs, const float *targets, const float *weights,
+                              size_t count, bp_metrics *metrics, double *confusion, size_t confusion_count);
+
 /*-************************************************************************
  *  Input scaling
  *

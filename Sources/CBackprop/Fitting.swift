@@ -162,3 +162,35 @@ public func bp_end_epoch(_ net: OpaquePointer?, _ samples: Int, _ monitoredLoss:
         try network.endEpoch(samples: try size(samples, "samples"), monitoredLoss: monitoredLoss)
     }
 }
+
+@_cdecl("bp_evaluate_metrics")
+public func bp_evaluate_metrics(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ targets: UnsafePointer<Float>?,
+    _ weights: UnsafePointer<Float>?, _ count: Int, _ metrics: UnsafeMutablePointer<bp_metrics>?,
+    _ confusion: UnsafeMutablePointer<Double>?, _ confusionCount: Int
+) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        let out = try required(metrics, "metrics")
+        guard UnsafeRawPointer(out).load(as: Int.self) == MemoryLayout<bp_metrics>.size else {
+            throw Failure(BP_ERROR_INVALID_ARGUMENT,
+                "metrics->struct_size is \(UInt(bitPattern: UnsafeRawPointer(out).load(as: Int.self))); expected \(MemoryLayout<bp_metrics>.size) (set it to sizeof(bp_metrics))")
+        }
+        let cells = try size(confusionCount, "confusion_count")
+        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"), weights: weights)
+        let result = try network.metrics(data)
+        if let confusion {
+            guard cells == result.confusion.count, cells > 0 else {
+                throw Failure(cells == 0 || result.confusion.isEmpty ? BP_ERROR_INVALID_ARGUMENT : BP_ERROR_SIZE_MISMATCH,
+                    result.confusion.isEmpty
+                        ? "confusion is not NULL but the network is not a classifier"
+                        : "confusion_count is \(cells); this classifier's matrix has \(result.classCount) × \(result.classCount) = \(result.confusion.count) cells")
+            }
+            for (index, value) in result.confusion.enumerated() { confusion[index] = value }
+        }
+        out.pointee = bp_metrics(
+            struct_size: MemoryLayout<bp_metrics>.size, loss: result.loss, accuracy: result.accuracy,
+            mean_absolute_error: result.meanAbsoluteError, root_mean_squared_error: result.rootMeanSquaredError,
+            r2: result.r2)
+    }
+}

@@ -1,16 +1,15 @@
-/// Counts of (true class, predicted class) pairs.
+import BackpropCore
+
+/// Counts of (true class, predicted class) pairs, as the library's metrics count them.
 struct ConfusionMatrix {
     let classCount: Int
     /// counts[actual * classCount + predicted]
-    private var counts: [Int]
+    private let counts: [Int]
 
-    init(classCount: Int) {
-        self.classCount = classCount
-        counts = Array(repeating: 0, count: classCount * classCount)
-    }
-
-    mutating func add(actual: Int, predicted: Int) {
-        counts[actual * classCount + predicted] += 1
+    /// The matrix of an unweighted `Metrics` (its cells are whole counts).
+    init(_ metrics: Metrics) {
+        classCount = metrics.classCount
+        counts = metrics.confusion.map { Int($0) }
     }
 
     var total: Int { counts.reduce(0, +) }

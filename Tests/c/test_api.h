@@ -52,7 +52,9 @@
     /* test_api_weights.c */                                                                                   \
     X(weights)                                                                                                 \
     /* test_api_scaling.c */                                                                                   \
-    X(scaling)
+    X(scaling)                                                                                                 \
+    /* test_api_metrics.c */                                                                                   \
+    X(metrics)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

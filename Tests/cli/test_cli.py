@@ -259,7 +259,8 @@ def test_regression_with_each_regression_loss(tmp_path, loss):
         "--optimizer", "adam", "--lr", "0.05", "--epochs", "100", "--out", "regression.bpm", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     evaluation = cli("evaluate", "--model", "regression.bpm", "--data", "regression.csv", cwd=tmp_path)
-    assert float(evaluation.stdout.split("rmse")[1]) < 0.01
+    measures = dict(line.split(None, 1) for line in evaluation.stdout.splitlines())
+    assert float(measures["rmse"]) < 0.01 and float(measures["mae"]) < 0.01 and float(measures["r2"]) > 0.999
     prediction = cli("predict", "--model", "regression.bpm", "--data", "regression.csv", cwd=tmp_path)
     lines = prediction.stdout.splitlines()
     assert lines[0] == "output0" and len(lines) == 401

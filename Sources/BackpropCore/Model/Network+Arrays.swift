@@ -50,6 +50,11 @@ extension Network {
         try withDataSet(inputs, targets) { (data) throws(BackpropError) in try evaluate(data) }
     }
 
+    /// `metrics` on row-major arrays.
+    public func metrics(inputs: [Float], targets: [Float]) throws(BackpropError) -> Metrics {
+        try withDataSet(inputs, targets) { (data) throws(BackpropError) in try metrics(data) }
+    }
+
     /// `fit` on row-major arrays; `validation` holds (inputs, targets) arrays. Returns the
     /// report of every epoch.
     @discardableResult

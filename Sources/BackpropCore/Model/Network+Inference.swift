@@ -159,10 +159,12 @@ extension Network {
         return try evaluate(x, y, count: data.count, weights: w)
     }
 
-    /// `evaluate` on inputs, targets and weights already validated.
-    func evaluate(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int, weights: SampleWeights? = nil)
-        throws(BackpropError) -> (loss: Float, accuracy: Float)
-    {
+    /// `evaluate` on inputs, targets and weights already validated; `observe` sees each
+    /// chunk's outputs and targets (rows, first row) as they are computed.
+    func evaluate(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int, weights: SampleWeights? = nil,
+        observe: ((_ outputs: UnsafePointer<Float>, _ targets: UnsafePointer<Float>, _ rows: Int, _ start: Int) -> Void)? = nil
+    ) throws(BackpropError) -> (loss: Float, accuracy: Float) {
         let chunk = min(count, 256)
         let scratch = try InferenceScratch(network: self, batch: chunk)
         defer { scratch.free() }
@@ -189,9 +191,24 @@ extension Network {
             where ClassifierRule.isCorrect(outputs + row * outputSize, target: targets + row * outputSize, width: outputSize) {
                 correct += weights.map { Double($0.values[start + row]) } ?? 1
             }
+            observe?(outputs, targets, rows, start)
         }
         let total = weights?.sum ?? Double(count)
         let fraction = weights == nil ? Float(correct) / Float(count) : Float(correct / total)
         return (Float(totalCost / total), ClassifierRule.isClassifier(output: output.activation) ? fraction : .nan)
+    }
+}
+
+extension Network {
+    /// `evaluate`'s loss and accuracy with the other measures of `Metrics`, in one pass
+    /// over `data` (weighted by `data.weights` when given). Reads the network only.
+    public func metrics(_ data: DataSet) throws(BackpropError) -> Metrics {
+        let (x, y, w) = try validated(data)
+        let output = layers[layers.count - 1].activation
+        var sums = MetricsAccumulator(width: outputSize, isClassifier: ClassifierRule.isClassifier(output: output))
+        let (loss, accuracy) = try evaluate(x, y, count: data.count, weights: w) { outputs, targets, rows, start in
+            sums.add(a: outputs, y: targets, rows: rows, weights: w.map { $0.values + start })
+        }
+        return sums.metrics(loss: loss, accuracy: accuracy)
     }
 }

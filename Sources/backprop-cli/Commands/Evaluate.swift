@@ -13,7 +13,7 @@ enum Evaluate: Command {
 
         Prints the model's mean loss on the data; for a classifier also its accuracy and the
         confusion matrix (a row per true class, a column per predicted class); for a
-        regression model also the root-mean-square error.
+        regression model also the mean absolute error, the root-mean-square error and R².
 
           --model FILE           the model file
         \(DataOptions.usage)
@@ -27,31 +27,18 @@ enum Evaluate: Command {
         let labels = try samples.requiredLabels()
         let kind = OutputKind(network)
         let targets = try kind.targets(for: labels, location: samples.labelLocation)
-        let loss = try network.evaluate(inputs: samples.features, targets: targets).loss
+        let metrics = try network.metrics(inputs: samples.features, targets: targets)
         print("samples   \(samples.count)")
-        print("loss      \(Format.number(loss))")
-        guard let classCount = kind.classCount else {
-            // The loss is ½ mean ‖a − y‖², so the root-mean-square error is √(2 loss).
-            print("rmse      \(Format.number((2 * loss).squareRoot()))")
+        print("loss      \(Format.number(metrics.loss))")
+        guard kind.classCount != nil else {
+            print("mae       \(Format.number(metrics.meanAbsoluteError))")
+            print("rmse      \(Format.number(metrics.rootMeanSquaredError))")
+            print("r2        \(Format.number(metrics.r2))")
             return
         }
-        let matrix = try confusionMatrix(network, samples, labels, kind: kind, classCount: classCount)
-        print("accuracy  \(Format.percent(Float(matrix.correct) / Float(matrix.total))) (\(matrix.correct) of \(matrix.total))")
+        let matrix = ConfusionMatrix(metrics)
+        print("accuracy  \(Format.percent(metrics.accuracy)) (\(matrix.correct) of \(matrix.total))")
         print("\nconfusion matrix (rows: true class, columns: predicted class)")
         print(matrix.table)
-    }
-
-    /// The labels were checked to be classes by `OutputKind.targets`.
-    private static func confusionMatrix(
-        _ network: Network, _ samples: Samples, _ labels: [Float], kind: OutputKind, classCount: Int
-    ) throws(BackpropError) -> ConfusionMatrix {
-        let outputs = try network.outputs(for: samples)
-        let width = network.outputSize
-        var matrix = ConfusionMatrix(classCount: classCount)
-        for (index, label) in labels.enumerated() {
-            let predicted = kind.predictedClass(outputs[index * width ..< (index + 1) * width]) ?? 0
-            matrix.add(actual: Int(label), predicted: predicted)
-        }
-        return matrix
     }
 }

@@ -98,6 +98,37 @@ class Inference:
         acc = float(accuracy.value)
         return float(loss.value), (None if acc != acc else acc)
 
+    def metrics(self, X, Y, sample_weight=None) -> dict:
+        """Every measure of a data set in one pass (bp_evaluate_metrics): ``loss`` and
+        ``accuracy`` as evaluate() reports them; for a classifier ``confusion_matrix``,
+        a (k, k) float64 array of counts (sums of weights), row = true class, column =
+        predicted class; for a regressor ``mean_absolute_error``,
+        ``root_mean_squared_error`` and ``r2`` (scikit-learn's r2_score, the mean over
+        outputs).  Measures that do not apply are None.  Weighted with ``sample_weight``.
+        """
+        X, _ = self._inputs(X)
+        Y = self._targets(Y, X.shape[0])
+        w = None if sample_weight is None else _weights.as_weights(sample_weight, X.shape[0])
+        out = _lib.bp_metrics(struct_size=ctypes.sizeof(_lib.bp_metrics))
+        k = max(self.output_size, 2)
+        confusion = np.zeros((k, k), dtype=np.float64) if self.is_classifier else None
+        with self._shared() as handle:
+            status = _lib.lib.bp_evaluate_metrics(
+                handle, _arrays.argument(X), _arrays.argument(Y), None if w is None else _arrays.argument(w),
+                X.shape[0], ctypes.byref(out), None if confusion is None else confusion.ctypes.data_as(_lib.DOUBLE_P),
+                0 if confusion is None else confusion.size)
+            if status:
+                _lib.check(status, "bp_evaluate_metrics")
+        present = lambda v: None if v != v else float(v)  # NaN: does not apply
+        return {
+            "loss": float(out.loss),
+            "accuracy": present(out.accuracy),
+            "mean_absolute_error": present(out.mean_absolute_error),
+            "root_mean_squared_error": present(out.root_mean_squared_error),
+            "r2": present(out.r2),
+            "confusion_matrix": confusion,
+        }
+
     def score(self, X, y, batch_size=None, sample_weight=None) -> float:
         """Accuracy for a classifier, mean loss for a regressor: the accuracy or the loss
         of evaluate() (bp_evaluate), so the library's rule decides.

@@ -49,6 +49,7 @@ __all__ = [
     "LIBRARY_NAME",
     "FLOAT_P",
     "bp_epoch_report",
+    "bp_metrics",
     "bp_fit_options",
     "bp_progress_callback",
     "fit_options",
@@ -109,6 +110,19 @@ class bp_fit_options(Structure):
     ]
 
 
+class bp_metrics(Structure):
+    """What bp_evaluate_metrics() measures (``struct bp_metrics``)."""
+
+    _fields_ = [
+        ("struct_size", c_size_t),
+        ("loss", c_float),
+        ("accuracy", c_float),
+        ("mean_absolute_error", c_float),
+        ("root_mean_squared_error", c_float),
+        ("r2", c_float),
+    ]
+
+
 REPORT_P = POINTER(bp_epoch_report)
 OPTIONS_P = POINTER(bp_fit_options)
 
@@ -146,6 +160,8 @@ PROTOTYPES = {
     "bp_fit": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, OPTIONS_P, REPORT_P, c_size_t, SIZE_P]),
     "bp_evaluate": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P, FLOAT_P]),
     "bp_evaluate_weighted": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, FLOAT_P, c_size_t, FLOAT_P, FLOAT_P]),
+    "bp_evaluate_metrics": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, FLOAT_P, c_size_t, POINTER(bp_metrics), DOUBLE_P,
+                                      c_size_t]),
     "bp_set_input_scaling": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t]),
     "bp_get_input_scaling": (c_int32, [c_void_p, FLOAT_P, FLOAT_P, c_size_t]),
     "bp_standardize_inputs": (c_int32, [c_void_p, FLOAT_P, c_size_t]),

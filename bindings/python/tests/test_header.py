@@ -203,6 +203,7 @@ SCALARS = {
     "bp_fit_options": "bp_fit_options",
     "bp_epoch_report": "bp_epoch_report",
     "bp_progress_callback": "bp_progress_callback",
+    "bp_metrics": "bp_metrics",
 }
 # Pointers with a ctypes type of their own: strings, untyped buffers and the opaque handle.
 POINTERS = {"char": "c_char_p", "void": "c_void_p", "bp_network": "c_void_p"}
@@ -210,7 +211,7 @@ CTYPES = {
     "c_size_t": c_size_t, "c_int32": c_int32, "c_uint32": c_uint32, "c_uint64": c_uint64, "c_int": c_int,
     "c_float": c_float, "c_double": c_double, "c_char_p": c_char_p, "c_void_p": c_void_p,
     "bp_fit_options": _lib.bp_fit_options, "bp_epoch_report": _lib.bp_epoch_report,
-    "bp_progress_callback": _lib.bp_progress_callback,
+    "bp_progress_callback": _lib.bp_progress_callback, "bp_metrics": _lib.bp_metrics,
 }
 
 
