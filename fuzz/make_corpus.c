@@ -110,6 +110,15 @@ int main(int argc, char **argv)
         }
         bp_destroy(net);
     }
+    { /* a regressor with a target scaling */
+        const float shift[2] = {3.0f, -1.0f}, scale[2] = {0.5f, 4.0f};
+        bp_network *net = NULL;
+        if (bp_create(nets[3].sizes, nets[3].layers, nets[3].acts, nets[3].loss, 99, &net) != BP_OK ||
+            bp_set_target_scaling(net, shift, scale, 2) != BP_OK)
+            return 1;
+        emit(net, 1);
+        bp_destroy(net);
+    }
     printf("%d files in %s\n", g_count, g_dir);
     return 0;
 }

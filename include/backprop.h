@@ -570,8 +570,8 @@ bp_status bp_evaluate_metrics(const bp_network *net, const float *inputs, const 
  *  Input scaling
  *
  *  A network may hold a per-feature affine map applied to every input before layer 1,
- *  a^0_k = (x_k − shift_k) · scale_k, so that a deployed model takes raw inputs and no
- *  application has to rebuild its scaler: bp_forward(), bp_predict(), bp_evaluate(),
+ *  a^0_k = (x_k − shift_k) · scale_k (and a regressor one for its targets, below), so that
+ *  a deployed model takes raw inputs and no application has to rebuild its scaler: bp_forward(), bp_predict(), bp_evaluate(),
  *  bp_train_step() and bp_fit() (training and validation inputs) all apply it, and model
  *  files keep it (format version 2). Without one, inputs are used as they are.
  **************************************************************************/
@@ -600,6 +600,20 @@ bp_status bp_get_input_scaling(const bp_network *net, float *shift, float *scale
  *          BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE (an input is NaN or infinite).
  *  Not thread-safe with any other call on the same network. */
 bp_status bp_standardize_inputs(bp_network *net, const float *inputs, size_t count);
+
+/*! bp_set_target_scaling(), bp_get_target_scaling(), bp_standardize_targets() :
+ *  The same for a regressor's targets (count = bp_output_size(net) features): every target
+ *  reaches the loss as (y − shift) · scale, in bp_backward(), bp_train_step(), bp_fit()
+ *  and bp_evaluate(), and outputs leave bp_forward() and bp_predict() as a^L / scale +
+ *  shift, in the targets' own units. Losses are reported as the network computes them, on
+ *  the scaled targets; bp_evaluate_metrics()' errors and R² are in the targets' units. Every
+ *  scale must be nonzero. bp_standardize_targets() takes count x bp_output_size(net) targets.
+ *  @return as the input scaling's functions, and BP_ERROR_INVALID_ARGUMENT (a classifier:
+ *          softmax and sigmoid outputs are probabilities, which no scaling may move; or a
+ *          scale of 0). */
+bp_status bp_set_target_scaling(bp_network *net, const float *shift, const float *scale, size_t count);
+bp_status bp_get_target_scaling(const bp_network *net, float *shift, float *scale, size_t count);
+bp_status bp_standardize_targets(bp_network *net, const float *targets, size_t count);
 
 /*-************************************************************************
  *  Parameters and gradients

@@ -5,7 +5,7 @@ import BackpropCore
 final class InputScalingTests: XCTestCase {
     func network() throws -> Network {
         let network = try Network(layerSizes: [3, 4, 1], activations: [.tanh, .linear], loss: .meanSquaredError, seed: 2)
-        try network.setInputScaling(try InputScaling(shift: [1, 2, 3], scale: [0.5, -2, 4]))
+        try network.setInputScaling(try FeatureScaling(shift: [1, 2, 3], scale: [0.5, -2, 4]))
         return network
     }
 
@@ -47,9 +47,9 @@ final class InputScalingTests: XCTestCase {
 
     func testTheWidthMustBeTheInputLayers() throws {
         let net = try network()
-        XCTAssertThrowsError(try net.setInputScaling(try InputScaling(shift: [0, 0], scale: [1, 1])))
-        XCTAssertThrowsError(try InputScaling(shift: [0, .infinity, 0], scale: [1, 1, 1]))
-        XCTAssertThrowsError(try InputScaling(shift: [0], scale: [1, 1]))
+        XCTAssertThrowsError(try net.setInputScaling(try FeatureScaling(shift: [0, 0], scale: [1, 1])))
+        XCTAssertThrowsError(try FeatureScaling(shift: [0, .infinity, 0], scale: [1, 1, 1]))
+        XCTAssertThrowsError(try FeatureScaling(shift: [0], scale: [1, 1]))
         XCTAssertEqual(net.inputScaling?.shift, [1, 2, 3], "refused scalings change nothing")
     }
 }

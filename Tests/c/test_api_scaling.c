@@ -185,6 +185,79 @@ static void check_errors(void)
     bp_destroy(net);
 }
 
+/* A regressor with a target scaling against its twin trained on targets scaled here. */
+static const net_desc REGRESSOR = {3, {2, 5, 2}, {BP_TANH, BP_LINEAR}, BP_LOSS_MSE};
+static const float TSHIFT[2] = {100.0f, -3.0f}, TSCALE[2] = {0.125f, 2.0f};
+
+static void check_target_scaling(void)
+{
+    bp_network *scaled = CREATE_DESC(&REGRESSOR, 4), *plain = CREATE_DESC(&REGRESSOR, 4), *loaded = NULL;
+    bp_network *classifier = CREATE_DESC(&SCALED_NET, 4);
+    float x[SAMPLES * 2], y[SAMPLES * 2], ys[SAMPLES * 2], out_a[SAMPLES * 2], out_b[SAMPLES * 2], la = 0, lb = 0;
+    const float zero_scale[2] = {1.0f, 0.0f};
+    unsigned char *buf = NULL;
+    size_t size = 0;
+    bp_metrics m = {sizeof m, 0, 0, 0, 0, 0};
+    double absolute = 0;
+    if (scaled == NULL || plain == NULL || classifier == NULL)
+        goto done;
+    for (size_t i = 0; i < SAMPLES * 2; i++) {
+        x[i] = (float)((i * 3) % 7) / 3.0f - 1.0f;
+        y[i] = i % 2 ? (float)i / 4.0f - 3.0f : 100.0f + (float)i;
+        ys[i] = (y[i] - TSHIFT[i % 2]) * TSCALE[i % 2];
+    }
+    EXPECT_OK(bp_set_target_scaling(scaled, TSHIFT, TSCALE, 2));
+    for (int step = 0; step < 3; step++) {
+        EXPECT_OK(bp_train_step(scaled, x, y, SAMPLES, 0.1f, &la));
+        EXPECT_OK(bp_train_step(plain, x, ys, SAMPLES, 0.1f, &lb));
+        EXPECT_OK(bp_train_step(scaled, x + 2, y + 2, 1, 0.1f, NULL)); /* the tiny network's path */
+        EXPECT_OK(bp_train_step(plain, x + 2, ys + 2, 1, 0.1f, NULL));
+    }
+    CHECK(la == lb && same_params(scaled, plain), "training with a target scaling differs from scaled targets");
+    EXPECT_OK(bp_forward(scaled, x, SAMPLES, out_a));
+    EXPECT_OK(bp_backward(scaled, y, SAMPLES, &la));
+    EXPECT_OK(bp_forward(plain, x, SAMPLES, out_b));
+    EXPECT_OK(bp_backward(plain, ys, SAMPLES, &lb));
+    CHECK(la == lb, "bp_backward with a target scaling: loss %.9g, scaled targets %.9g", la, lb);
+    for (size_t i = 0; i < SAMPLES * 2; i++)
+        out_b[i] = out_b[i] / TSCALE[i % 2] + TSHIFT[i % 2];
+    CHECK(memcmp(out_a, out_b, sizeof out_a) == 0, "bp_forward's outputs are not in the targets' units");
+    EXPECT_OK(bp_predict(scaled, x, SAMPLES, out_a));
+    CHECK(memcmp(out_a, out_b, sizeof out_a) == 0, "bp_predict's outputs are not in the targets' units");
+    EXPECT_OK(bp_evaluate(scaled, x, y, SAMPLES, &la, NULL));
+    EXPECT_OK(bp_evaluate(plain, x, ys, SAMPLES, &lb, NULL));
+    CHECK(la == lb, "bp_evaluate with a target scaling: loss %.9g, scaled targets %.9g", la, lb);
+    EXPECT_OK(bp_evaluate_metrics(scaled, x, y, NULL, SAMPLES, &m, NULL, 0));
+    for (size_t i = 0; i < SAMPLES * 2; i++)
+        absolute += fabs((double)out_a[i] - y[i]) / (SAMPLES * 2);
+    CHECK(fabs(m.mean_absolute_error - absolute) <= 1e-5 * absolute, "MAE %.9g in the targets' units is %.9g",
+          m.mean_absolute_error, absolute);
+    /* Model files keep it; a classifier or a zero scale is refused. */
+    EXPECT_OK(bp_save_to_buffer(scaled, NULL, 0, &size));
+    buf = xmalloc(size);
+    EXPECT_OK(bp_save_to_buffer(scaled, buf, size, &size));
+    CHECK(buf[8] == 2, "a model with a target scaling is written as version %u", (unsigned)buf[8]);
+    EXPECT_OK(bp_load_from_buffer(buf, size, &loaded));
+    if (loaded != NULL) {
+        EXPECT_OK(bp_predict(loaded, x, SAMPLES, out_b));
+        CHECK(memcmp(out_a, out_b, sizeof out_a) == 0, "the loaded model's predictions differ");
+    }
+    EXPECT_ERR(bp_set_target_scaling(classifier, TSHIFT, TSCALE, 2), BP_ERROR_INVALID_ARGUMENT, "net");
+    EXPECT_ERR(bp_set_target_scaling(scaled, TSHIFT, zero_scale, 2), BP_ERROR_INVALID_ARGUMENT, "scale");
+    EXPECT_ERR(bp_set_target_scaling(scaled, TSHIFT, TSCALE, 3), BP_ERROR_SIZE_MISMATCH, "count");
+    EXPECT_OK(bp_standardize_targets(plain, y, SAMPLES));
+    EXPECT_OK(bp_get_target_scaling(plain, out_a, out_b, 2));
+    CHECK(fabsf(out_a[0] - 104.0f) < 1e-4f, "standardised targets' shift %.9g, mean 104", out_a[0]);
+    EXPECT_OK(bp_get_target_scaling(scaled, out_a, out_b, 2));
+    CHECK(memcmp(out_b, TSCALE, sizeof TSCALE) == 0, "a refused bp_set_target_scaling changed the scaling");
+done:
+    free(buf);
+    bp_destroy(scaled);
+    bp_destroy(plain);
+    bp_destroy(loaded);
+    bp_destroy(classifier);
+}
+
 void case_scaling(void)
 {
     float x[SAMPLES * FEATURES], y[SAMPLES * 2], xs[SAMPLES * FEATURES];
@@ -195,4 +268,5 @@ void case_scaling(void)
     check_model_files(x);
     check_standardize();
     check_errors();
+    check_target_scaling();
 }

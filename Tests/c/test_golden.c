@@ -250,13 +250,14 @@ static const uint64_t FIT_COSINE_DIGEST = UINT64_C(0x1fb445b1fe81e36e); /* warm-
 
 /* The fixtures: models saved by format version 1, one with Adam's state and pending
  * gradients, one with RPROP's state after an applied step; and by version 2, one with a
- * plateau schedule part way through, one with an input scaling (and ELU and Huber). */
+ * plateau schedule part way through, one with an input scaling (and ELU and Huber), one
+ * with input and target scalings (and softplus). */
 typedef struct {
     const char *file;
     golden_run run;
     int pending; /* saved after bp_backward(), before bp_update() */
     int32_t schedule; /* BP_SCHEDULE_CONSTANT, or one given three epochs before saving */
-    int scaled;       /* saved with an input scaling */
+    int scaled;       /* saved with an input scaling (1), and a target scaling too (3) */
     uint64_t trained; /* parameter digest after loading and training 10 more steps (and the
                          scheduled rate, with a schedule) */
 } golden_fixture;
@@ -276,6 +277,9 @@ static golden_fixture FIXTURES[] = {
     {"golden-v2-scaled.bpm",
      {"fixture-scaled", {3, 4, 2}, {BP_ELU, BP_LINEAR}, 3, BP_LOSS_HUBER, 2, 5, BP_OPTIMIZER_ADAM, 1, 0, 0}, 1,
      BP_SCHEDULE_CONSTANT, 1, UINT64_C(0x6a914368caa2076b)},
+    {"golden-v2-target-scaled.bpm",
+     {"fixture-target", {3, 5, 2}, {BP_SOFTPLUS, BP_LINEAR}, 3, BP_LOSS_MSE, 2, 5, BP_OPTIMIZER_SGD, 1, 0, 0}, 0,
+     BP_SCHEDULE_CONSTANT, 3, UINT64_C(0xcf7e5ef15733db65)},
 };
 #define FIXTURE_COUNT (sizeof FIXTURES / sizeof FIXTURES[0])
 
@@ -309,6 +313,10 @@ static void make_fixture(const golden_fixture *fx, const char *path)
     if (fx->scaled) {
         static const float shift[3] = {0.5f, -1.0f, 2.0f}, scale[3] = {2.0f, 0.25f, -1.0f};
         must(bp_set_input_scaling(net, shift, scale, 3), "bp_set_input_scaling");
+    }
+    if (fx->scaled & 2) {
+        static const float shift[2] = {10.0f, -0.5f}, scale[2] = {0.5f, 3.0f};
+        must(bp_set_target_scaling(net, shift, scale, 2), "bp_set_target_scaling");
     }
     if (fx->schedule != BP_SCHEDULE_CONSTANT) {
         must(bp_set_option(net, BP_OPTION_SCHEDULE, fx->schedule), "schedule");

@@ -249,7 +249,8 @@ def test_label_column_by_name_and_header_options(tmp_path):
 
 # L1's gradient keeps its size at the minimum: Adam settles only as its rate decays.
 @pytest.mark.parametrize("loss", [["mse"], ["huber", "--huber-delta", "0.5"], ["l1", "--schedule", "exponential",
-                                                                             "--gamma", "0.95"]])
+                                                                             "--gamma", "0.95"],
+                                  ["mse", "--standardize"]])
 def test_regression_with_each_regression_loss(tmp_path, loss):
     rng = np.random.default_rng(3)
     x = rng.uniform(-1, 1, (400, 2))

@@ -11,6 +11,8 @@ struct BatchStorage {
     /// z of layers[index] for the hidden layers whose σ' reads it, nil for the others.
     let hiddenZ: [UnsafeMutablePointer<Float>?]
     let deltas: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+    /// The batch's targets as the loss sees them, when the network scales its targets.
+    let scaledTargets: UnsafeMutablePointer<Float>
 
     init(layerSizes: [Int], activations sigmas: [Activation], capacity: Int) throws(BackpropError) {
         let deltaWidth = layerSizes.dropFirst().max() ?? 1
@@ -20,6 +22,7 @@ struct BatchStorage {
         sizes.append(deltaWidth)
         sizes.append(deltaWidth)
         for (index, keeps) in keepsZ.enumerated() where keeps { sizes.append(layerSizes[index + 1]) }
+        sizes.append(layerSizes[layerSizes.count - 1])  // the scaled targets
         let (floats, overflow) = sizes.reduce(0, +).multipliedReportingOverflow(by: capacity)
         guard !overflow else {
             throw BackpropError(.sizeOverflow, "a batch of \(capacity) samples does not fit in memory")
@@ -43,8 +46,9 @@ struct BatchStorage {
         activations = Array(buffers[0 ..< layerSizes.count])
         outputZ = buffers[layerSizes.count]
         deltas = (buffers[layerSizes.count + 1], buffers[layerSizes.count + 2])
-        var kept = buffers[(layerSizes.count + 3)...].makeIterator()
+        var kept = buffers[(layerSizes.count + 3) ..< buffers.count - 1].makeIterator()
         hiddenZ = keepsZ.map { $0 ? kept.next() : nil }
+        scaledTargets = buffers[buffers.count - 1]
     }
 
     /// What σ' of layers[index] reads for the backward pass: a^l, or z^l when the
@@ -61,5 +65,6 @@ struct BatchStorage {
         Memory.free(deltas.0)
         Memory.free(deltas.1)
         hiddenZ.forEach { $0.map(Memory.free) }
+        Memory.free(scaledTargets)
     }
 }

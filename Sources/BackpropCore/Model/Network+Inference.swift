@@ -11,6 +11,7 @@ extension Network {
         try InferenceScratch.with(network: self, batch: batch) { scratch in
             infer(x, batch: batch, into: target, z: target, scratch: scratch)
         }
+        targetScaling?.invert(target, rows: batch)
     }
 
     /// Scratch memory for inference on up to `batch` samples: two hidden-layer buffers used
@@ -168,16 +169,17 @@ extension Network {
         let chunk = min(count, 256)
         let scratch = try InferenceScratch(network: self, batch: chunk)
         defer { scratch.free() }
-        let outputs = try Memory.allocateFloats(2 * chunk * outputSize, for: "evaluation outputs")
+        let outputs = try Memory.allocateFloats(3 * chunk * outputSize, for: "evaluation outputs")
         defer { Memory.free(outputs) }
-        let z = outputs + chunk * outputSize
+        let z = outputs + chunk * outputSize, scaled = z + chunk * outputSize
         let output = layers[layers.count - 1]
         let huberDelta = Float(trainingOptions.huberDelta)
         var totalCost: Double = 0
         var correct: Double = 0  // Σ w_x over the samples classified right (1 each unweighted)
         for start in stride(from: 0, to: count, by: chunk) {
             let rows = min(chunk, count - start)
-            let targets = y + start * outputSize
+            let raw = y + start * outputSize
+            let targets = scaledTargets(raw, rows: rows, buffer: scaled)
             infer(x + start * inputSize, batch: rows, into: outputs, z: z, scratch: scratch)
             if let weights {
                 totalCost += loss.weightedCost(z: z, a: outputs, y: targets, weights: weights.values + start, rows: rows,
@@ -191,7 +193,10 @@ extension Network {
             where ClassifierRule.isCorrect(outputs + row * outputSize, target: targets + row * outputSize, width: outputSize) {
                 correct += weights.map { Double($0.values[start + row]) } ?? 1
             }
-            observe?(outputs, targets, rows, start)
+            if let observe {  // in the targets' own units
+                targetScaling?.invert(outputs, rows: rows)
+                observe(outputs, raw, rows, start)
+            }
         }
         let total = weights?.sum ?? Double(count)
         let fraction = weights == nil ? Float(correct) / Float(count) : Float(correct / total)

@@ -12,6 +12,7 @@ extension Network {
         try propagateForward(source, batch: batch)
         if let outputs, let target = outputs.baseAddress, let storage {
             target.update(from: storage.activations[layers.count], count: outputs.count)
+            targetScaling?.invert(target, rows: batch)
         }
     }
 
@@ -34,7 +35,9 @@ extension Network {
         let w = try weights.map { (buffer) throws(BackpropError) in
             try SampleWeights.validated(buffer, count: batch, name: "weights")
         }
-        return propagateBackward(y, inputs: storage?.activations[0], batch: batch, weights: w).cost
+        guard let storage else { return .nan }
+        let scaled = scaledTargets(y, rows: batch, buffer: storage.scaledTargets)
+        return propagateBackward(scaled, inputs: storage.activations[0], batch: batch, weights: w).cost
     }
 
     /// W ← W − η ∂C/∂W and b ← b − η ∂C/∂b with the gradients of the last `backward`,
@@ -86,7 +89,7 @@ extension Network {
         let x = try validated(inputs, count: inputSize, name: "inputs")
         try expect(targets.count, equals: outputSize, name: "targets")
         guard let y = targets.baseAddress else { throw Self.emptyBuffer("targets", expected: outputSize) }
-        guard tiny.gather(targets: y) else { throw nonFiniteError(targets, name: "targets") }
+        guard tiny.gather(targets: y, scaling: targetScaling) else { throw nonFiniteError(targets, name: "targets") }
         forwardBatch = nil
         tinyStepHoldsGradients = false
         tiny.gather(inputs: x, scaling: inputScaling)
@@ -114,6 +117,7 @@ extension Network {
         weights: SampleWeights? = nil
     ) throws(BackpropError) -> Float {
         let a0 = try propagateForward(x, batch: batch, keepingInputs: false)
+        let y = storage.map { scaledTargets(y, rows: batch, buffer: $0.scaledTargets) } ?? y
         guard trainingOptions.isPlainSGD else {
             let cost = propagateBackward(y, inputs: a0, batch: batch, weights: weights).cost
             try applyUpdate(learningRate: eta)

@@ -75,7 +75,10 @@ public final class Network {
     /// Where the learning-rate schedule stands (see `LearningRateSchedule`).
     public internal(set) var scheduleState = ScheduleState()
     /// The map applied to every input before layer 1, if any; see `setInputScaling`.
-    public internal(set) var inputScaling: InputScaling?
+    public internal(set) var inputScaling: FeatureScaling?
+    /// The map applied to every target before the loss, and inverted on the outputs, if
+    /// any (regressors only); see `setTargetScaling`.
+    public internal(set) var targetScaling: FeatureScaling?
 
     /// The batch of the activations kept for `backward`, if they match the parameters.
     var forwardBatch: Int?

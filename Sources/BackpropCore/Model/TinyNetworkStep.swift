@@ -95,7 +95,7 @@ final class TinyNetworkStep {
 
     /// Copies the sample's inputs, already checked, into a^0 (element by element: a call
     /// to memmove costs more than a few floats).
-    func gather(inputs x: UnsafePointer<Float>, scaling: InputScaling?) {
+    func gather(inputs x: UnsafePointer<Float>, scaling: FeatureScaling?) {
         let a0 = a(0)
         guard let scaling else {
             for k in 0 ..< layers[0].inputWidth { a0[k] = x[k] }
@@ -105,8 +105,10 @@ final class TinyNetworkStep {
     }
 
     /// Copies the sample's targets into y's slot; false when one is NaN or infinite.
-    func gather(targets: UnsafePointer<Float>) -> Bool {
-        VectorKernels.copyCheckingFinite(targets, into: y, count: top.width)
+    func gather(targets: UnsafePointer<Float>, scaling: FeatureScaling?) -> Bool {
+        guard VectorKernels.copyCheckingFinite(targets, into: y, count: top.width) else { return false }
+        scaling?.apply(y, into: y, rows: 1)
+        return true
     }
 
     /// θ was changed by another way than `trainWithPlainSGD`.

@@ -3,13 +3,19 @@
 /// ever; a tag this library does not know was written by a newer one, so the file is
 /// refused as an unsupported version rather than read in part.
 extension ModelFormat {
-    /// Reads the sections into `options` (the schedule); returns the schedule's state and
-    /// the input scaling, if the file has one.
-    static func readSections(_ reader: inout ByteReader, into options: inout TrainingOptions, inputWidth: Int)
-        throws(BackpropError) -> (ScheduleState, InputScaling?)
-    {
+    /// What a version 2 file's sections hold beside the options.
+    struct Sections {
+        var schedule: ScheduleState
+        var inputScaling: FeatureScaling?
+        var targetScaling: FeatureScaling?
+    }
+
+    /// Reads the sections into `options` (the schedule) and returns the rest.
+    static func readSections(
+        _ reader: inout ByteReader, into options: inout TrainingOptions, inputWidth: Int, outputWidth: Int
+    ) throws(BackpropError) -> Sections {
         var schedule: ScheduleState?
-        var scaling: InputScaling?
+        var scalings: [UInt32: FeatureScaling] = [:]
         let count = try reader.u32()
         for _ in 0 ..< count {
             let tag = try reader.u32()
@@ -22,43 +28,52 @@ extension ModelFormat {
                     throw corrupt("the schedule section has \(length) bytes; expected \(ScheduleSection.length)")
                 }
                 schedule = try ScheduleSection.read(&reader, into: &options)
-            case InputScalingSection.tag:
-                guard scaling == nil else { throw corrupt("the input scaling section appears twice") }
-                guard length == InputScalingSection.length(width: inputWidth) else {
-                    throw corrupt("the input scaling section has \(length) bytes; \(inputWidth) inputs need \(InputScalingSection.length(width: inputWidth))")
+            case ScalingSection.inputTag, ScalingSection.targetTag:
+                let width = tag == ScalingSection.inputTag ? inputWidth : outputWidth
+                let what = tag == ScalingSection.inputTag ? "input" : "target"
+                guard scalings[tag] == nil else { throw corrupt("the \(what) scaling section appears twice") }
+                guard length == ScalingSection.length(width: width) else {
+                    throw corrupt("the \(what) scaling section has \(length) bytes; \(width) \(what)s need \(ScalingSection.length(width: width))")
                 }
-                scaling = try InputScalingSection.read(&reader, width: inputWidth)
+                scalings[tag] = try ScalingSection.read(&reader, width: width, tag: tag)
             default:
                 throw BackpropError(.unsupportedVersion,
                     "the model file has a section with tag \(tag), which this library does not know (a newer version wrote it)")
             }
         }
         guard let schedule else { throw corrupt("a version 2 file without its schedule section") }
-        return (schedule, scaling)
+        return Sections(schedule: schedule, inputScaling: scalings[ScalingSection.inputTag],
+                        targetScaling: scalings[ScalingSection.targetTag])
     }
 
-    /// The sections a version 2 file of `network` holds.
-    static func sectionCount(of network: Network) -> Int { network.inputScaling == nil ? 1 : 2 }
+    /// The scalings a version 2 file of `network` holds, with their tags.
+    private static func scalings(of network: Network) -> [(tag: UInt32, scaling: FeatureScaling)] {
+        [(ScalingSection.inputTag, network.inputScaling), (ScalingSection.targetTag, network.targetScaling)]
+            .compactMap { entry in entry.1.map { (entry.0, $0) } }
+    }
 
     static func sectionBytes(of network: Network) -> Int {
-        4 + 8 + ScheduleSection.length + (network.inputScaling == nil ? 0 : 8 + InputScalingSection.length(width: network.inputSize))
+        4 + 8 + ScheduleSection.length
+            + scalings(of: network).reduce(0) { $0 + 8 + ScalingSection.length(width: $1.scaling.shift.count) }
     }
 
     static func writeSections(of network: Network, to writer: inout ByteWriter) {
-        writer.u32(UInt32(sectionCount(of: network)))
+        let scalings = scalings(of: network)
+        writer.u32(UInt32(1 + scalings.count))
         ScheduleSection.write(network.trainingOptions.schedule, network.scheduleState, to: &writer)
-        if let scaling = network.inputScaling { InputScalingSection.write(scaling, to: &writer) }
+        for (tag, scaling) in scalings { ScalingSection.write(scaling, tag: tag, to: &writer) }
     }
 }
 
-/// Tag 2: the input scaling, a^0 = (x − shift) ⊙ scale: `n_0 × f32 shift · n_0 × f32 scale`,
-/// all finite; present only when the model has one.
-enum InputScalingSection {
-    static let tag: UInt32 = 2
+/// Tags 2 and 3: the input scaling (a^0 = (x − shift) ⊙ scale, n_0 features) and the target
+/// scaling (n_L features): `f32 × n shift · f32 × n scale`, all finite (target scales
+/// nonzero); each present only when the model has it.
+enum ScalingSection {
+    static let inputTag: UInt32 = 2, targetTag: UInt32 = 3
 
     static func length(width: Int) -> Int { 8 * width }
 
-    static func write(_ scaling: InputScaling, to writer: inout ByteWriter) {
+    static func write(_ scaling: FeatureScaling, tag: UInt32, to writer: inout ByteWriter) {
         writer.u32(tag)
         writer.u32(UInt32(length(width: scaling.shift.count)))
         for values in [scaling.shift, scaling.scale] {
@@ -66,15 +81,18 @@ enum InputScalingSection {
         }
     }
 
-    static func read(_ reader: inout ByteReader, width: Int) throws(BackpropError) -> InputScaling {
+    static func read(_ reader: inout ByteReader, width: Int, tag: UInt32) throws(BackpropError) -> FeatureScaling {
         var shift = [Float](repeating: 0, count: width), scale = [Float](repeating: 0, count: width)
         shift.withUnsafeMutableBufferPointer { if let base = $0.baseAddress { reader.copyFloats(at: reader.offset, count: width, into: base) } }
         scale.withUnsafeMutableBufferPointer {
             if let base = $0.baseAddress { reader.copyFloats(at: reader.offset + 4 * width, count: width, into: base) }
         }
         reader.offset += length(width: width)
+        if tag == targetTag, let index = scale.firstIndex(of: 0) {
+            throw ModelFormat.corrupt("the target scale[\(index)] is 0")
+        }
         do {
-            return try InputScaling(shift: shift, scale: scale)
+            return try FeatureScaling(shift: shift, scale: scale)
         } catch {
             throw ModelFormat.corrupt(error.message)
         }

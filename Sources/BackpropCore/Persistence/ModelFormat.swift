@@ -25,7 +25,7 @@ enum ModelFormat {
         let options = network.trainingOptions
         let firstKeys = optionKeys(1).map(\.option)
         let onlyFirst = options.schedule == .constant && network.scheduleState == ScheduleState()
-            && network.inputScaling == nil
+            && network.inputScaling == nil && network.targetScaling == nil
             && TrainingOptions.Hyperparameter.allCases.allSatisfy { firstKeys.contains($0) || options[$0] == $0.defaultValue }
         return onlyFirst ? 1 : 2
     }
@@ -114,8 +114,9 @@ enum ModelFormat {
         let gradients = parameters + 4 * expectedCount
         reader.offset += 4 * floatCount
         var (options, step, stateArrays) = try readOptimizer(&reader, version: version, parameterCount: expectedCount)
-        let (schedule, scaling) = version >= 2
-            ? try readSections(&reader, into: &options, inputWidth: sizes[0]) : (ScheduleState(), nil)
+        let sections = version >= 2
+            ? try readSections(&reader, into: &options, inputWidth: sizes[0], outputWidth: sizes[sizes.count - 1])
+            : Sections(schedule: ScheduleState())
         try reader.verifyChecksum(at: reader.offset)
 
         let network = try architecture(sizes: sizes, activationCodes: activationCodes, lossCode: lossCode)
@@ -135,8 +136,13 @@ enum ModelFormat {
         guard optimizerState.isPlausible() else {
             throw corrupt("the \(options.optimizer) optimizer's state holds impossible values")
         }
-        network.restore(options: options, state: optimizerState, schedule: schedule)
-        network.inputScaling = scaling
+        network.restore(options: options, state: optimizerState, schedule: sections.schedule)
+        network.inputScaling = sections.inputScaling
+        do {
+            try network.setTargetScaling(sections.targetScaling)  // a classifier's is impossible
+        } catch {
+            throw corrupt(error.message)
+        }
         return network
     }
 

@@ -30,6 +30,7 @@ enum Info: Command {
         print("optimizer    \(describe(network.trainingOptions))")
         print("schedule     \(describe(network.trainingOptions.schedule, network))")
         print("inputs       \(network.inputScaling == nil ? "used as they are" : "scaled: (x − shift) · scale per feature, stored in the model")")
+        if network.targetScaling != nil { print("targets      scaled: (y − shift) · scale per output; predictions in their units") }
     }
 
     /// "cosine: warmup-epochs 2, cycle-epochs 0, min-lr 0; after 3 epochs"

@@ -65,9 +65,10 @@ enum Train: Command {
           --weight-decay F       L2 regularisation, decoupled for adamw (default 0)
           --clip-norm F          scale larger gradients down to this L2 norm (default 0: off)
           --no-shuffle           visit the samples in file order every epoch
-          --standardize          learn on standardised features: the model stores each feature's
-                                 mean and deviation from the training samples and scales every
-                                 input it is given, so predict and evaluate take raw data
+          --standardize          learn on standardised features (and, for regression, targets):
+                                 the model stores their means and deviations from the training
+                                 samples and scales every input and target it is given, so
+                                 predict and evaluate take and give raw values
           --validation-split F   hold out this fraction of the samples, chosen by the seed,
                                  and validate on it after every epoch
           --patience N           stop after N epochs without improvement of the validation
@@ -99,6 +100,7 @@ enum Train: Command {
         report("network  \(describe(network, flags))")
         report("data     \(training.count) training samples from \(samples.path)"
             + (validation.map { ", \($0.count) held out for validation" } ?? ""))
+        if flags.standardize { try standardize(network, training, regression: kind == .regression) }
         let stopwatch = Stopwatch()
         let history = try fit(network, training, validation, flags, showsAccuracy: kind != .regression)
         if let reason = stopReason(history, flags, validating: validation != nil) { report(reason) }
@@ -170,6 +172,17 @@ enum Train: Command {
             + "\(flags.initialization.name) initialisation, \(optimizer.name)\(learningRate)"
     }
 
+    /// Sets the input scaling, and a regression model's target scaling, from the training rows.
+    private static func standardize(_ network: Network, _ rows: LabelledRows, regression: Bool) throws(BackpropError) {
+        try rows.inputs.withUnsafeBufferPointer { (inputs) throws(BackpropError) in
+            try network.standardizeInputs(inputs, count: rows.count)
+        }
+        guard regression else { return }
+        try rows.targets.withUnsafeBufferPointer { (targets) throws(BackpropError) in
+            try network.standardizeTargets(targets, count: rows.count)
+        }
+    }
+
     private static func fit(
         _ network: Network, _ training: LabelledRows, _ validation: LabelledRows?, _ flags: TrainFlags,
         showsAccuracy: Bool
@@ -178,11 +191,6 @@ enum Train: Command {
                                 showsLearningRate: flags.training.schedule != .constant)
         // Also when training fails, so that the error is not printed over the bar.
         defer { progress.finish() }
-        if flags.standardize {
-            try training.inputs.withUnsafeBufferPointer { (inputs) throws(BackpropError) in
-                try network.standardizeInputs(inputs, count: training.count)
-            }
-        }
         return try network.fit(
             inputs: training.inputs, targets: training.targets,
             validation: validation.map { ($0.inputs, $0.targets) }, options: flags.fit

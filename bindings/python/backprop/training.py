@@ -164,6 +164,7 @@ def fit(
     sample_weight=None,
     class_weight=None,
     standardize=False,
+    standardize_targets=False,
 ) -> dict:
     """Train `net` on a data set with the library's training loop (bp_fit).
 
@@ -232,6 +233,10 @@ def fit(
         First set the network's input scaling to standardise X (Network.standardize):
         the model then learns on standardised inputs and still takes raw ones, in
         predict() and in model files alike.
+    standardize_targets : bool
+        For a regressor, first set its target scaling to standardise Y
+        (Network.standardize_targets): it learns on standardised targets and predicts in
+        Y's units; the losses reported are on the standardised targets.
 
     The monitored loss is the validation loss with ``validation_data``, the epoch's
     training loss otherwise.
@@ -296,6 +301,8 @@ def fit(
     net._require_open()
     if standardize:
         net.standardize(X)
+    if standardize_targets:
+        net.standardize_targets(Y)
     if epochs == 0:  # bp_fit() needs at least one epoch
         return _history([], validation, classifier)
 

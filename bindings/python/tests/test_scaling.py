@@ -73,3 +73,29 @@ def test_bad_arguments_raise_and_change_nothing():
     with pytest.raises(ValueError, match="X"):
         scaled.standardize(X[:, :3])
     assert np.array_equal(scaled.input_scaling[1], SCALE)
+
+
+def test_target_scaling_trains_on_scaled_targets_and_predicts_in_their_units():
+    make = lambda: backprop.Network([4, 6, 1], ["tanh", "linear"], loss="mse", seed=5)
+    scaled, plain = make(), make()
+    Y = (X[:, :1] * 3 + 500).astype(np.float32)
+    shift, scale = np.array([500.0], np.float32), np.array([0.05], np.float32)
+    scaled.set_target_scaling(shift, scale)
+    Ys = (Y - shift) * scale
+    scaled.fit(X, Y, epochs=3, batch_size=8, learning_rate=0.01, seed=2, verbose=0)
+    plain.fit(X, Ys, epochs=3, batch_size=8, learning_rate=0.01, seed=2, verbose=0)
+    assert np.array_equal(scaled.parameters, plain.parameters)
+    assert np.array_equal(scaled.predict(X), plain.predict(X) / scale + shift)
+    m = scaled.metrics(X, Y)
+    assert m["mean_absolute_error"] == pytest.approx(np.abs(scaled.predict(X).astype(np.float64) - Y).mean(), rel=1e-5)
+    copy = backprop.Network.from_bytes(scaled.to_bytes())
+    assert np.array_equal(copy.predict(X), scaled.predict(X))
+    fitted = make()
+    fitted.fit(X, Y, epochs=1, verbose=0, standardize_targets=True)
+    assert fitted.target_scaling[0][0] == pytest.approx(Y.astype(np.float64).mean(), rel=1e-6)
+
+
+def test_a_classifier_has_no_target_scaling():
+    net = backprop.Network([4, 8, 2], ["relu", "softmax"], loss="cross_entropy", seed=3)
+    with pytest.raises(backprop.InvalidArgumentError, match="probabilities"):
+        net.set_target_scaling([0, 0], [1, 1])
