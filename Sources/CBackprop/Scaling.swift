@@ -12,6 +12,19 @@ private enum Side {
         self == .inputs ? try network.setInputScaling(scaling) : try network.setTargetScaling(scaling)
     }
 
+    /// Sets the scaling that standardises `count` rows of `data` (inputs or targets).
+    func standardize(_ net: OpaquePointer?, _ data: UnsafePointer<Float>?, _ count: Int) -> bp_status {
+        entryPoint {
+            let network = try Handle.network(net)
+            let rows = try size(count, "count")
+            if self == .inputs {
+                try network.standardizeInputs(try network.inputRows(try required(data, "inputs"), batch: rows), count: rows)
+            } else {
+                try network.standardizeTargets(try network.targetRows(try required(data, "targets"), batch: rows), count: rows)
+            }
+        }
+    }
+
     /// `count`, which must be the scaled layer's width.
     func checkedWidth(_ network: Network, _ count: Int) throws -> Int {
         let count = try size(count, "count")
@@ -68,12 +81,7 @@ public func bp_get_input_scaling(
 
 @_cdecl("bp_standardize_inputs")
 public func bp_standardize_inputs(_ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ count: Int) -> bp_status {
-    entryPoint {
-        let network = try Handle.network(net)
-        let x = try required(inputs, "inputs")
-        let rows = try size(count, "count")
-        try network.standardizeInputs(try network.inputRows(x, batch: rows), count: rows)
-    }
+    Side.inputs.standardize(net, inputs, count)
 }
 
 @_cdecl("bp_set_target_scaling")
@@ -92,10 +100,5 @@ public func bp_get_target_scaling(
 
 @_cdecl("bp_standardize_targets")
 public func bp_standardize_targets(_ net: OpaquePointer?, _ targets: UnsafePointer<Float>?, _ count: Int) -> bp_status {
-    entryPoint {
-        let network = try Handle.network(net)
-        let y = try required(targets, "targets")
-        let rows = try size(count, "count")
-        try network.standardizeTargets(try network.targetRows(y, batch: rows), count: rows)
-    }
+    Side.targets.standardize(net, targets, count)
 }
