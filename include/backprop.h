@@ -173,7 +173,7 @@ typedef struct bp_network bp_network;   /* opaque handle */
  *  Parameters are drawn from `seed` by BP_INIT_HE_GLOROT_UNIFORM, as in every version:
  *  biases 0, weights uniform in [-r, r] with r = sqrt(6 / (n_(l-1) + n_l)) (Glorot) for
  *  sigmoid, tanh, linear and softmax layers and r = sqrt(6 / n_(l-1)) (He) for ReLU,
- *  leaky ReLU, GELU and SiLU layers. The same seed gives bit-identical parameters on
+ *  leaky ReLU, GELU, SiLU, softplus and ELU layers. The same seed gives bit-identical parameters on
  *  every platform. bp_initialize() draws them by another scheme, such as
  *  BP_INIT_RECOMMENDED.
  *  Layers whose σ' is computed from z^l rather than a^l (GELU, SiLU, softplus) keep z^l as well,
@@ -416,7 +416,10 @@ bp_status bp_get_option(const bp_network *net, int32_t key, double *value);
 #define BP_SCHEDULE_STEP         1  /* η = η0 γ^floor(e / s) (PyTorch's StepLR) */
 #define BP_SCHEDULE_EXPONENTIAL  2  /* η = η0 γ^e (PyTorch's ExponentialLR) */
 #define BP_SCHEDULE_COSINE       3  /* e < W: η0 (e + 1) / W (linear warm-up); e < T: η_min +
-                                       (η0 − η_min)(1 + cos(π (e − W) / (T − W))) / 2; then η_min */
+                                       (η0 − η_min)(1 + cos(π (e − W) / (T − W))) / 2; then η_min.
+                                       T = BP_OPTION_CYCLE_EPOCHS, or when that is 0, in bp_fit,
+                                       the epochs ended so far plus that fit's epochs (which
+                                       must exceed W) */
 #define BP_SCHEDULE_INVSCALING   4  /* η = η0 / (t + 1)^p, t = samples trained on in the epochs before
                                        (scikit-learn's invscaling) */
 #define BP_SCHEDULE_PLATEAU      5  /* η = max(η0 m, min(η0, η_min)); m starts at 1 and is multiplied
@@ -437,7 +440,8 @@ bp_status bp_scheduled_learning_rate(const bp_network *net, float base_rate, flo
  *  plateau schedule compares `monitored_loss` (NaN counts as no improvement) with its
  *  best. bp_fit calls it after every epoch, with its monitored loss (the validation loss
  *  with a validation set, the training loss otherwise). The constant schedule keeps
- *  nothing: the call changes nothing then.
+ *  nothing: the call changes nothing then. The counts saturate at 2^53 (exact in a double)
+ *  instead of overflowing, and the plateau's m stops at the smallest normal double.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_OVERFLOW (samples > PTRDIFF_MAX).
  *  Not thread-safe with any other call on the same network. */
 bp_status bp_end_epoch(bp_network *net, size_t samples, float monitored_loss);
@@ -476,7 +480,9 @@ typedef struct bp_fit_options {
     size_t validation_count;          /* 0 = no validation set (default) */
     size_t patience;               /* early stopping after this many epochs without improvement; 0 = off (default) */
     float min_delta;               /* the improvement that counts, ≥ 0; default 0 */
-    int32_t restore_best;          /* with early stopping, end with the best epoch's parameters; default 1 */
+    int32_t restore_best;          /* with early stopping, end with the best epoch's parameters; default 1.
+                                      Only the parameters: the optimizer's and the schedule's
+                                      state stay where the last epoch left them */
     float target_loss;             /* stop once the monitored loss is ≤ this; ≤ 0 = off (default) */
     bp_progress_callback progress; /* or NULL (default) */
     void *user_data;               /* passed to progress */
@@ -493,7 +499,9 @@ typedef struct bp_fit_options {
  *  so a program built with an older header, whose struct is smaller, never has more
  *  written than it holds. NULL, or a size smaller than the first version's, is a no-op.
  *  (The function bp_fit_options_init() itself remains for programs built before the
- *  struct grew; it fills the first version's fields.) */
+ *  struct grew; it fills the first version's fields only, so code that calls it by name,
+ *  (bp_fit_options_init)(&o) or through a pointer, gets a struct_size that ends before
+ *  sample_weights, and bp_fit() then ignores the weights: use the macro.) */
 void bp_fit_options_init(bp_fit_options *options);
 void bp_fit_options_init_sized(bp_fit_options *options, size_t size);
 #define bp_fit_options_init(options) bp_fit_options_init_sized((options), sizeof(bp_fit_options))
@@ -561,7 +569,8 @@ typedef struct bp_metrics {
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net, inputs, targets, metrics);
  *          BP_ERROR_INVALID_ARGUMENT (metrics->struct_size, count 0, a bad weight, or a
  *          confusion matrix for a network that is not a classifier); BP_ERROR_SIZE_MISMATCH
- *          (confusion_count); BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE;
+ *          (confusion_count is not k x k; read only when confusion is not NULL);
+ *          BP_ERROR_SIZE_OVERFLOW; BP_ERROR_NON_FINITE;
  *          BP_ERROR_OUT_OF_MEMORY. Nothing is written on failure. */
 bp_status bp_evaluate_metrics(const bp_network *net, const float *inputs, const float *targets, const float *weights,
                               size_t count, bp_metrics *metrics, double *confusion, size_t confusion_count);
@@ -638,8 +647,9 @@ bp_status bp_set_parameters(bp_network *net, const float *in, size_t count);
 
 /* Initialisation schemes for bp_initialize() (int32_t values). fan_in = n_(l-1) and
  * fan_out = n_l of each layer l; U(±r) is uniform in [-r, r), N(0, s²) normal. */
-#define BP_INIT_HE_GLOROT_UNIFORM  0  /* bp_create()'s: He uniform for ReLU, leaky ReLU, GELU, SiLU
-                                         layers, Glorot uniform for the others; b = 0 */
+#define BP_INIT_HE_GLOROT_UNIFORM  0  /* bp_create()'s: He uniform for ReLU, leaky ReLU, GELU, SiLU,
+                                         softplus and ELU layers, Glorot uniform for the
+                                         others; b = 0 */
 #define BP_INIT_HE_UNIFORM         1  /* W ~ U(±sqrt(6 / fan_in)), b = 0 */
 #define BP_INIT_HE_NORMAL          2  /* W ~ N(0, 2 / fan_in), b = 0 */
 #define BP_INIT_GLOROT_UNIFORM     3  /* W ~ U(±sqrt(6 / (fan_in + fan_out))), b = 0 */
@@ -667,8 +677,9 @@ bp_status bp_set_parameters(bp_network *net, const float *in, size_t count);
  *  correctly rounded operations, not libm's): a scheme and seed give bit-identical
  *  parameters on every platform. Training starts over: the network is
  *  the one bp_create() with `seed` followed by this call makes, with the optimizer,
- *  options and thread count it had; the optimizer's state (moments, step count, RPROP's
- *  steps), kept activations and pending gradients are discarded.
+ *  options, input and target scaling and thread count it had; the optimizer's state
+ *  (moments, step count, RPROP's steps), the schedule's state (back to e = 0), kept
+ *  activations and pending gradients are discarded.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_UNKNOWN_ENUM (scheme is not a
  *          BP_INIT_* value; nothing is changed); BP_ERROR_OUT_OF_MEMORY (nothing is changed).
  *  Not thread-safe with any other call on the same network. */
@@ -692,7 +703,10 @@ bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
  *  bit-identical to the saved one: same outputs, same continued training (the learning-rate
  *  schedule included). This library reads format versions 1 and 2 and writes the oldest
  *  that holds the model: version 1, which every earlier library reads, unless the model
- *  has a learning-rate schedule or schedule options of its own.
+ *  has a learning-rate schedule (or schedule state or options of its own), input or
+ *  target scaling, or a Huber δ other than 1. Codes are not versions: a version 1 file of
+ *  a network with an activation or loss added since (GELU, SiLU, softplus, ELU, Huber,
+ *  L1) is refused by a library older than that code, as BP_ERROR_CORRUPT_MODEL.
  **************************************************************************/
 
 /*! bp_save() :

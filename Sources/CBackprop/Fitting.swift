@@ -176,15 +176,16 @@ public func bp_evaluate_metrics(
             throw Failure(BP_ERROR_INVALID_ARGUMENT,
                 "metrics->struct_size is \(UInt(bitPattern: UnsafeRawPointer(out).load(as: Int.self))); expected \(MemoryLayout<bp_metrics>.size) (set it to sizeof(bp_metrics))")
         }
-        let cells = try size(confusionCount, "confusion_count")
+        let cells = try confusion.map { _ throws(Failure) in try size(confusionCount, "confusion_count") }
         let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"), weights: weights)
         let result = try network.metrics(data)
-        if let confusion {
-            guard cells == result.confusion.count, cells > 0 else {
-                throw Failure(cells == 0 || result.confusion.isEmpty ? BP_ERROR_INVALID_ARGUMENT : BP_ERROR_SIZE_MISMATCH,
-                    result.confusion.isEmpty
-                        ? "confusion is not NULL but the network is not a classifier"
-                        : "confusion_count is \(cells); this classifier's matrix has \(result.classCount) × \(result.classCount) = \(result.confusion.count) cells")
+        if let confusion, let cells {
+            guard !result.confusion.isEmpty else {
+                throw Failure(BP_ERROR_INVALID_ARGUMENT, "confusion is not NULL but the network is not a classifier")
+            }
+            guard cells == result.confusion.count else {
+                throw Failure(BP_ERROR_SIZE_MISMATCH,
+                    "confusion_count is \(cells); this classifier's matrix has \(result.classCount) × \(result.classCount) = \(result.confusion.count) cells")
             }
             for (index, value) in result.confusion.enumerated() { confusion[index] = value }
         }

@@ -197,11 +197,47 @@ final class ScheduleTests: XCTestCase {
             ("an impossible option", damaged { $0[firstOption + 1] = 1 }, .corruptModel),  // key 256
             ("an option twice", damaged { $0[firstOption] = 1 }, .corruptModel),
         ]
+        // The same newer-looking fields with the checksum left as it was: a damaged file.
+        var flippedTag = bytes, flippedKey = bytes
+        flippedTag[section] = 9
+        flippedKey[firstOption] = 30
+        for (name, data) in [("a flipped tag", flippedTag), ("a flipped key", flippedKey)] {
+            XCTAssertThrowsError(try decode(data), name) { error in
+                XCTAssertEqual((error as? BackpropError)?.kind, .checksumMismatch, name)
+            }
+        }
         XCTAssertNoThrow(try decode(bytes))
         for (name, data, kind) in cases {
             XCTAssertThrowsError(try decode(data), name) { error in
                 XCTAssertEqual((error as? BackpropError)?.kind, kind, name)
             }
         }
+    }
+
+    func testCountsSaturateInsteadOfOverflowing() throws {
+        let net = try network { $0.schedule = .invscaling }
+        try net.endEpoch(samples: Int.max, monitoredLoss: 1)
+        try net.endEpoch(samples: Int.max, monitoredLoss: 1)
+        XCTAssertEqual(net.scheduleState.samples, ScheduleState.countLimit)
+        XCTAssertEqual(net.scheduleState.epochs, 2)
+        XCTAssertEqual(try decode(net.encoded()).scheduleState, net.scheduleState, "a saturated count is a valid file")
+    }
+
+    func testThePlateauMultiplierStaysPositiveThroughEveryReduction() throws {
+        let net = try network { $0.schedule = .plateau; $0.plateauFactor = 0.01; $0.plateauPatience = 0 }
+        // 0.01^n underflows a Double after about 162 reductions; 400 epochs make 399.
+        for _ in 0 ..< 400 { try net.endEpoch(samples: 1, monitoredLoss: 1) }
+        XCTAssertEqual(net.scheduleState.multiplier, ScheduleState.multiplierFloor)
+        XCTAssertEqual(try net.scheduledLearningRate(base: 0.1), 0)
+        XCTAssertEqual(try decode(net.encoded()).scheduleState, net.scheduleState, "it still saves and loads")
+    }
+
+    func testACosineCycleFromFitsEpochsMustOutlastTheWarmUp() throws {
+        let net = try network { $0.schedule = .cosine; $0.warmupEpochs = 3 }
+        XCTAssertThrowsError(try fittedRates(net, epochs: 3)) { error in
+            XCTAssertEqual((error as? BackpropError)?.kind, .invalidArgument)
+        }
+        XCTAssertEqual(net.scheduleState, ScheduleState(), "a refused fit changes nothing")
+        XCTAssertEqual(try fittedRates(net, epochs: 4).count, 4)
     }
 }

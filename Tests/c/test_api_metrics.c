@@ -52,6 +52,8 @@ static void check_classifier(void)
           "a classifier has regression metrics");
     EXPECT_OK(bp_evaluate_metrics(net, x, y, NULL, N, &m, NULL, 0)); /* no matrix asked for */
     EXPECT_ERR(bp_evaluate_metrics(net, x, y, NULL, N, &m, confusion, 4), BP_ERROR_SIZE_MISMATCH, "confusion_count");
+    EXPECT_ERR(bp_evaluate_metrics(net, x, y, NULL, N, &m, confusion, 0), BP_ERROR_SIZE_MISMATCH, "confusion_count");
+    EXPECT_OK(bp_evaluate_metrics(net, x, y, NULL, N, &m, NULL, SIZE_MAX)); /* the count of no matrix is not read */
     bp_destroy(net);
 }
 

@@ -208,6 +208,19 @@ static void check_versions_and_errors(void)
     EXPECT_ERR(bp_end_epoch(NULL, 4, 1.0f), BP_ERROR_NULL_ARGUMENT, "net");
     EXPECT_ERR(bp_end_epoch(cosine, SIZE_MAX, 1.0f), BP_ERROR_SIZE_OVERFLOW, "samples");
     EXPECT_OK(bp_end_epoch(cosine, 4, NAN)); /* NaN is a loss that did not improve */
+    /* The counts saturate rather than overflow (an overflow would trap inside the library). */
+    EXPECT_OK(bp_end_epoch(cosine, PTRDIFF_MAX, 1.0f));
+    EXPECT_OK(bp_end_epoch(cosine, PTRDIFF_MAX, 1.0f));
+    {
+        bp_network *copy = NULL;
+        unsigned char *buf;
+        EXPECT_OK(bp_save_to_buffer(cosine, NULL, 0, &size));
+        buf = xmalloc(size);
+        EXPECT_OK(bp_save_to_buffer(cosine, buf, size, &size));
+        EXPECT_OK(bp_load_from_buffer(buf, size, &copy)); /* a saturated count is a valid file */
+        bp_destroy(copy);
+        free(buf);
+    }
 done:
     bp_destroy(plain);
     bp_destroy(cosine);

@@ -71,12 +71,24 @@ struct ByteReader {
             throw BackpropError(.corruptModel,
                 "the model file is corrupt: \(bytes.count - end - 4) unexpected bytes follow its checksum")
         }
+        if let mismatch = checksumMismatch(at: end) { throw mismatch }
+    }
+
+    /// A field that only a newer library writes (an option key or a section tag past this
+    /// library's): an unsupported version if the file is intact, but a damaged file when its
+    /// last four bytes are not the CRC-32 of the rest, since a flipped bit can make any
+    /// field look newer.
+    func newerField(_ message: String) -> BackpropError {
+        let end = bytes.count - 4
+        return (end >= 0 ? checksumMismatch(at: end) : nil) ?? BackpropError(.unsupportedVersion, message)
+    }
+
+    private func checksumMismatch(at end: Int) -> BackpropError? {
         let stored = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: end, as: UInt32.self))
         let computed = CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[0 ..< end]))
-        guard stored == computed else {
-            throw BackpropError(.checksumMismatch,
-                "the model's CRC-32 is \(hex(computed)) but the file records \(hex(stored)); the file is damaged")
-        }
+        guard stored != computed else { return nil }
+        return BackpropError(.checksumMismatch,
+            "the model's CRC-32 is \(hex(computed)) but the file records \(hex(stored)); the file is damaged")
     }
 
     /// Copies floats whose bounds `expectRemaining` already checked.

@@ -1,7 +1,8 @@
 /// Version 2's sections, after the optimizer's state: `u32 count`, then for each a
 /// `u32 tag`, a `u32 length` and `length` bytes. A tag names what the payload holds, for
 /// ever; a tag this library does not know was written by a newer one, so the file is
-/// refused as an unsupported version rather than read in part.
+/// refused as an unsupported version rather than read in part (or as damaged, if its
+/// checksum fails).
 extension ModelFormat {
     /// What a version 2 file's sections hold beside the options.
     struct Sections {
@@ -37,7 +38,7 @@ extension ModelFormat {
                 }
                 scalings[tag] = try ScalingSection.read(&reader, width: width, tag: tag)
             default:
-                throw BackpropError(.unsupportedVersion,
+                throw reader.newerField(
                     "the model file has a section with tag \(tag), which this library does not know (a newer version wrote it)")
             }
         }

@@ -169,7 +169,7 @@ enum ModelFormat {
             let value = Double(bitPattern: try reader.u64())
             guard let option = keys.first(where: { $0.key == key })?.option else {
                 if version >= 2 && key >= UInt32(keys.count) && key < UInt32(maxOptionCount) {
-                    throw BackpropError(.unsupportedVersion,
+                    throw reader.newerField(
                         "the model file has option \(key), which this library does not know (a newer version wrote it)")
                 }
                 throw corrupt("unknown option \(key) for version \(version)")

@@ -95,6 +95,7 @@ extension Network {
         progress: (EpochReport) -> Bool = { _ in true }
     ) throws(BackpropError) -> FitSummary {
         try validate(options)
+        let cycle = try scheduleCycle(epochs: options.epochs)
         let (x, y, w) = try validated(data)
         let held = try validation.map { (set) throws(BackpropError) in (try validated(set), set.count) }
         let batch = min(options.batchSize, data.count)
@@ -119,8 +120,6 @@ extension Network {
         var bestEpoch = 0
         var epochs = 0
         var stop = FitSummary.Stop.completed
-        // The cosine schedule's cycle, when it is not set: this fit's epochs.
-        let cycle = trainingOptions.cycleEpochs > 0 ? Int(trainingOptions.cycleEpochs) : scheduleState.epochs + options.epochs
         for epoch in 1 ... options.epochs {
             let learningRate = trainingOptions.schedule.rate(
                 base: options.learningRate, options: trainingOptions, state: scheduleState, cycle: cycle)
@@ -198,6 +197,19 @@ extension Network {
             throw BackpropError(.nonFinite, "target loss is NaN")
         }
         try validate(learningRate: options.learningRate)
+    }
+
+    /// The cosine schedule's cycle T: its cycle-epochs option, or when that is 0 the epochs
+    /// the schedule has ended so far plus this fit's, which must end after the warm-up.
+    private func scheduleCycle(epochs: Int) throws(BackpropError) -> Int {
+        let options = trainingOptions
+        guard options.cycleEpochs == 0 else { return Int(options.cycleEpochs) }
+        let cycle = ScheduleState.saturatingSum(scheduleState.epochs, epochs)
+        guard options.schedule != .cosine || Double(cycle) > options.warmupEpochs else {
+            throw BackpropError(.invalidArgument,
+                "the cosine schedule's cycle would be \(cycle) epochs (\(scheduleState.epochs) ended and this fit's \(epochs)), not longer than its \(Int(options.warmupEpochs)) warm-up epochs; train for more epochs or set cycle-epochs")
+        }
+        return cycle
     }
 
     /// Fisher–Yates.

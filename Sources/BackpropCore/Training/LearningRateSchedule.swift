@@ -89,31 +89,47 @@ public struct ScheduleState: Sendable, Equatable {
     public internal(set) var bestLoss = Float.infinity
     public internal(set) var epochsWithoutImprovement = 0
 
+    /// Where the counts stop: 2^53, the largest count a Double (the schedules' arithmetic)
+    /// holds exactly. A count saturates there rather than overflowing, whatever a caller
+    /// or a model file passes.
+    public static let countLimit = 1 << 53
+    /// Where the plateau multiplier stops: the smallest normal Double, so that it stays
+    /// positive (a model file holds m in (0, 1]) however many reductions a run makes; η₀ m
+    /// is 0 as a Float long before it.
+    public static let multiplierFloor = Double.leastNormalMagnitude
+
     public init() {}
 
     /// After an epoch of `samples` samples whose monitored loss was `loss` (NaN is no
     /// improvement). The constant schedule keeps nothing.
     mutating func endEpoch(samples count: Int, monitoredLoss loss: Float, options: TrainingOptions) {
         guard options.schedule != .constant else { return }
-        epochs += 1
-        samples += count
+        epochs = Self.saturatingSum(epochs, 1)
+        samples = Self.saturatingSum(samples, count)
         guard options.schedule == .plateau else { return }
         if loss < bestLoss - Float(options.plateauThreshold) {
             bestLoss = loss
             epochsWithoutImprovement = 0
         } else {
-            epochsWithoutImprovement += 1
+            epochsWithoutImprovement = Self.saturatingSum(epochsWithoutImprovement, 1)
             if epochsWithoutImprovement > Int(options.plateauPatience) {
-                multiplier *= options.plateauFactor
+                multiplier = max(multiplier * options.plateauFactor, Self.multiplierFloor)
                 epochsWithoutImprovement = 0
             }
         }
     }
 
-    /// Whether a model file could hold it: counts in range, a multiplier in (0, 1].
+    /// a + b for counts in 0...countLimit, capped at the limit.
+    static func saturatingSum(_ a: Int, _ b: Int) -> Int {
+        b >= countLimit - a ? countLimit : a + b
+    }
+
+    /// Whether a model file could hold it: counts in 0...countLimit, a multiplier in
+    /// [multiplierFloor, 1].
     func isPlausible() -> Bool {
         epochs >= 0 && samples >= 0 && epochsWithoutImprovement >= 0 && epochsWithoutImprovement <= epochs
-            && multiplier > 0 && multiplier <= 1 && !bestLoss.isNaN
+            && epochs <= Self.countLimit && samples <= Self.countLimit
+            && multiplier >= Self.multiplierFloor && multiplier <= 1 && !bestLoss.isNaN
     }
 }
 
