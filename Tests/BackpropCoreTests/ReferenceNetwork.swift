@@ -10,6 +10,9 @@ struct ReferenceNetwork {
     let loss: Loss
     let huberDelta: Double
     var parameters: [Double]
+    /// Dropout masks m^l (0 or 1/(1 − p)) by sample, then hidden layer, then unit; empty
+    /// without dropout. Each sample's hidden outputs are multiplied by its masks.
+    var masks: [[[Double]]] = []
 
     init(_ network: Network) {
         sizes = network.layerSizes
@@ -69,7 +72,7 @@ struct ReferenceNetwork {
     /// Φ(z) = ½ erfc(−z/√2), from libm.
     static func normalCDF(_ z: Double) -> Double { erfc(-z / 2.0.squareRoot()) / 2 }
 
-    func forward(_ x: [Double]) -> (z: [[Double]], a: [[Double]]) {
+    func forward(_ x: [Double], sample: Int = 0) -> (z: [[Double]], a: [[Double]]) {
         var zs: [[Double]] = [[]]
         var activationsOut: [[Double]] = [x]
         for (index, offset) in offsets.enumerated() {
@@ -82,13 +85,14 @@ struct ReferenceNetwork {
                 z[j] = sum
             }
             zs.append(z)
-            activationsOut.append(sigma(activations[index], z))
+            let a = sigma(activations[index], z)
+            activationsOut.append(masks.isEmpty || l == sizes.count - 1 ? a : zip(a, masks[sample][index]).map { $0 * $1 })
         }
         return (zs, activationsOut)
     }
 
-    func cost(_ x: [Double], _ y: [Double]) -> Double {
-        let a = forward(x).a.last!
+    func cost(_ x: [Double], _ y: [Double], sample: Int = 0) -> Double {
+        let a = forward(x, sample: sample).a.last!
         switch loss {
         case .meanSquaredError:
             return zip(a, y).map { 0.5 * ($0 - $1) * ($0 - $1) }.reduce(0, +)
@@ -105,7 +109,7 @@ struct ReferenceNetwork {
     }
 
     func meanCost(_ xs: [[Double]], _ ys: [[Double]]) -> Double {
-        zip(xs, ys).map { cost($0, $1) }.reduce(0, +) / Double(xs.count)
+        xs.indices.map { cost(xs[$0], ys[$0], sample: $0) }.reduce(0, +) / Double(xs.count)
     }
 
     /// ∂C/∂parameters averaged over the batch, by backpropagation, one sample at a time.
@@ -113,8 +117,8 @@ struct ReferenceNetwork {
         var total = [Double](repeating: 0, count: parameters.count)
         let layout = offsets
         let L = sizes.count - 1
-        for (x, y) in zip(xs, ys) {
-            let (z, a) = forward(x)
+        for (sample, (x, y)) in zip(xs, ys).enumerated() {
+            let (z, a) = forward(x, sample: sample)
             // δ^L = C'(a^L) ⊙ σ'(z^L): derived from C and σ directly, not from the fused form.
             var delta = outputDelta(z: z[L], a: a[L], y: y)
             for l in stride(from: L, through: 1, by: -1) {
@@ -130,7 +134,7 @@ struct ReferenceNetwork {
                 for k in 0 ..< sizes[l - 1] {
                     var sum = 0.0
                     for j in 0 ..< sizes[l] { sum += parameters[offset.weights + j * sizes[l - 1] + k] * delta[j] }
-                    below[k] = sum * derivative[k]
+                    below[k] = sum * derivative[k] * (masks.isEmpty ? 1 : masks[sample][l - 2][k])
                 }
                 delta = below
             }

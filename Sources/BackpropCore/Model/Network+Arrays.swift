@@ -1,13 +1,14 @@
 /// Array conveniences for Swift callers; each wraps the buffer-based method of the same name.
 extension Network {
-    /// a^L for `batch` samples given row-major `inputs` (batch × inputSize).
-    public func forward(_ inputs: [Float], batch: Int) throws(BackpropError) -> [Float] {
+    /// a^L for `batch` samples given row-major `inputs` (batch × inputSize); a `training`
+    /// pass drops units by the network's dropout.
+    public func forward(_ inputs: [Float], batch: Int, training: Bool = false) throws(BackpropError) -> [Float] {
         // Checked before the outputs are allocated, which an absurd batch would make fatal.
         try expect(inputs.count, equals: inputCount(batch: batch), name: "inputs")
         var outputs = [Float](repeating: 0, count: try outputCount(batch: batch))
         try inputs.withUnsafeBufferPointer { (x) throws(BackpropError) in
             try outputs.withUnsafeMutableBufferPointer { (out) throws(BackpropError) in
-                try forward(x, batch: batch, outputs: out)
+                try forward(x, batch: batch, outputs: out, training: training)
             }
         }
         return outputs

@@ -4,11 +4,13 @@ extension Network {
     /// is not kept (unless the caller filled it in place: `fit`, which scales as it
     /// gathers); a training step reads the caller's inputs where they are and keeps no
     /// activations for `backward`, whether its update is adopted or refused. Inputs are
-    /// scaled into a^0's buffer when the network has an input scaling. Returns a^0.
+    /// scaled into a^0's buffer when the network has an input scaling. A `training` pass
+    /// drops units of the hidden layers by the network's `dropout`. Returns a^0.
     @discardableResult
-    func propagateForward(_ x: UnsafePointer<Float>, batch: Int, keepingInputs: Bool = true) throws(BackpropError)
-        -> UnsafePointer<Float>
-    {
+    func propagateForward(
+        _ x: UnsafePointer<Float>, batch: Int, keepingInputs: Bool = true, training: Bool = false
+    ) throws(BackpropError) -> UnsafePointer<Float> {
+        let dropping = training ? try reserveDropoutBuffers(batch: batch) : nil
         let storage = try reserveStorage(batch: batch)
         let a0 = storage.activations[0]
         var inputs = x
@@ -24,7 +26,7 @@ extension Network {
         // keeps both for the loss.
         for (index, layer) in layers.enumerated() {
             let a = storage.activations[index + 1]
-            let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
+            let below = index == 0 ? inputs : input(of: index, storage: storage, dropped: dropping)
             let sparse = index > 0 && batch > 1 && isSparse(below, count: batch * layer.inputWidth, of: layers[index - 1])
                 ? sparseWorkspace : nil
             let skippedZeros: Bool
@@ -40,9 +42,20 @@ extension Network {
                                              workspace: workspace, sparse: sparse, threads: threads)
             }
             if skippedZeros { productsSkippingZeros += 1 }
+            if let dropout, let kept = dropping?.layers[index] {
+                dropout.drop(a, into: kept.dropped, mask: kept.mask, count: batch * layer.width, layer: index + 1)
+            }
         }
+        if dropping != nil { dropout?.endPass() }
+        forwardDropped = dropping != nil
         forwardBatch = keepingInputs ? batch : nil
         return inputs
+    }
+
+    /// What layers[index] reads (index > 0): a^index, or ã^index when a training pass
+    /// dropped units of that layer.
+    func input(of index: Int, storage: BatchStorage, dropped: DropoutBuffers?) -> UnsafePointer<Float> {
+        UnsafePointer(dropped?.layers[index - 1]?.dropped ?? storage.activations[index])
     }
 
     /// Backpropagates through the activations of the last `propagateForward`, whose a^0 is
@@ -62,8 +75,9 @@ extension Network {
             huberDelta: Float(trainingOptions.huberDelta), weights: weights,
             delta: deltaBuffer(top, batch: batch, storage: storage))
         var stepFinite = true
+        let dropped = forwardDropped ? dropoutBuffers : nil
         for index in layers.indices.reversed() {
-            let below = index == 0 ? inputs : UnsafePointer(storage.activations[index])
+            let below = index == 0 ? inputs : input(of: index, storage: storage, dropped: dropped)
             let delta = deltaBuffer(index, batch: batch, storage: storage)
             let sparse = batch > 1 && isSparse(delta, count: batch * layers[index].width, of: layers[index])
             let layerFinite = weightGradient(layers[index], delta: delta, sparse: sparse, below: below, batch: batch,
@@ -71,8 +85,12 @@ extension Network {
             stepFinite = stepFinite && layerFinite
             if index > 0 {
                 let operand = storage.derivativeOperand(of: index - 1, activation: layers[index - 1].activation)
+                let deltaBelow = deltaBuffer(index - 1, batch: batch, storage: storage)
                 hiddenDelta(layers[index], delta: delta, sparse: sparse, below: layers[index - 1], operand: operand,
-                            batch: batch, into: deltaBuffer(index - 1, batch: batch, storage: storage))
+                            batch: batch, into: deltaBelow)
+                if let mask = dropped?.layers[index - 1]?.mask {  // δ^l ⊙= m^l
+                    Dropout.mask(deltaBelow, by: mask, count: batch * layers[index - 1].width)
+                }
             }
         }
         gradientState = cost.isFinite ? .pending : .diverged

@@ -22,6 +22,7 @@ extension Network {
         drawParameters(scheme, seed: seed)
         optimizerState = freshState
         scheduleState = ScheduleState()
+        dropout?.passes = 0
         parametersChanged()
     }
 

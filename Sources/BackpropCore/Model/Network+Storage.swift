@@ -15,6 +15,17 @@ extension Network {
         return grown
     }
 
+    /// The dropout buffers for a training pass of `batch` samples, when the network drops.
+    func reserveDropoutBuffers(batch: Int) throws(BackpropError) -> DropoutBuffers? {
+        guard let dropout else { return nil }
+        if let dropoutBuffers, dropoutBuffers.capacity >= batch { return dropoutBuffers }
+        let grown = try DropoutBuffers(widths: Array(layerSizes.dropFirst()), rates: dropout.rates, capacity: batch)
+        dropoutBuffers?.free()
+        dropoutBuffers = grown
+        if forwardDropped { forwardBatch = nil }  // the kept activations read the old buffers
+        return grown
+    }
+
     /// Allocates `SparseGEMM`'s workspace once some product of a `batch`-sample step with a
     /// ReLU layer's a^l or δ^l suits it. Without memory those products simply stay dense.
     func reserveSparseWorkspace(batch: Int) {

@@ -1,15 +1,17 @@
 extension Network {
     /// Runs `batch` samples (`inputs`: batch × inputSize) through the network, writes a^L
     /// to `outputs` (batch × outputSize) when given, and keeps the activations for
-    /// `backward`.
+    /// `backward`. A `training` pass drops units by the network's `dropout` (and `backward`
+    /// follows its masks); any other pass drops nothing.
     public func forward(
-        _ inputs: UnsafeBufferPointer<Float>, batch: Int, outputs: UnsafeMutableBufferPointer<Float>? = nil
+        _ inputs: UnsafeBufferPointer<Float>, batch: Int, outputs: UnsafeMutableBufferPointer<Float>? = nil,
+        training: Bool = false
     ) throws(BackpropError) {
         let source = try validated(inputs, count: inputCount(batch: batch), name: "inputs")
         if let outputs {
             try expect(outputs.count, equals: outputCount(batch: batch), name: "outputs")
         }
-        try propagateForward(source, batch: batch)
+        try propagateForward(source, batch: batch, training: training)
         if let outputs, let target = outputs.baseAddress, let storage {
             target.update(from: storage.activations[layers.count], count: outputs.count)
             targetScaling?.invert(target, rows: batch)
@@ -68,7 +70,7 @@ extension Network {
             try SampleWeights.validated(buffer, count: batch, name: "weights")
         }
         // One sample's positive weight cancels: its weighted mean is its own loss and gradient.
-        if batch == 1, let tinyStep {
+        if batch == 1, dropout == nil, let tinyStep {
             return try tinyStep._withUnsafeGuaranteedRef { tiny in
                 Result { () throws(BackpropError) in try step(tiny, inputs: inputs, targets: targets, learningRate: eta) }
             }.get()
@@ -116,7 +118,7 @@ extension Network {
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float,
         weights: SampleWeights? = nil
     ) throws(BackpropError) -> Float {
-        let a0 = try propagateForward(x, batch: batch, keepingInputs: false)
+        let a0 = try propagateForward(x, batch: batch, keepingInputs: false, training: true)
         let y = storage.map { scaledTargets(y, rows: batch, buffer: $0.scaledTargets) } ?? y
         guard trainingOptions.isPlainSGD else {
             let cost = propagateBackward(y, inputs: a0, batch: batch, weights: weights).cost

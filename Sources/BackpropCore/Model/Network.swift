@@ -62,7 +62,7 @@ public final class Network {
     /// without the retain and release a stored reference costs, ~4% of a tiny step.
     let tinyStep: Unmanaged<TinyNetworkStep>?
     /// Whether a single sample's `trainStep` takes the tiny-network path (same results, less overhead).
-    public var takesTinySteps: Bool { tinyStep != nil }
+    public var takesTinySteps: Bool { tinyStep != nil && dropout == nil }
 
     /// Threads a training step may use (the caller's included); see `setThreadCount`.
     public internal(set) var threadCount = Network.onlineCores
@@ -80,8 +80,15 @@ public final class Network {
     /// any (regressors only); see `setTargetScaling`.
     public internal(set) var targetScaling: FeatureScaling?
 
+    /// Inverted dropout of the hidden layers in training passes, if any; see `setDropout`.
+    public internal(set) var dropout: Dropout?
+    /// ã^l and m^l of the layers that drop, created with the first training pass.
+    var dropoutBuffers: DropoutBuffers?
+
     /// The batch of the activations kept for `backward`, if they match the parameters.
     var forwardBatch: Int?
+    /// Whether those activations are a training pass's, with units dropped.
+    var forwardDropped = false
     var gradientState = GradientState.none
 
     enum GradientState {
@@ -139,6 +146,7 @@ public final class Network {
         workspace.free()
         sparseWorkspace?.free()
         storage?.free()
+        dropoutBuffers?.free()
         tinyStep?.release()
         releaseThreads()
     }

@@ -9,14 +9,17 @@ extension ModelFormat {
         var schedule: ScheduleState
         var inputScaling: FeatureScaling?
         var targetScaling: FeatureScaling?
+        var dropout: Dropout?
     }
 
     /// Reads the sections into `options` (the schedule) and returns the rest.
     static func readSections(
-        _ reader: inout ByteReader, into options: inout TrainingOptions, inputWidth: Int, outputWidth: Int
+        _ reader: inout ByteReader, into options: inout TrainingOptions, inputWidth: Int, outputWidth: Int,
+        hiddenLayers: Int
     ) throws(BackpropError) -> Sections {
         var schedule: ScheduleState?
         var scalings: [UInt32: FeatureScaling] = [:]
+        var dropout: Dropout?
         let count = try reader.u32()
         for _ in 0 ..< count {
             let tag = try reader.u32()
@@ -37,6 +40,12 @@ extension ModelFormat {
                     throw corrupt("the \(what) scaling section has \(length) bytes; \(width) \(what)s need \(ScalingSection.length(width: width))")
                 }
                 scalings[tag] = try ScalingSection.read(&reader, width: width, tag: tag)
+            case DropoutSection.tag:
+                guard dropout == nil else { throw corrupt("the dropout section appears twice") }
+                guard length == DropoutSection.length(hiddenLayers: hiddenLayers) else {
+                    throw corrupt("the dropout section has \(length) bytes; \(hiddenLayers) hidden layers need \(DropoutSection.length(hiddenLayers: hiddenLayers))")
+                }
+                dropout = try DropoutSection.read(&reader, hiddenLayers: hiddenLayers)
             default:
                 throw reader.newerField(
                     "the model file has a section with tag \(tag), which this library does not know (a newer version wrote it)")
@@ -44,7 +53,7 @@ extension ModelFormat {
         }
         guard let schedule else { throw corrupt("a version 2 file without its schedule section") }
         return Sections(schedule: schedule, inputScaling: scalings[ScalingSection.inputTag],
-                        targetScaling: scalings[ScalingSection.targetTag])
+                        targetScaling: scalings[ScalingSection.targetTag], dropout: dropout)
     }
 
     /// The scalings a version 2 file of `network` holds, with their tags.
@@ -56,13 +65,15 @@ extension ModelFormat {
     static func sectionBytes(of network: Network) -> Int {
         4 + 8 + ScheduleSection.length
             + scalings(of: network).reduce(0) { $0 + 8 + ScalingSection.length(width: $1.scaling.shift.count) }
+            + (network.dropout.map { 8 + DropoutSection.length(hiddenLayers: $0.rates.count) } ?? 0)
     }
 
     static func writeSections(of network: Network, to writer: inout ByteWriter) {
         let scalings = scalings(of: network)
-        writer.u32(UInt32(1 + scalings.count))
+        writer.u32(UInt32(1 + scalings.count + (network.dropout == nil ? 0 : 1)))
         ScheduleSection.write(network.trainingOptions.schedule, network.scheduleState, to: &writer)
         for (tag, scaling) in scalings { ScalingSection.write(scaling, tag: tag, to: &writer) }
+        if let dropout = network.dropout { DropoutSection.write(dropout, to: &writer) }
     }
 }
 
@@ -144,5 +155,36 @@ enum ScheduleSection {
         let value = try reader.u64()
         guard value <= UInt64(Int.max) else { throw ModelFormat.corrupt("the \(name) \(value) is impossible") }
         return Int(value)
+    }
+}
+
+/// Tag 4: dropout (when the model has it): `u64 seed · u64 passes · f32 × (L−1) rates`,
+/// each rate in [0, 1) and at least one above 0.
+enum DropoutSection {
+    static let tag: UInt32 = 4
+
+    static func length(hiddenLayers: Int) -> Int { 16 + 4 * hiddenLayers }
+
+    static func write(_ dropout: Dropout, to writer: inout ByteWriter) {
+        writer.u32(tag)
+        writer.u32(UInt32(length(hiddenLayers: dropout.rates.count)))
+        writer.u64(dropout.seed)
+        writer.u64(dropout.passes)
+        for rate in dropout.rates { writer.u32(rate.bitPattern) }
+    }
+
+    static func read(_ reader: inout ByteReader, hiddenLayers: Int) throws(BackpropError) -> Dropout {
+        let seed = try reader.u64(), passes = try reader.u64()
+        var rates: [Float] = []
+        for _ in 0 ..< hiddenLayers { rates.append(Float(bitPattern: try reader.u32())) }
+        let read: Dropout?
+        do {
+            read = try Dropout(rates: rates, seed: seed)
+        } catch {
+            throw ModelFormat.corrupt(error.message)
+        }
+        guard var dropout = read else { throw ModelFormat.corrupt("the dropout section's rates are all 0") }
+        dropout.passes = passes
+        return dropout
     }
 }

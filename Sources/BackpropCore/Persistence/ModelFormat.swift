@@ -10,7 +10,7 @@
 ///     · u32 CRC-32
 ///
 /// Version 2 adds the learning-rate schedule's options to the option table, and sections
-/// for its state and the input scaling; a model that uses none of it is written as version
+/// for its state, the input and target scalings and dropout; a model that uses none of it is written as version
 /// 1, byte for byte as before, so older libraries still read it. Decoding bounds every count by the bytes
 /// actually present before using it.
 enum ModelFormat {
@@ -19,13 +19,13 @@ enum ModelFormat {
     static let latestVersion: UInt32 = 2
 
     /// The oldest version that holds everything `network` has: version 1 unless it has a
-    /// schedule, or options that version 1 has no key for. (Codes are not versions: a
+    /// schedule, scalings, dropout, or options that version 1 has no key for. (Codes are not versions: a
     /// reader refuses an activation or loss code it does not know, whatever the version.)
     static func version(for network: Network) -> UInt32 {
         let options = network.trainingOptions
         let firstKeys = optionKeys(1).map(\.option)
         let onlyFirst = options.schedule == .constant && network.scheduleState == ScheduleState()
-            && network.inputScaling == nil && network.targetScaling == nil
+            && network.inputScaling == nil && network.targetScaling == nil && network.dropout == nil
             && TrainingOptions.Hyperparameter.allCases.allSatisfy { firstKeys.contains($0) || options[$0] == $0.defaultValue }
         return onlyFirst ? 1 : 2
     }
@@ -115,7 +115,8 @@ enum ModelFormat {
         reader.offset += 4 * floatCount
         var (options, step, stateArrays) = try readOptimizer(&reader, version: version, parameterCount: expectedCount)
         let sections = version >= 2
-            ? try readSections(&reader, into: &options, inputWidth: sizes[0], outputWidth: sizes[sizes.count - 1])
+            ? try readSections(&reader, into: &options, inputWidth: sizes[0], outputWidth: sizes[sizes.count - 1],
+                               hiddenLayers: sizes.count - 2)
             : Sections(schedule: ScheduleState())
         try reader.verifyChecksum(at: reader.offset)
 
@@ -138,6 +139,7 @@ enum ModelFormat {
         }
         network.restore(options: options, state: optimizerState, schedule: sections.schedule)
         network.inputScaling = sections.inputScaling
+        network.dropout = sections.dropout
         do {
             try network.setTargetScaling(sections.targetScaling)  // a classifier's is impossible
         } catch {
