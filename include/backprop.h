@@ -249,6 +249,15 @@ size_t bp_thread_count(const bp_network *net);
  *          (a larger batch than before needs memory that is not available). */
 bp_status bp_forward(bp_network *net, const float *inputs, size_t batch, float *outputs);
 
+/*! bp_forward_train() :
+ *  bp_forward() as a training pass: with dropout set (bp_set_dropout()), units of the
+ *  hidden layers are dropped by the next pass's masks, and a following bp_backward()
+ *  backpropagates through the same masks. bp_forward() itself never drops (it is the pass
+ *  to use for inference outside bp_predict()); without dropout the two are the same.
+ *  bp_train_step() and bp_fit() make training passes themselves.
+ *  @return as bp_forward(). */
+bp_status bp_forward_train(bp_network *net, const float *inputs, size_t batch, float *outputs);
+
 /*! bp_predict() :
  *  Inference only: writes a^L for `batch` samples (inputs: batch x bp_input_size(net),
  *  outputs: batch x bp_output_size(net), both row-major) without keeping anything for
@@ -445,6 +454,41 @@ bp_status bp_scheduled_learning_rate(const bp_network *net, float base_rate, flo
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_OVERFLOW (samples > PTRDIFF_MAX).
  *  Not thread-safe with any other call on the same network. */
 bp_status bp_end_epoch(bp_network *net, size_t samples, float monitored_loss);
+
+/*-************************************************************************
+ *  Dropout
+ *
+ *  Inverted dropout of the hidden layers (Srivastava et al., 2014): each training pass
+ *  (bp_train_step(), bp_train_step_weighted(), bp_fit(), bp_forward_train()) keeps unit i
+ *  of hidden layer l with probability 1 − p_l and scales what it keeps by 1 / (1 − p_l):
+ *  ã^l = a^l ⊙ m^l, which layer l + 1 reads; the backward pass follows the same masks,
+ *  δ^l = ((W^(l+1))^T δ^(l+1)) ⊙ σ'(z^l) ⊙ m^l. Nothing is dropped by bp_forward(),
+ *  bp_predict(), bp_evaluate() or bp_evaluate_metrics(), nor in bp_fit()'s validation.
+ *  A mask element is a hash of (seed, pass number, layer, element), so training stays
+ *  bit-identical for a seed at any thread count; the pass number counts training passes
+ *  since bp_set_dropout() (or bp_initialize()) and is saved in model files with the rates
+ *  and seed, so a loaded network draws the masks the saved one would have drawn. A layer
+ *  that drops keeps two more floats per unit and sample of a batch; single samples of
+ *  tiny networks lose their fast path while dropout is on.
+ **************************************************************************/
+
+/*! bp_set_dropout() :
+ *  Sets the dropout rates p_1 … p_(L−1) of the hidden layers, `count` = layer_count − 2
+ *  floats, each in [0, 1); `rates` may be NULL when count is 0. All 0 turns dropout off.
+ *  Masks are drawn from `seed` (the Python package passes the network's seed), starting
+ *  again from pass 0. Activations kept by a bp_forward_train() are discarded.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net, or rates with count > 0);
+ *          BP_ERROR_SIZE_MISMATCH (count is not the number of hidden layers);
+ *          BP_ERROR_NON_FINITE; BP_ERROR_INVALID_ARGUMENT (a rate outside [0, 1)).
+ *          Nothing is changed on failure. Not thread-safe with any other call on the
+ *          same network. */
+bp_status bp_set_dropout(bp_network *net, const float *rates, size_t count, uint64_t seed);
+
+/*! bp_get_dropout() :
+ *  Copies the hidden layers' dropout rates into `rates` (count = layer_count − 2 floats;
+ *  all 0 without dropout; may be NULL when count is 0). Reads the network only.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH (count). */
+bp_status bp_get_dropout(const bp_network *net, float *rates, size_t count);
 
 /*-************************************************************************
  *  Training on a data set
@@ -704,7 +748,7 @@ bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
  *  schedule included). This library reads format versions 1 and 2 and writes the oldest
  *  that holds the model: version 1, which every earlier library reads, unless the model
  *  has a learning-rate schedule (or schedule state or options of its own), input or
- *  target scaling, or a Huber δ other than 1. Codes are not versions: a version 1 file of
+ *  target scaling, dropout, or a Huber δ other than 1. Codes are not versions: a version 1 file of
  *  a network with an activation or loss added since (GELU, SiLU, softplus, ELU, Huber,
  *  L1) is refused by a library older than that code, as BP_ERROR_CORRUPT_MODEL.
  **************************************************************************/

@@ -5,12 +5,27 @@ import CBackpropABI
 public func bp_forward(
     _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ batch: Int, _ outputs: UnsafeMutablePointer<Float>?
 ) -> bp_status {
+    forward(net, inputs, batch, outputs, training: false)
+}
+
+@_cdecl("bp_forward_train")
+public func bp_forward_train(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ batch: Int, _ outputs: UnsafeMutablePointer<Float>?
+) -> bp_status {
+    forward(net, inputs, batch, outputs, training: true)
+}
+
+/// bp_forward and bp_forward_train: the same checks, a pass that drops units or not.
+private func forward(
+    _ net: OpaquePointer?, _ inputs: UnsafePointer<Float>?, _ batch: Int, _ outputs: UnsafeMutablePointer<Float>?,
+    training: Bool
+) -> bp_status {
     entryPoint {
         let network = try Handle.network(net)
         let x = try required(inputs, "inputs")
         let batch = try size(batch, "batch")
         let a = try outputs.map { try network.outputRows($0, batch: batch) }
-        try network.forward(try network.inputRows(x, batch: batch), batch: batch, outputs: a)
+        try network.forward(try network.inputRows(x, batch: batch), batch: batch, outputs: a, training: training)
     }
 }
 

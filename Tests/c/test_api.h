@@ -54,7 +54,9 @@
     /* test_api_scaling.c */                                                                                   \
     X(scaling)                                                                                                 \
     /* test_api_metrics.c */                                                                                   \
-    X(metrics)
+    X(metrics)                                                                                                 \
+    /* test_api_dropout.c */                                                                                   \
+    X(dropout)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)
@@ -224,6 +226,28 @@ HARNESS_UNUSED static int params_equal(const bp_network *net, const float *ref, 
         return 0;
     p = alloc_floats(n, 0.0f);
     same = bp_get_parameters(net, p, n) == BP_OK && memcmp(p, ref, n * sizeof *p) == 0;
+    free(p);
+    return same;
+}
+
+/* The network's model bytes, allocated (free them); *size receives their count. */
+HARNESS_UNUSED static unsigned char *save_model_at(const bp_network *net, size_t *size, const char *file, int line)
+{
+    unsigned char *buf;
+    *size = 0;
+    expect_status_at(bp_save_to_buffer(net, NULL, 0, size), BP_OK, NULL, file, line, "bp_save_to_buffer(size)");
+    buf = xmalloc(*size > 0 ? *size : 1);
+    expect_status_at(bp_save_to_buffer(net, buf, *size, size), BP_OK, NULL, file, line, "bp_save_to_buffer(...)");
+    return buf;
+}
+#define SAVE_MODEL(net, sizep) save_model_at((net), (sizep), __FILE__, __LINE__)
+
+/* 1 if two networks' parameters are bit-identical. */
+HARNESS_UNUSED static int same_params(const bp_network *a, const bp_network *b)
+{
+    size_t n = 0;
+    float *p = GET_PARAMS(a, &n);
+    int same = params_equal(b, p, n);
     free(p);
     return same;
 }

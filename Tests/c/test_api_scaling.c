@@ -40,15 +40,6 @@ static int make_pair(bp_network **scaled, bp_network **plain)
     return 1;
 }
 
-static int same_params(const bp_network *a, const bp_network *b)
-{
-    size_t n = 0;
-    float *p = GET_PARAMS(a, &n);
-    int same = params_equal(b, p, n);
-    free(p);
-    return same;
-}
-
 static void check_every_call_scales(const float *x, const float *y, const float *xs)
 {
     bp_network *scaled, *plain;

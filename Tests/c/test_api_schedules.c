@@ -213,10 +213,7 @@ static void check_versions_and_errors(void)
     EXPECT_OK(bp_end_epoch(cosine, PTRDIFF_MAX, 1.0f));
     {
         bp_network *copy = NULL;
-        unsigned char *buf;
-        EXPECT_OK(bp_save_to_buffer(cosine, NULL, 0, &size));
-        buf = xmalloc(size);
-        EXPECT_OK(bp_save_to_buffer(cosine, buf, size, &size));
+        unsigned char *buf = SAVE_MODEL(cosine, &size);
         EXPECT_OK(bp_load_from_buffer(buf, size, &copy)); /* a saturated count is a valid file */
         bp_destroy(copy);
         free(buf);

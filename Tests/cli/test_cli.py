@@ -189,6 +189,21 @@ def test_standardize_stores_the_scaling_so_raw_data_predicts(tmp_path):
     assert info["inputs"].startswith("scaled")
 
 
+def test_dropout_is_stored_and_a_bad_rate_is_refused(blobs):
+    flags = ["--data", "train.csv", "--hidden", "16,8", "--epochs", "20", "--optimizer", "adam", "--lr", "0.01", "--quiet"]
+    result = cli("train", *flags, "--dropout", "0.2,0.1", "--out", "m.bpm", cwd=blobs)
+    assert result.returncode == 0, result.stderr
+    info = dict(line.split(None, 1) for line in cli("info", "m.bpm", cwd=blobs).stdout.splitlines())
+    assert info["dropout"].startswith("0.2,0.1 (hidden layers, while training"), info
+    evaluation = cli("evaluate", "--model", "m.bpm", "--data", "train.csv", cwd=blobs)
+    assert float(evaluation.stdout.split("accuracy")[1].split("%")[0]) >= 90, evaluation.stdout
+    for rates, message in (("0.2,0.1,0.3", "--dropout has 3 rates; the network has 2 hidden layers"),
+                           ("1", "it must be in [0, 1)"), ("x", "is not a number")):
+        refused = cli("train", *flags, "--dropout", rates, "--out", "n.bpm", cwd=blobs)
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
+        assert not (blobs / "n.bpm").exists()
+
+
 def test_validation_split_and_patience_stop_early_and_report(blobs):
     result = cli(
         "train", "--data", "train.csv", "--layers", "4,16,3", "--optimizer", "adam", "--lr", "0.05",

@@ -12,8 +12,8 @@ enum Info: Command {
         Prints the model's layer sizes and activations (in the form train's --layers and
         --activations take), its loss, what its outputs mean, its parameter count, its
         optimizer with the settings that optimizer uses, its learning-rate schedule with
-        its settings and the epochs it has run, whether it scales its inputs, and the
-        file's size.
+        its settings and the epochs it has run, whether it scales its inputs, its dropout
+        rates if it has any, and the file's size.
         """
 
     static func run(_ arguments: Arguments) throws {
@@ -31,6 +31,10 @@ enum Info: Command {
         print("schedule     \(describe(network.trainingOptions.schedule, network))")
         print("inputs       \(network.inputScaling == nil ? "used as they are" : "scaled: (x − shift) · scale per feature, stored in the model")")
         if network.targetScaling != nil { print("targets      scaled: (y − shift) · scale per output; predictions in their units") }
+        if let dropout = network.dropout {
+            let rates = dropout.rates.map { Format.plain($0) }.joined(separator: ",")
+            print("dropout      \(rates) (hidden layers, while training; after \(dropout.passes) training passes)")
+        }
     }
 
     /// "cosine: warmup-epochs 2, cycle-epochs 0, min-lr 0; after 3 epochs"

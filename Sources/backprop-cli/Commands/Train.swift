@@ -64,6 +64,9 @@ enum Train: Command {
           --huber-delta F        the huber loss's δ: quadratic within it, linear beyond (default 1)
           --weight-decay F       L2 regularisation, decoupled for adamw (default 0)
           --clip-norm F          scale larger gradients down to this L2 norm (default 0: off)
+          --dropout F[,F...]     inverted dropout while training: the rate of every hidden layer,
+                                 or one per hidden layer, each in [0, 1) (default 0: none);
+                                 predict and evaluate drop nothing
           --no-shuffle           visit the samples in file order every epoch
           --standardize          learn on standardised features (and, for regression, targets):
                                  the model stores their means and deviations from the training
@@ -119,6 +122,8 @@ enum Train: Command {
                         initialization: flags.initialization)
         }
         try withFlagValues { () throws(BackpropError) in try network.setTrainingOptions(flags.training) }
+        let rates = try flags.dropoutRates(hidden: sizes.count - 2)
+        try withFlagValues { () throws(BackpropError) in try network.setDropout(rates: rates, seed: flags.seed) }
         return network
     }
 
@@ -168,8 +173,9 @@ enum Train: Command {
         let optimizer = flags.training.optimizer, schedule = flags.training.schedule
         let scheduled = schedule == .constant ? "" : " on the \(schedule.name) schedule"
         let learningRate = optimizer == .rprop ? "" : " with learning rate \(Format.plain(flags.fit.learningRate))\(scheduled)"
+        let rates = network.dropout.map { ", dropout " + $0.rates.map { Format.plain($0) }.joined(separator: ",") } ?? ""
         return "\(network.layerList) \(network.activationList) \(network.loss.name), "
-            + "\(flags.initialization.name) initialisation, \(optimizer.name)\(learningRate)"
+            + "\(flags.initialization.name) initialisation, \(optimizer.name)\(learningRate)\(rates)"
     }
 
     /// Sets the input scaling, and a regression model's target scaling, from the training rows.

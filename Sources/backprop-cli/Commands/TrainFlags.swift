@@ -24,11 +24,13 @@ struct TrainFlags {
     let validationFraction: Double?
     /// Whether to set the input scaling from the training samples first.
     let standardize: Bool
+    /// Dropout rates: one for every hidden layer, or one per hidden layer; nil for none.
+    let dropout: [Float]?
     let quiet: Bool
 
     static let valued: Set<String> = Set([
         "out", "layers", "hidden", "activations", "loss", "seed", "init", "epochs", "batch", "lr", "optimizer", "schedule",
-        "validation-split", "patience", "min-delta", "target-loss",
+        "validation-split", "patience", "min-delta", "target-loss", "dropout",
     ] + TrainingOptions.Hyperparameter.allCases.map(\.name))
     static let switches: Set<String> = ["no-shuffle", "quiet", "standardize"]
 
@@ -43,7 +45,21 @@ struct TrainFlags {
         training = try Self.trainingOptions(arguments, loss: loss)
         validationFraction = try Self.validationFraction(arguments)
         standardize = arguments.isSet("standardize")
+        dropout = try arguments.list("dropout") { (text) throws(CLIError) in
+            guard let rate = Float(text), rate.isFinite else { throw .usage("--dropout: \"\(text)\" is not a number") }
+            return rate
+        }
         quiet = arguments.isSet("quiet")
+    }
+
+    /// The dropout rate of each of `hidden` hidden layers (all 0 without --dropout).
+    func dropoutRates(hidden: Int) throws(CLIError) -> [Float] {
+        guard let dropout else { return Array(repeating: 0, count: hidden) }
+        if dropout.count == 1 && hidden > 0 { return Array(repeating: dropout[0], count: hidden) }
+        guard dropout.count == hidden else {
+            throw .usage("--dropout has \(dropout.count) rates; the network has \(hidden) hidden layers (give one rate for all, or one per hidden layer)")
+        }
+        return dropout
     }
 
     private static func architecture(_ arguments: Arguments) throws(CLIError) -> Architecture {

@@ -5,7 +5,7 @@ from the library by _architecture), threads and the training primitives (forward
 backward, update, train_step, fit).  The other methods come from one module per concern,
 each a class Network derives from: _lock (holding the handle under the readers-writer
 lock), _parameters, _inference (predict, evaluate, score), _options (the optimizer and
-its hyperparameters) and _persistence (files, bytes, pickle).
+its hyperparameters), _scaling, _dropout and _persistence (files, bytes, pickle).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from . import _arrays, _lib, _weights
 from . import training as _training
 from ._architecture import CLASSIFIER_OUTPUTS, architecture
 from ._codes import ACTIVATIONS, INITIALIZATIONS, LOSSES, OPTIMIZERS, OPTIONS, RECOMMENDED_INITIALIZATION, normalise_name
+from ._dropout import Dropout
 from ._inference import Inference
 from ._lock import LockedHandle, SharedLock
 from ._options import OptimizerOptions
@@ -32,7 +33,7 @@ __all__ = ["Network", "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS"]
 _UINT64_MAX = (1 << 64) - 1
 
 
-class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Persistence):
+class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dropout, Persistence):
     """A multilayer perceptron trained by backpropagation (one libbackprop handle).
 
     Parameters
@@ -62,6 +63,10 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Pe
         trained the best models in the library's measurements (BP_INIT_RECOMMENDED in
         backprop.h says how); ``"he_glorot_uniform"`` gives what bp_create() draws,
         which is what Network drew before it had this parameter.
+    dropout : float, sequence of float, or None
+        Inverted dropout of the hidden layers while training: one rate for every hidden
+        layer or one per hidden layer, each in [0, 1) (see the ``dropout`` property).
+        ``None`` (the default) drops nothing.
 
     Unknown activation or loss names raise ValueError naming the argument and listing
     the valid values; invalid architectures raise InvalidArchitectureError (a ValueError).
@@ -106,7 +111,7 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Pe
 
     # ------------------------------------------------------------------ lifecycle
 
-    def __init__(self, layers, activations=None, loss="mse", seed=0, init=RECOMMENDED_INITIALIZATION):
+    def __init__(self, layers, activations=None, loss="mse", seed=0, init=RECOMMENDED_INITIALIZATION, dropout=None):
         self._init_state()
 
         if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__"):
@@ -152,6 +157,12 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Pe
         except BaseException:
             _lib.lib.bp_destroy(handle)
             raise
+        if dropout is not None:
+            try:
+                self.dropout = dropout
+            except BaseException:
+                self.close()
+                raise
 
     def _init_state(self) -> None:
         self._handle = None
@@ -307,19 +318,22 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Pe
 
     # ------------------------------------------------------------------ training primitives
 
-    def forward(self, X) -> np.ndarray:
+    def forward(self, X, training: bool = False) -> np.ndarray:
         """Run X through the network; return the outputs a^L (bp_forward).
 
         X is ``(batch, n_0)``; returns a new float32 array ``(batch, n_L)``.  A 1-D X of
         ``n_0`` values is one sample (a batch of 1) and gives a 1-D ``(n_L,)`` result.
         The activations are kept for a following backward() with the same batch; use
-        predict() for inference only.
+        predict() for inference only.  ``training=True`` makes it a training pass
+        (bp_forward_train): with dropout set, units are dropped and backward() follows
+        the same masks; a plain forward() never drops.
         """
         X, single = self._inputs(X, require_finite=False)
         batch = X.shape[0]
         try:
             out = np.empty((batch, self._layers[-1]), dtype=np.float32)
-            self._call("bp_forward", _arrays.argument(X), batch, _arrays.argument(out))
+            self._call("bp_forward_train" if training else "bp_forward", _arrays.argument(X), batch,
+                       _arrays.argument(out))
             self._last_batch = batch
         except Exception:
             _arrays.raise_first_non_finite((X, "X"))  # keeps the batch, as the check up front did

@@ -315,3 +315,15 @@ def test_every_header_function_is_declared():
     problems += [f"_lib.PROTOTYPES declares {name}(), which backprop.h does not have"
                  for name in _lib.PROTOTYPES if name not in prototypes]
     assert not problems, "backprop/_lib.py and include/backprop.h disagree:\n  " + "\n  ".join(problems)
+
+
+CONFORMANCE = HEADER.parent.parent / "Sources" / "ABIConformance" / "HeaderConformance.swift"
+
+
+def test_every_header_function_is_type_checked_against_its_implementation():
+    """Sources/ABIConformance compares each prototype with its @_cdecl function at compile
+    time, but only for the functions it lists: it must list every function of the header."""
+    listed = set(re.findall(r"same\(CBackpropABI\.(bp_\w+), CBackprop\.\1\)", CONFORMANCE.read_text()))
+    prototypes = set(header_prototypes())
+    assert listed == prototypes, (
+        f"missing from HeaderConformance.swift: {sorted(prototypes - listed)}; not in the header: {sorted(listed - prototypes)}")
