@@ -4,7 +4,7 @@
  * The bytes are read as a sequence of operations (create, destroy, forward, backward,
  * update, train_step, predict, evaluate, fit, get/set parameters, get gradients, options,
  * threads, save/load through buffers, re-initialisation, the learning-rate schedule,
- * the weighted variants of backward, train_step and evaluate, the metrics)
+ * the weighted variants of backward, train_step and evaluate, the metrics, dropout)
  * with arguments also taken from the bytes, against
  * four network slots: random sizes and enums (invalid ones included), NULL pointers,
  * NaN / infinite values, mismatched batches, wrong counts, absurd sizes.
@@ -266,7 +266,7 @@ static int on_epoch(const bp_epoch_report *report, void *user)
 enum {
     OP_CREATE, OP_DESTROY, OP_FORWARD, OP_BACKWARD, OP_UPDATE, OP_TRAIN, OP_PREDICT, OP_EVALUATE, OP_GET_PARAMS,
     OP_SET_PARAMS, OP_GET_GRADS, OP_SET_OPTION, OP_GET_OPTION, OP_THREADS, OP_SAVE, OP_LOAD, OP_FIT, OP_QUERY,
-    OP_INITIALIZE, OP_SCHEDULE, OP_COUNT
+    OP_INITIALIZE, OP_SCHEDULE, OP_DROPOUT, OP_COUNT
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -382,7 +382,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             before = take(target);
             if (op == OP_FORWARD)
-                s = bp_forward(target, null_in ? NULL : x, batch, null_out ? NULL : o);
+                s = (u8(&r) & 1 ? bp_forward_train : bp_forward)(target, null_in ? NULL : x, batch, null_out ? NULL : o);
             else
                 s = bp_predict(target, null_in ? NULL : x, batch, null_out ? NULL : o);
             after_call(target, before, s, 0);
@@ -713,9 +713,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 s = bp_scheduled_learning_rate(target, pick_float(&r), u8(&r) < 6 ? NULL : &rate);
                 REQUIRE(s != BP_OK || (isfinite(rate) && rate >= 0.0f), "a scheduled learning rate of %g", rate);
             } else {
-                s = bp_end_epoch(target, u8(&r) == 255 ? SIZE_MAX : (size_t)u32(&r), pick_float(&r));
+                uint8_t how = u8(&r);
+                size_t samples = how == 255 ? SIZE_MAX : how == 254 ? (size_t)PTRDIFF_MAX : (size_t)u32(&r);
+                s = bp_end_epoch(target, samples, pick_float(&r));
             }
             after_call(target, before, s, 0);
+            break;
+        }
+        case OP_DROPOUT: {
+            size_t hidden = target == NULL ? 0 : bp_layer_count(target) - 2;
+            size_t count = u8(&r) < 200 ? hidden : (size_t)(u8(&r) % 6);
+            float *rates = make_floats(&r, count ? count : 1);
+            int null_rates = u8(&r) < 10;
+            snapshot before = take(target);
+            if (u8(&r) & 1) {
+                if (u8(&r) & 1) /* rates in range, so that dropout is on more often than not */
+                    for (size_t i = 0; i < count; i++)
+                        rates[i] = isfinite(rates[i]) ? fabsf(fmodf(rates[i], 1.0f)) : 0.5f;
+                s = bp_set_dropout(target, null_rates ? NULL : rates, count, u64(&r));
+            } else {
+                s = bp_get_dropout(target, null_rates ? NULL : rates, count);
+                REQUIRE(s != BP_OK || count == 0 || (rates[0] >= 0.0f && rates[0] < 1.0f), "a dropout rate of %g",
+                        rates[0]);
+            }
+            after_call(target, before, s, 0);
+            free(rates);
             break;
         }
         default:

@@ -119,6 +119,15 @@ int main(int argc, char **argv)
         emit(net, 1);
         bp_destroy(net);
     }
+    { /* dropout, part way through training */
+        const float rates[1] = {0.3f};
+        bp_network *net = NULL;
+        if (bp_create(nets[1].sizes, nets[1].layers, nets[1].acts, nets[1].loss, 98, &net) != BP_OK ||
+            bp_set_dropout(net, rates, 1, 5) != BP_OK || bp_train_step(net, x, y, 1, 0.1f, NULL) != BP_OK)
+            return 1;
+        emit(net, 1);
+        bp_destroy(net);
+    }
     printf("%d files in %s\n", g_count, g_dir);
     return 0;
 }
