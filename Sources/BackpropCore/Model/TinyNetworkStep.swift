@@ -198,7 +198,9 @@ final class TinyNetworkStep {
                                      activation: top.activation, huberDelta: V(repeating: 1))  // unread: see init
         let cost = loss.sampleCost(z: z(layers.count - 1), a: output, y: y, width: top.width, activation: top.activation,
                                    huberDelta: 1)
-        for l in stride(from: layers.count - 1, through: 1, by: -1) {
+        var l = layers.count - 1
+        while l >= 1 {  // l = L…1; a stride's iterator was not inlined here
+            defer { l -= 1 }
             let layer = layers[l]
             store(error, delta(l))
             var backpropagated = V()
