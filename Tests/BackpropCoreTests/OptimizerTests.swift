@@ -66,6 +66,41 @@ final class OptimizerTests: XCTestCase {
         }
     }
 
+    /// The vectorised Adam and AdamW update (`bp_adam16`, 16 lanes and a padded tail) is
+    /// the scalar rule to the bit: each operation in the same order, none fused.
+    func testAdamIsItsScalarRuleToTheBit() throws {
+        for optimizer in [Optimizer.adam, .adamW] {
+            let network = try Network(layerSizes: [5, 7, 3], activations: [.tanh, .linear], loss: .meanSquaredError,
+                                      seed: 8)  // 66 parameters: four vectors and a tail of two
+            var options = TrainingOptions()
+            (options.optimizer, options.weightDecay, options.clipNorm) = (optimizer, 0.01, 0.5)
+            try network.setTrainingOptions(options)
+            var theta = network.parameterArray()
+            var m = [Float](repeating: 0, count: theta.count), v = m
+            let (beta1, beta2, epsilon, lambda) = (Float(options.beta1), Float(options.beta2), Float(options.epsilon),
+                                                   Float(options.weightDecay))
+            let eta: Float = 0.05
+            let x = (0 ..< 15).map { Float($0 % 4) / 3 - 0.5 }, y = (0 ..< 9).map { Float($0 % 3) }
+            for step in 1 ... 5 {
+                _ = try network.forward(x, batch: 3)
+                try network.backward(y, batch: 3)
+                let g = try network.gradientArray()
+                try network.update(learningRate: eta)
+                let norm = g.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+                let clip = Float(norm > options.clipNorm ? options.clipNorm / norm : 1)
+                let l2 = optimizer == .adamW ? 0 : lambda, decay = optimizer == .adamW ? 1 - eta * lambda : 1
+                let c1 = Float(1 - pow(Double(beta1), Double(step))), c2 = Float(1 - pow(Double(beta2), Double(step)))
+                for i in theta.indices {
+                    let gi = clip * g[i] + l2 * theta[i]
+                    m[i] = beta1 * m[i] + (1 - beta1) * gi
+                    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi
+                    theta[i] = decay * theta[i] - eta * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
+                }
+                XCTAssertEqual(network.parameterArray().map(\.bitPattern), theta.map(\.bitPattern), "\(optimizer), step \(step)")
+            }
+        }
+    }
+
     private func checkAgainstRule(_ options: TrainingOptions, file: StaticString = #filePath, line: UInt = #line) throws {
         let network = try Network(layerSizes: [3, 4, 2], activations: [.tanh, .sigmoid], loss: .meanSquaredError, seed: 21)
         try network.setTrainingOptions(options)
