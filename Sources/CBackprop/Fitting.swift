@@ -20,7 +20,7 @@ private func defaultOptions(size: Int) -> bp_fit_options {
 /// Writes the first `size` bytes of the defaults: never more than the caller's struct holds.
 private func writeDefaults(_ options: UnsafeMutablePointer<bp_fit_options>, size: Int) {
     var defaults = defaultOptions(size: size)
-    withUnsafeBytes(of: &defaults) { UnsafeMutableRawPointer(options).copyMemory(from: $0.baseAddress!, byteCount: size) }
+    withUnsafePointer(to: &defaults) { UnsafeMutableRawPointer(options).copyMemory(from: $0, byteCount: size) }
 }
 
 /// The symbol that programs built before the struct grew call: it fills the first layout
@@ -58,7 +58,7 @@ public func bp_fit(
                 "options->struct_size is \(UInt(bitPattern: structSize)); expected \(sizes) (call bp_fit_options_init())")
         }
         var c = defaultOptions(size: structSize)
-        withUnsafeMutableBytes(of: &c) { $0.baseAddress!.copyMemory(from: UnsafeRawPointer(pointer), byteCount: structSize) }
+        withUnsafeMutablePointer(to: &c) { UnsafeMutableRawPointer($0).copyMemory(from: UnsafeRawPointer(pointer), byteCount: structSize) }
         let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"),
                                weights: c.sample_weights)
         let validation = c.validation_count == 0 ? nil : try dataSet(

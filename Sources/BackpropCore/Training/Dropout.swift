@@ -86,8 +86,9 @@ struct DropoutBuffers {
         do throws(BackpropError) {
             for (width, rate) in zip(widths, rates + [0]) {  // the output layer never drops
                 guard rate > 0 else { buffers.append(nil); continue }
-                let (count, overflow) = width.multipliedReportingOverflow(by: 2 * capacity)
-                guard !overflow else {
+                let (perLayer, overflow) = width.multipliedReportingOverflow(by: capacity)
+                let (count, doubled) = perLayer.multipliedReportingOverflow(by: 2)  // ã^l and m^l
+                guard !overflow, !doubled else {
                     throw BackpropError(.sizeOverflow, "dropout masks for \(capacity) samples do not fit in memory")
                 }
                 let memory = try Memory.allocateFloats(count, for: "dropout masks for \(capacity) samples")

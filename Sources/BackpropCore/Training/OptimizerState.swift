@@ -214,12 +214,13 @@ final class OptimizerState {
 /// third of a 100-256-128-5 network's Adam step.
 private struct AdamStep {
     static let lanes = 16
-    /// clip, λ, β1, β2, c1, c2, decay, η and ε, as `bp_adam16` reads them.
-    let constants: [Float]
+    /// clip, λ, β1, β2, c1, c2, decay, η and ε, as `bp_adam16` reads them: a tuple, laid
+    /// out as the floats of a C array, so that a step allocates nothing.
+    let constants: (Float, Float, Float, Float, Float, Float, Float, Float, Float)
 
     init(clip: Float, l2: Float, beta1: Float, beta2: Float, epsilon: Float, correction1: Float, correction2: Float,
          decay: Float, eta: Float) {
-        constants = [clip, l2, beta1, beta2, correction1, correction2, decay, eta, epsilon]
+        constants = (clip, l2, beta1, beta2, correction1, correction2, decay, eta, epsilon)
     }
 
     func apply(
@@ -227,8 +228,8 @@ private struct AdamStep {
         v: UnsafePointer<Float>, into next: UnsafeMutablePointer<Float>, mNext: UnsafeMutablePointer<Float>,
         vNext: UnsafeMutablePointer<Float>
     ) {
-        constants.withUnsafeBufferPointer { constants in
-            let k = constants.baseAddress
+        withUnsafePointer(to: constants) { tuple in
+            let k = UnsafeRawPointer(tuple).assumingMemoryBound(to: Float.self)
             var i = range.lowerBound
             while i + Self.lanes <= range.upperBound {
                 bp_adam16(k, theta + i, g + i, m + i, v + i, next + i, mNext + i, vNext + i)
@@ -236,18 +237,19 @@ private struct AdamStep {
             }
             let rest = range.upperBound - i
             guard rest > 0 else { return }
+            // The last parameters through zero-padded copies, on the stack.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 7 * Self.lanes) { buffer in
                 guard let pad = buffer.baseAddress else { return }
                 buffer.initialize(repeating: 0)
-                for (offset, source) in [theta, g, m, v].enumerated() {
-                    (pad + offset * Self.lanes).update(from: source + i, count: rest)
-                }
-                let out = pad + 4 * Self.lanes
-                bp_adam16(k, pad, pad + Self.lanes, pad + 2 * Self.lanes, pad + 3 * Self.lanes,
-                          out, out + Self.lanes, out + 2 * Self.lanes)
-                for (offset, target) in [next, mNext, vNext].enumerated() {
-                    (target + i).update(from: out + offset * Self.lanes, count: rest)
-                }
+                let slot = { (index: Int) in pad + index * Self.lanes }
+                slot(0).update(from: theta + i, count: rest)
+                slot(1).update(from: g + i, count: rest)
+                slot(2).update(from: m + i, count: rest)
+                slot(3).update(from: v + i, count: rest)
+                bp_adam16(k, slot(0), slot(1), slot(2), slot(3), slot(4), slot(5), slot(6))
+                (next + i).update(from: slot(4), count: rest)
+                (mNext + i).update(from: slot(5), count: rest)
+                (vNext + i).update(from: slot(6), count: rest)
             }
         }
     }
