@@ -223,6 +223,19 @@ final class ScheduleTests: XCTestCase {
         XCTAssertEqual(try decode(net.encoded()).scheduleState, net.scheduleState, "a saturated count is a valid file")
     }
 
+    /// A file of the library before the counts saturated may hold any count up to Int.max:
+    /// it still loads, with the count capped.
+    func testCountsBeyondTheLimitFromEarlierFilesLoadCapped() throws {
+        let net = try network { $0.schedule = .invscaling }
+        try net.endEpoch(samples: 3, monitoredLoss: 1)
+        var bytes = net.encoded()
+        let samples = bytes.count - 4 - 40 + 4 + 8  // the schedule payload's samples field: docs/format.md
+        for k in 0 ..< 8 { bytes[samples + k] = UInt8(truncatingIfNeeded: UInt64(Int.max) >> (8 * UInt64(k))) }
+        let crc = Self.crc32(bytes.dropLast(4))
+        for k in 0 ..< 4 { bytes[bytes.count - 4 + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+        XCTAssertEqual(try decode(bytes).scheduleState.samples, ScheduleState.countLimit)
+    }
+
     func testThePlateauMultiplierStaysPositiveThroughEveryReduction() throws {
         let net = try network { $0.schedule = .plateau; $0.plateauFactor = 0.01; $0.plateauPatience = 0 }
         // 0.01^n underflows a Double after about 162 reductions; 400 epochs make 399.

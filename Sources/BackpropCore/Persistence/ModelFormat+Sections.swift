@@ -145,6 +145,7 @@ enum ScheduleSection {
         state.multiplier = Double(bitPattern: try reader.u64())
         state.bestLoss = Float(bitPattern: try reader.u32())
         state.epochsWithoutImprovement = try count(&reader, "count of epochs without improvement")
+        state.saturateCounts()  // a library before the limit wrote any count up to Int.max
         guard state.isPlausible(), schedule != .constant || state == ScheduleState() else {
             throw ModelFormat.corrupt("the \(schedule.name) schedule's state holds impossible values")
         }

@@ -119,6 +119,12 @@ public struct ScheduleState: Sendable, Equatable {
         }
     }
 
+    /// Caps every count at `countLimit`, as the counts of this library's own runs are.
+    mutating func saturateCounts() {
+        (epochs, samples) = (min(epochs, Self.countLimit), min(samples, Self.countLimit))
+        epochsWithoutImprovement = min(epochsWithoutImprovement, Self.countLimit)
+    }
+
     /// a + b for counts in 0...countLimit, capped at the limit.
     static func saturatingSum(_ a: Int, _ b: Int) -> Int {
         b >= countLimit - a ? countLimit : a + b
