@@ -36,6 +36,30 @@ final class ProductTests: XCTestCase {
         }
     }
 
+    /// A layer of few inputs reads W^T in place with strided columns; with a workspace the
+    /// direct product copies it into rows and runs sixteen columns at a time. Its elements
+    /// must be the bits of the element-by-element form that runs without one.
+    func testFewInputsGiveTheElementwiseBits() throws {
+        var random = TestRandom(seed: 5)
+        for (m, n, k) in [(112, 100, 4), (37, 15, 3), (5, 33, 15), (64, 17, 1), (2, 48, 9), (150, 70, 4)] {
+            let a = random.floats(m * k), b = random.floats(k * n), start = random.floats(m * n), bias = random.floats(n)
+            for accumulate in [false, true] {
+                for withBias in [false, true] {
+                    func product(packing: Bool) throws -> [Float] {
+                        var c = start
+                        try Products.multiply(.dense, m: m, n: n, k: k, alpha: 0.75, a: a, .rowMajor, b: b, .transposed,
+                                              c: &c, accumulate: accumulate, bias: withBias ? bias : nil,
+                                              activation: .relu, packing: packing)
+                        return c
+                    }
+                    let (packed, unpacked) = (try product(packing: true), try product(packing: false))
+                    let differing = zip(packed, unpacked).filter { $0.bitPattern != $1.bitPattern }.count
+                    XCTAssertEqual(differing, 0, "\(m)×\(n)×\(k) accumulate \(accumulate) bias \(withBias)")
+                }
+            }
+        }
+    }
+
     /// The forward product's fused epilogue: C starts from the bias row, then σ is applied.
     func testBiasAndActivationEpilogue() throws {
         var random = TestRandom(seed: 2)

@@ -8,17 +8,69 @@ enum DirectGEMM {
         min(m, k) <= 4 || GEMMThreads.multiplyAdds(m, n, k) <= 32 * 1024
     }
 
-    /// Same contract as `GEMM.multiply`.
+    /// The depth from which a B with contiguous columns (W^T read in place, as every
+    /// layer's forward product reads it) is multiplied by dot products; shallower ones copy
+    /// B into rows when there is scratch.
+    static let dotProductDepth = 16
+
+    /// Same contract as `GEMM.multiply`. `scratch` (room for `scratchCapacity` floats, or
+    /// nil) lets a strided B be copied into rows first.
     static func multiply(
         m: Int, n: Int, k: Int, alpha: Float, _ a: MatrixView, _ b: MatrixView,
-        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int
+        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
+        scratch: UnsafeMutablePointer<Float>? = nil, scratchCapacity: Int = 0
     ) {
         if b.columnStride == 1 {
             rowCombinations(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
-        } else if b.rowStride == 1 && a.columnStride == 1 && k >= 16 {
+        } else if b.rowStride == 1 && a.columnStride == 1 && k >= dotProductDepth {
             dotProducts(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
+        } else if let scratch, k * n <= scratchCapacity {
+            let rows = MatrixView(base: UnsafePointer(scratch), rowStride: n, columnStride: 1)
+            copyRows(k: k, n: n, b, into: scratch)
+            elementwiseFromRows(m: m, n: n, k: k, alpha: alpha, a, rows, accumulate: accumulate, into: c, ldc: ldc)
         } else {
             elementwise(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
+        }
+    }
+
+    /// B (k × n, any strides) into `rows`, row-major and contiguous.
+    private static func copyRows(k: Int, n: Int, _ b: MatrixView, into rows: UnsafeMutablePointer<Float>) {
+        for kk in 0 ..< k {
+            let from = b.base + kk * b.rowStride, to = rows + kk * n
+            for j in 0 ..< n { to[j] = from[j * b.columnStride] }
+        }
+    }
+
+    /// `elementwise` with B's rows contiguous, sixteen columns of C at a time: each element
+    /// takes the same fused multiply-adds in the same order, so the results are the same
+    /// bits. The layout of a layer with a few inputs (W^T read in place is strided),
+    /// which `elementwise` computed element by element at a tenth of the speed.
+    private static func elementwiseFromRows(
+        m: Int, n: Int, k: Int, alpha: Float, _ a: MatrixView, _ b: MatrixView,
+        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        typealias V = MatrixVector.V
+        let scale = V(repeating: alpha)
+        for i in 0 ..< m {
+            let row = a.base + i * a.rowStride, out = c + i * ldc
+            var j = 0
+            while j + V.scalarCount <= n {
+                var sum = V()
+                var from = b.base + j
+                for kk in 0 ..< k {
+                    sum.addProduct(V(repeating: row[kk * a.columnStride]), UnsafeRawPointer(from).loadUnaligned(as: V.self))
+                    from += n
+                }
+                let previous = accumulate ? UnsafeRawPointer(out + j).loadUnaligned(as: V.self) : V()
+                UnsafeMutableRawPointer(out + j).storeBytes(of: previous + scale * sum, as: V.self)
+                j += V.scalarCount
+            }
+            while j < n {
+                var sum: Float = 0
+                for kk in 0 ..< k { sum = sum.addingProduct(row[kk * a.columnStride], b.base[kk * n + j]) }
+                out[j] = (accumulate ? out[j] : 0) + alpha * sum
+                j += 1
+            }
         }
     }
 

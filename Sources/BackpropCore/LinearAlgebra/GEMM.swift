@@ -24,6 +24,8 @@ struct GEMMWorkspace {
     let kernel: GEMMKernel
     let packedA: UnsafeMutablePointer<Float>
     let packedB: UnsafeMutablePointer<Float>
+    /// Floats `packedB` holds: kc × the columns the workspace was made for.
+    let packedBCapacity: Int
     let edgeTile: UnsafeMutablePointer<Float>
 
     init(maxColumns: Int) throws(BackpropError) {
@@ -31,7 +33,8 @@ struct GEMMWorkspace {
         let columns = GEMM.roundUp(min(maxColumns, GEMM.nc), to: kernel.nr)
         packedA = try Memory.allocateFloats(GEMM.mc * GEMM.kc, for: "the GEMM's packed A block")
         do throws(BackpropError) {
-            packedB = try Memory.allocateFloats(GEMM.kc * columns, for: "the GEMM's packed B block")
+            packedBCapacity = GEMM.kc * columns
+            packedB = try Memory.allocateFloats(packedBCapacity, for: "the GEMM's packed B block")
         } catch {
             Memory.free(packedA)
             throw error
@@ -105,7 +108,7 @@ enum GEMM {
                 VectorKernels.broadcastRows(bias, into: c, rows: m, width: n, ldc: ldc)
             }
             DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate || epilogue.bias != nil,
-                                into: c, ldc: ldc)
+                                into: c, ldc: ldc, scratch: workspace?.packedB, scratchCapacity: workspace?.packedBCapacity ?? 0)
             epilogue.apply(to: c, rows: m, width: n, ldc: ldc)
             return
         }

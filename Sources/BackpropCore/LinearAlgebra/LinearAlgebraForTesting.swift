@@ -15,10 +15,12 @@
     /// C starts from it instead, and `activation` (elementwise) is applied to the finished
     /// C. Split across `threads` threads when the product is large enough. The sparse path
     /// requires the shapes `SparseGEMM.suits` (and ignores `accumulate`, as the network never
-    /// asks for it there).
+    /// asks for it there). Without `packing`, the dense path has no workspace, as inference
+    /// on small networks has none: every shape goes to the direct product, without scratch.
     public static func multiply(
         _ path: Path, m: Int, n: Int, k: Int, alpha: Float, a: [Float], _ aLayout: Layout, b: [Float], _ bLayout: Layout,
-        c: inout [Float], accumulate: Bool, bias: [Float]? = nil, activation: Activation? = nil, threads: Int = 1
+        c: inout [Float], accumulate: Bool, bias: [Float]? = nil, activation: Activation? = nil, threads: Int = 1,
+        packing: Bool = true
     ) throws(BackpropError) {
         precondition(a.count == m * k && b.count == k * n && c.count == m * n && (bias?.count ?? n) == n)
         let gemmThreads = try threadsForTesting(threads, maxColumns: n)
@@ -37,8 +39,8 @@
                         switch path {
                         case .dense:
                             GEMM.multiply(m: m, n: n, k: k, alpha: alpha, viewA, viewB, accumulate: accumulate,
-                                          into: c.baseAddress!, ldc: n, epilogue: epilogue, workspace: workspace,
-                                          threads: gemmThreads)
+                                          into: c.baseAddress!, ldc: n, epilogue: epilogue,
+                                          workspace: packing ? workspace : nil, threads: gemmThreads)
                         case .sparse:
                             SparseGEMM.multiply(m: m, n: n, k: k, alpha: alpha, viewA, viewB, into: c.baseAddress!, ldc: n,
                                                 epilogue: epilogue, workspace: sparse, threads: gemmThreads)
