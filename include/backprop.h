@@ -224,7 +224,8 @@ int32_t bp_loss_function(const bp_network *net);
  *  them, and live until the count changes or bp_destroy(). Between calls they spin for
  *  about a millisecond, then sleep; a worker that is late or shares the caller's CPU
  *  leaves its share to the caller, so more threads are not slower than one by more than
- *  the hand-off. Results are bit-identical for any thread count. bp_predict() and
+ *  the hand-off. Results are bit-identical for any thread count, dropout's masks
+ *  included. bp_predict() and
  *  bp_evaluate() always run on the calling thread.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (more than 256). */
 bp_status bp_set_threads(bp_network *net, size_t threads);
@@ -254,8 +255,10 @@ bp_status bp_forward(bp_network *net, const float *inputs, size_t batch, float *
  *  hidden layers are dropped by the next pass's masks, and a following bp_backward()
  *  backpropagates through the same masks. bp_forward() itself never drops (it is the pass
  *  to use for inference outside bp_predict()); without dropout the two are the same.
- *  bp_train_step() and bp_fit() make training passes themselves.
- *  @return as bp_forward(). */
+ *  bp_train_step() and bp_fit() make training passes themselves. Each training pass
+ *  advances the pass number the masks are drawn from.
+ *  @return as bp_forward(), whose BP_ERROR_OUT_OF_MEMORY also covers the masks a first
+ *          training pass of a batch size allocates (two floats per dropped unit and sample). */
 bp_status bp_forward_train(bp_network *net, const float *inputs, size_t batch, float *outputs);
 
 /*! bp_predict() :
@@ -302,9 +305,11 @@ bp_status bp_update(bp_network *net, float learning_rate);
  *  batch x bp_output_size(net) floats; loss (may be NULL) receives the mean loss of the
  *  batch before the update. All arguments are validated before anything changes.
  *  A single sample (batch 1) on a network whose layers, inputs included, all have at
- *  most 15 units and none is softmax takes a lighter path made for such tiny networks;
- *  its results are bit-identical to the general path's (NaN payloads aside). No step
- *  keeps activations for bp_backward(), whether its update is adopted or refused.
+ *  most 15 units and none is softmax takes a lighter path made for such tiny networks,
+ *  unless dropout is set; its results are bit-identical to the general path's (NaN
+ *  payloads aside). A step is a training pass (see bp_forward_train()), even one that
+ *  BP_ERROR_DIVERGED refuses. No step keeps activations for bp_backward(), whether its
+ *  update is adopted or refused.
  *  @return BP_OK or any status of the three functions it combines; on BP_ERROR_DIVERGED
  *          the parameters and optimizer state are those from before the step, while the
  *          step's gradients stay readable with bp_get_gradients() (bp_update() refuses
@@ -478,6 +483,7 @@ bp_status bp_end_epoch(bp_network *net, size_t samples, float monitored_loss);
  *  Masks are drawn from `seed` (the Python package passes the network's seed), starting
  *  again from pass 0. Activations kept by a bp_forward_train() are discarded.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net, or rates with count > 0);
+ *          BP_ERROR_SIZE_OVERFLOW (count > PTRDIFF_MAX);
  *          BP_ERROR_SIZE_MISMATCH (count is not the number of hidden layers);
  *          BP_ERROR_NON_FINITE; BP_ERROR_INVALID_ARGUMENT (a rate outside [0, 1)).
  *          Nothing is changed on failure. Not thread-safe with any other call on the
@@ -486,8 +492,10 @@ bp_status bp_set_dropout(bp_network *net, const float *rates, size_t count, uint
 
 /*! bp_get_dropout() :
  *  Copies the hidden layers' dropout rates into `rates` (count = layer_count − 2 floats;
- *  all 0 without dropout; may be NULL when count is 0). Reads the network only.
- *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH (count). */
+ *  all 0 without dropout; may be NULL when count is 0). Reads the network only, so it is
+ *  safe beside bp_predict() and bp_evaluate() but not beside a call that changes it.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_OVERFLOW (count > PTRDIFF_MAX);
+ *          BP_ERROR_SIZE_MISMATCH (count). */
 bp_status bp_get_dropout(const bp_network *net, float *rates, size_t count);
 
 /*-************************************************************************
@@ -723,7 +731,8 @@ bp_status bp_set_parameters(bp_network *net, const float *in, size_t count);
  *  the one bp_create() with `seed` followed by this call makes, with the optimizer,
  *  options, input and target scaling and thread count it had; the optimizer's state
  *  (moments, step count, RPROP's steps), the schedule's state (back to e = 0), kept
- *  activations and pending gradients are discarded.
+ *  activations and pending gradients are discarded. Dropout keeps its rates and seed and
+ *  draws its masks from pass 0 again.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_UNKNOWN_ENUM (scheme is not a
  *          BP_INIT_* value; nothing is changed); BP_ERROR_OUT_OF_MEMORY (nothing is changed).
  *  Not thread-safe with any other call on the same network. */
