@@ -52,6 +52,18 @@ def is_zero_copy(x) -> bool:
     return flags.c_contiguous and flags.aligned
 
 
+def rows(x, width: int) -> int:
+    """The number of rows of `x` when the library can take it as it is and no check is
+    left to Python: a writeable, aligned, C-contiguous float32 ndarray of shape
+    (rows, width), found in a few attribute reads (the per-step calls' common case); 0 for
+    anything else, which the full checks then take."""
+    if type(x) is np.ndarray and x.dtype is _FLOAT32 and x.flags.carray:
+        shape = x.shape
+        if len(shape) == 2 and shape[1] == width:
+            return shape[0]
+    return 0
+
+
 def as_numeric(x, name: str) -> np.ndarray:
     """np.asarray(x) with a ValueError for ragged, non-numeric and complex input."""
     if isinstance(x, np.ndarray):

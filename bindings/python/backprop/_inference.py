@@ -26,7 +26,9 @@ class Inference:
         working memory (allocated per call) small for large X; all chunks see the same
         parameters.
         """
-        X, single = self._inputs(X, require_finite=False)
+        single = False
+        if not _arrays.rows(X, self._layers[0]):
+            X, single = self._inputs(X, require_finite=False)
         try:
             out = self._predict_unchecked(X, batch_size)
         except Exception:
@@ -38,11 +40,15 @@ class Inference:
         n = X.shape[0]
         chunk = n if batch_size is None else _arrays.as_int(batch_size, "batch_size", minimum=1)
         out = np.empty((n, self._layers[-1]), dtype=np.float32)
-        if chunk >= n:
-            pieces = ((X, out),)
-        else:  # C-contiguous views: no copy
-            pieces = ((X[start : start + chunk], out[start : start + chunk]) for start in range(0, n, chunk))
         predict = _lib.lib.bp_predict
+        if chunk >= n:  # one call, without the chunks' loop (a small predict's common case)
+            with self._shared() as handle:
+                status = predict(handle, _arrays.argument(X), n, _arrays.argument(out))
+            if status:
+                _lib.check(status, "bp_predict")  # bp_last_error() is this thread's
+            return out
+        # C-contiguous views: no copy
+        pieces = ((X[start : start + chunk], out[start : start + chunk]) for start in range(0, n, chunk))
         with self._shared() as handle:
             for rows, part in pieces:
                 status = predict(handle, _arrays.argument(rows), rows.shape[0], _arrays.argument(part))

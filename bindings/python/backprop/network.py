@@ -328,8 +328,12 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dr
         (bp_forward_train): with dropout set, units are dropped and backward() follows
         the same masks; a plain forward() never drops.
         """
-        X, single = self._inputs(X, require_finite=False)
-        batch = X.shape[0]
+        batch = _arrays.rows(X, self._layers[0])
+        if batch:
+            single = False
+        else:
+            X, single = self._inputs(X, require_finite=False)
+            batch = X.shape[0]
         try:
             out = np.empty((batch, self._layers[-1]), dtype=np.float32)
             self._call("bp_forward_train" if training else "bp_forward", _arrays.argument(X), batch,
@@ -384,6 +388,14 @@ class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dr
         return the loss of the batch before the update (bp_train_step).  DivergedError
         if the step diverged (the parameters are those from before it).  With
         ``sample_weight``, the step takes the weighted mean (see backward())."""
+        batch = _arrays.rows(X, self._layers[0])
+        if (batch and sample_weight is None and type(learning_rate) is float
+                and _arrays.rows(Y, self._layers[-1]) == batch):
+            try:
+                return self._train_step_unchecked(X, Y, learning_rate)
+            except Exception:
+                _arrays.raise_first_non_finite((X, "X"), (Y, "Y"))
+                raise
         X, _ = self._inputs(X, require_finite=False)
         try:
             Y = self._targets(Y, X.shape[0], require_finite=False)
