@@ -13,20 +13,19 @@ enum DirectGEMM {
     /// B into rows when there is scratch.
     static let dotProductDepth = 16
 
-    /// Same contract as `GEMM.multiply`. `scratch` (room for `scratchCapacity` floats, or
-    /// nil) lets a strided B be copied into rows first.
+    /// Same contract as `GEMM.multiply`. A `workspace` (or nil) lends its packed-B block, so
+    /// that a strided B can be copied into rows first.
     static func multiply(
         m: Int, n: Int, k: Int, alpha: Float, _ a: MatrixView, _ b: MatrixView,
-        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int,
-        scratch: UnsafeMutablePointer<Float>? = nil, scratchCapacity: Int = 0
+        accumulate: Bool, into c: UnsafeMutablePointer<Float>, ldc: Int, workspace: GEMMWorkspace? = nil
     ) {
         if b.columnStride == 1 {
             rowCombinations(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
         } else if b.rowStride == 1 && a.columnStride == 1 && k >= dotProductDepth {
             dotProducts(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)
-        } else if let scratch, k * n <= scratchCapacity {
-            let rows = MatrixView(base: UnsafePointer(scratch), rowStride: n, columnStride: 1)
-            copyRows(k: k, n: n, b, into: scratch)
+        } else if let workspace, k * n <= workspace.packedBCapacity {
+            let rows = MatrixView(base: UnsafePointer(workspace.packedB), rowStride: n, columnStride: 1)
+            copyRows(k: k, n: n, b, into: workspace.packedB)
             elementwiseFromRows(m: m, n: n, k: k, alpha: alpha, a, rows, accumulate: accumulate, into: c, ldc: ldc)
         } else {
             elementwise(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate, into: c, ldc: ldc)

@@ -108,7 +108,7 @@ enum GEMM {
                 VectorKernels.broadcastRows(bias, into: c, rows: m, width: n, ldc: ldc)
             }
             DirectGEMM.multiply(m: m, n: n, k: k, alpha: alpha, a, b, accumulate: accumulate || epilogue.bias != nil,
-                                into: c, ldc: ldc, scratch: workspace?.packedB, scratchCapacity: workspace?.packedBCapacity ?? 0)
+                                into: c, ldc: ldc, workspace: workspace)
             epilogue.apply(to: c, rows: m, width: n, ldc: ldc)
             return
         }
