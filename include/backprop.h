@@ -117,6 +117,7 @@ typedef int32_t bp_status;
 #define BP_ERROR_TRUNCATED            15  /* the model ends before its declared contents */
 #define BP_ERROR_CHECKSUM_MISMATCH    16  /* the model's CRC-32 does not match: the bytes were damaged */
 #define BP_ERROR_CORRUPT_MODEL        17  /* the checksum is valid but a field is impossible */
+#define BP_ERROR_UNSUPPORTED_MODEL    18  /* a valid ONNX model that is not a network this library has */
 
 /*! bp_status_string() :
  *  @return a static, NUL-terminated description of any status value, including values
@@ -791,6 +792,93 @@ bp_status bp_save_to_buffer(const bp_network *net, void *buffer, size_t capacity
  *  Creates a network from `size` bytes of a model at `buffer` (read during the call only).
  *  @return as bp_load(), without BP_ERROR_IO. */
 bp_status bp_load_from_buffer(const void *buffer, size_t size, bp_network **out);
+
+/*-************************************************************************
+ *  ONNX models
+ *
+ *  ONNX (https://onnx.ai) is the exchange format of PyTorch, TensorFlow (tf2onnx),
+ *  scikit-learn (skl2onnx) and the inference runtimes (onnxruntime, TensorRT, OpenVINO).
+ *  The library reads and writes it itself: no protobuf or ONNX library is linked.
+ *
+ *  An export is an opset 17, IR version 8 model with input "input" and output "output",
+ *  both float tensors [batch, width] whose batch dimension is the symbolic "batch":
+ *    - the input scaling, if any, as Sub(input, shift) then Mul(·, scale);
+ *    - per layer, Gemm(a^(l-1), W^l, b^l) with transB = 1 (W^l as the library stores it,
+ *      n_l x n_(l-1)), then σ_l: Sigmoid, Tanh, Relu, LeakyRelu (alpha 0.01), Identity
+ *      (linear), Softmax (axis -1), Elu (alpha 1), Softplus; SiLU as Mul(z, Sigmoid(z));
+ *      GELU, which opset 17 lacks, as its exact form Mul(Mul(z, Add(Erf(Div(z, √2)), 1)), 0.5);
+ *    - the target scaling, if any, inverted as Div(·, scale) then Add(·, shift), so the
+ *      model's outputs are bp_predict()'s;
+ *    - metadata: backprop.loss (the loss's name: "mse", "cross-entropy", "huber", "l1"),
+ *      backprop.version and backprop.layers ("4-8-3: tanh, softmax").
+ *  Opset 17 is read by every maintained runtime (onnxruntime since 1.12) and was
+ *  torch.onnx's default through PyTorch 2.4. Training state (optimizer, schedule, dropout)
+ *  is not exported: an ONNX model is for inference; use bp_save() to resume training.
+ *
+ *  An import accepts the multilayer perceptrons the common exporters write:
+ *    - layers: Gemm (transA 0, transB 0 or 1, alpha and beta folded into W and b, C
+ *      optional, of n_l values or one) or MatMul, either followed by Add of a constant;
+ *    - activations: Sigmoid, Tanh, Relu, LeakyRelu (alpha 0.01), Softmax (axis 1 or -1),
+ *      Elu (alpha 1), Softplus, Gelu (opset 20, approximate "none"), Mul(z, Sigmoid(z))
+ *      (SiLU), the GELU form above (torch.onnx's); a layer without one is linear;
+ *    - no-ops: Identity, Cast to float, Dropout (inference), Flatten (axis 1), Reshape to
+ *      [-1 or 0, width], and as the graph's last step Reshape to [-1, 1] or [-1], which
+ *      lists the same outputs row after row (skl2onnx's regressors of several outputs);
+ *    - input scaling: Sub and/or Mul by constants before the first layer, or ai.onnx.ml
+ *      Scaler (a scikit-learn StandardScaler); target scaling: Div and/or Add by constants
+ *      after the last layer;
+ *    - weights as initializers or Constant nodes, float or double (rounded to float);
+ *    - a classifier's post-processing after the last layer, as skl2onnx writes it (ArgMax,
+ *      ZipMap, ArrayFeatureExtractor, and the Cast, Reshape, Concat, Sub, Identity among
+ *      them), is dropped: the network outputs the probabilities. skl2onnx's binary
+ *      classifier builds [1 - p, p] from one sigmoid unit; the network keeps that unit, p.
+ *  Anything else is BP_ERROR_UNSUPPORTED_MODEL, with bp_last_error() naming the node and
+ *  its operator ("node 'conv1' (Conv) is not a step the library can take here"). The
+ *  parser checks every length against the bytes present: malformed protobuf is
+ *  BP_ERROR_CORRUPT_MODEL, a length past the end BP_ERROR_TRUNCATED, a model without a
+ *  graph BP_ERROR_NOT_A_MODEL, and memory use stays proportional to the model's size
+ *  (each weight tensor may serve one layer only). The imported network has fresh training
+ *  options (plain SGD), as bp_create() gives.
+ **************************************************************************/
+
+/* The loss argument of bp_import_onnx(): the loss a backprop export recorded in its
+ * metadata, else BP_LOSS_CROSS_ENTROPY for a softmax or sigmoid output layer, else
+ * BP_LOSS_MSE. */
+#define BP_ONNX_LOSS_AUTO (-1)
+
+/*! bp_export_onnx() :
+ *  Writes the network as an ONNX model to the file `path` (NUL-terminated), atomically,
+ *  as bp_save() writes. Reads the network (see the thread-safety convention).
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_IO; BP_ERROR_OUT_OF_MEMORY. */
+bp_status bp_export_onnx(const bp_network *net, const char *path);
+
+/*! bp_export_onnx_to_buffer() :
+ *  Writes the ONNX model into `buffer` (`capacity` bytes). With buffer NULL, only stores
+ *  the required size in *written and returns BP_OK.
+ *  @param written  receives the model's size in bytes, also when the buffer is too small.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT (net or written); BP_ERROR_BUFFER_TOO_SMALL;
+ *          BP_ERROR_OUT_OF_MEMORY. */
+bp_status bp_export_onnx_to_buffer(const bp_network *net, void *buffer, size_t capacity, size_t *written);
+
+/*! bp_import_onnx() :
+ *  Creates a network from the ONNX model file at `path` (NUL-terminated).
+ *  @param loss  a BP_LOSS_* value, or BP_ONNX_LOSS_AUTO.
+ *  @param out   receives the new handle (release with bp_destroy()), NULL on failure.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_UNKNOWN_ENUM (loss);
+ *          BP_ERROR_INVALID_ARCHITECTURE (cross-entropy without a softmax or sigmoid
+ *          output, softmax on a hidden layer); BP_ERROR_UNSUPPORTED_MODEL;
+ *          BP_ERROR_CORRUPT_MODEL; BP_ERROR_TRUNCATED; BP_ERROR_NOT_A_MODEL;
+ *          BP_ERROR_NON_FINITE (a weight or scaling is NaN or infinite, or a double
+ *          beyond float's range); BP_ERROR_SIZE_OVERFLOW (a layer beyond the limits of
+ *          bp_create()); BP_ERROR_INVALID_ARGUMENT (a layer of 0 units, a target scale of
+ *          0); BP_ERROR_IO; BP_ERROR_OUT_OF_MEMORY. Thread-safe. */
+bp_status bp_import_onnx(const char *path, int32_t loss, bp_network **out);
+
+/*! bp_import_onnx_from_buffer() :
+ *  Creates a network from `size` bytes of an ONNX model at `buffer` (read during the
+ *  call only).
+ *  @return as bp_import_onnx(), without BP_ERROR_IO. */
+bp_status bp_import_onnx_from_buffer(const void *buffer, size_t size, int32_t loss, bp_network **out);
 
 #ifdef __cplusplus
 }

@@ -29,6 +29,7 @@ struct Failure: Error {
         case .truncated: status = BP_ERROR_TRUNCATED
         case .checksumMismatch: status = BP_ERROR_CHECKSUM_MISMATCH
         case .corruptModel: status = BP_ERROR_CORRUPT_MODEL
+        case .unsupportedModel: status = BP_ERROR_UNSUPPORTED_MODEL
         }
     }
 }

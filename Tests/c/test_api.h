@@ -56,7 +56,9 @@
     /* test_api_metrics.c */                                                                                   \
     X(metrics)                                                                                                 \
     /* test_api_dropout.c */                                                                                   \
-    X(dropout)
+    X(dropout)                                                                                                 \
+    /* test_api_onnx.c */                                                                                      \
+    X(onnx_export) X(onnx_import_errors)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

@@ -42,7 +42,7 @@ void case_kernels(void)
         CHECK(strcmp(k, "portable") == 0, "BACKPROP_KERNELS=portable, yet bp_kernels() = \"%s\"", k);
 }
 
-#define LAST_STATUS BP_ERROR_CORRUPT_MODEL
+#define LAST_STATUS BP_ERROR_UNSUPPORTED_MODEL
 
 void case_status_strings(void)
 {

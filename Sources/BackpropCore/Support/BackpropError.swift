@@ -32,6 +32,9 @@ public struct BackpropError: Error, Equatable, CustomStringConvertible {
         case checksumMismatch
         /// A model file with a valid checksum whose fields make no sense.
         case corruptModel
+        /// A valid ONNX model that is not a network the library can represent (an operator,
+        /// attribute or layout it lacks).
+        case unsupportedModel
     }
 
     public let kind: Kind

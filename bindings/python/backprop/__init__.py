@@ -18,6 +18,7 @@ from .errors import (
     BufferTooSmallError,
     ChecksumMismatchError,
     CorruptModelError,
+    UnsupportedModelError,
     DivergedError,
     InvalidArchitectureError,
     InvalidArgumentError,
@@ -92,4 +93,5 @@ __all__ = [
     "TruncatedModelError",
     "ChecksumMismatchError",
     "CorruptModelError",
+    "UnsupportedModelError",
 ]

@@ -132,6 +132,10 @@ BP_ERROR_UNSUPPORTED_VERSION = 14
 BP_ERROR_TRUNCATED = 15
 BP_ERROR_CHECKSUM_MISMATCH = 16
 BP_ERROR_CORRUPT_MODEL = 17
+BP_ERROR_UNSUPPORTED_MODEL = 18
+
+#: bp_import_onnx()'s loss argument for the loss the model implies ("ONNX models").
+BP_ONNX_LOSS_AUTO = -1
 
 #: The reverse tables: code -> name.
 ACTIVATION_NAMES = {code: name for name, code in ACTIVATIONS.items()}

@@ -179,6 +179,10 @@ PROTOTYPES = {
     "bp_load": (c_int32, [c_char_p, HANDLE_P]),
     "bp_save_to_buffer": (c_int32, [c_void_p, c_void_p, c_size_t, SIZE_P]),
     "bp_load_from_buffer": (c_int32, [c_void_p, c_size_t, HANDLE_P]),
+    "bp_export_onnx": (c_int32, [c_void_p, c_char_p]),
+    "bp_export_onnx_to_buffer": (c_int32, [c_void_p, c_void_p, c_size_t, SIZE_P]),
+    "bp_import_onnx": (c_int32, [c_char_p, c_int32, HANDLE_P]),
+    "bp_import_onnx_from_buffer": (c_int32, [c_void_p, c_size_t, c_int32, HANDLE_P]),
 }
 
 _PACKAGE_DIR = Path(__file__).resolve().parent

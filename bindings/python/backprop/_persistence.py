@@ -123,20 +123,26 @@ def _raise(status: int, function: str, path=None):
 
 
 def _model_bytes(handle) -> bytes:
-    """The model bytes of a handle (bp_save_to_buffer, sized first)."""
+    """The model bytes of a handle (bp_save_to_buffer)."""
+    return _buffer_bytes(_lib.lib.bp_save_to_buffer, "bp_save_to_buffer", handle)
+
+
+def _buffer_bytes(function, name: str, handle) -> bytes:
+    """What a `(net, buffer, capacity, written)` writer such as bp_save_to_buffer writes
+    for `handle`: sized by a first call without a buffer, then written."""
     size = c_size_t()
-    status = _lib.lib.bp_save_to_buffer(handle, None, 0, ctypes.byref(size))
+    status = function(handle, None, 0, ctypes.byref(size))
     if status:
-        _raise(status, "bp_save_to_buffer")
+        _raise(status, name)
     buffer = bytearray(size.value)
     view = (ctypes.c_char * len(buffer)).from_buffer(buffer)
     written = c_size_t()
-    status = _lib.lib.bp_save_to_buffer(handle, view, len(buffer), ctypes.byref(written))
+    status = function(handle, view, len(buffer), ctypes.byref(written))
     del view  # release the export of `buffer`
     if status:
-        _raise(status, "bp_save_to_buffer")
+        _raise(status, name)
     if written.value != len(buffer):
-        raise RuntimeError(f"bp_save_to_buffer wrote {written.value} bytes after announcing {len(buffer)}")
+        raise RuntimeError(f"{name} wrote {written.value} bytes after announcing {len(buffer)}")
     return bytes(buffer)
 
 

@@ -28,14 +28,16 @@ UnsupportedVersionError    14      ValueError
 TruncatedModelError        15      ValueError
 ChecksumMismatchError      16      ValueError
 CorruptModelError          17      ValueError
+UnsupportedModelError      18      ValueError
 =========================  ======  ===========================
 
 :class:`DivergedError` is a :class:`FloatingPointError` (so also an
 :class:`ArithmeticError`): the loss or a gradient became NaN or infinite, typically
 a learning rate that is too large.  The parameters are those from before the step
 that diverged.  When raised by ``fit``, its ``.history`` holds the epochs completed
-before the divergence.  The four model-reading errors 14-17 and
-:class:`NotAModelError` are ValueErrors (the bytes are not a valid model);
+before the divergence.  The model-reading errors 14-18 and
+:class:`NotAModelError` are ValueErrors (the bytes are not a valid model, or, for
+:class:`UnsupportedModelError`, an ONNX model that is not a network the library has);
 :class:`ModelIOError` is an :class:`OSError` (the operating system refused to read or
 write the file) whose ``.filename`` is the path when known.
 
@@ -67,6 +69,7 @@ from ._codes import (  # the status values, defined once
     BP_ERROR_TRUNCATED,
     BP_ERROR_CHECKSUM_MISMATCH,
     BP_ERROR_CORRUPT_MODEL,
+    BP_ERROR_UNSUPPORTED_MODEL,
 )
 
 __all__ = [
@@ -88,6 +91,7 @@ __all__ = [
     "TruncatedModelError",
     "ChecksumMismatchError",
     "CorruptModelError",
+    "UnsupportedModelError",
     "BP_OK",
     "BP_ERROR_NULL_ARGUMENT",
     "BP_ERROR_INVALID_ARGUMENT",
@@ -106,6 +110,7 @@ __all__ = [
     "BP_ERROR_TRUNCATED",
     "BP_ERROR_CHECKSUM_MISMATCH",
     "BP_ERROR_CORRUPT_MODEL",
+    "BP_ERROR_UNSUPPORTED_MODEL",
     "error_for_status",
 ]
 
@@ -259,6 +264,13 @@ class CorruptModelError(BackpropError, ValueError):
     STATUS = BP_ERROR_CORRUPT_MODEL
 
 
+class UnsupportedModelError(BackpropError, ValueError):
+    """BP_ERROR_UNSUPPORTED_MODEL: a valid ONNX model that is not a network the library
+    has (an operator, attribute or layout it lacks); the message names the node."""
+
+    STATUS = BP_ERROR_UNSUPPORTED_MODEL
+
+
 def _rebuild(cls, status, message, function, attributes):
     err = cls(status, message, function)
     for name, value in attributes.items():
@@ -286,6 +298,7 @@ _BY_STATUS = {
         TruncatedModelError,
         ChecksumMismatchError,
         CorruptModelError,
+        UnsupportedModelError,
     )
 }
 

@@ -24,6 +24,7 @@ from ._inference import Inference
 from ._lock import LockedHandle, SharedLock
 from ._options import OptimizerOptions
 from ._parameters import Parameters, layer_offsets
+from ._onnx import ONNXInterop
 from ._persistence import Persistence
 from ._scaling import Scaling
 
@@ -33,7 +34,7 @@ __all__ = ["Network", "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS"]
 _UINT64_MAX = (1 << 64) - 1
 
 
-class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dropout, Persistence):
+class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dropout, Persistence, ONNXInterop):
     """A multilayer perceptron trained by backpropagation (one libbackprop handle).
 
     Parameters

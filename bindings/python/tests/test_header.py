@@ -73,8 +73,8 @@ def family_of(name: str) -> str:
     up as an activation that _codes lacks)."""
     if name in NOT_MIRRORED:
         return "not mirrored"
-    if name == "BP_ABI_VERSION":
-        return "abi"
+    if name in ("BP_ABI_VERSION", "BP_ONNX_LOSS_AUTO"):
+        return "single values"
     if name == "BP_OK" or name.startswith("BP_ERROR_"):
         return "statuses"
     for prefix, family in (("BP_LOSS_", "losses"), ("BP_OPTIMIZER_", "optimizers"), ("BP_OPTION_", "options"),
@@ -101,8 +101,8 @@ def python_table(family: str) -> dict:
         return {prefix + name.upper(): code for name, code in table.items()}
     if family == "statuses":
         return {k: v for k, v in vars(_codes).items() if k == "BP_OK" or k.startswith("BP_ERROR_")}
-    assert family == "abi"
-    return {"BP_ABI_VERSION": _codes.BP_ABI_VERSION}
+    assert family == "single values"
+    return {"BP_ABI_VERSION": _codes.BP_ABI_VERSION, "BP_ONNX_LOSS_AUTO": _codes.BP_ONNX_LOSS_AUTO}
 
 
 def differences(header: dict, python: dict, where: str) -> list:
@@ -121,7 +121,7 @@ FAMILIES = {
     "initializations": "_codes.INITIALIZATIONS",
     "schedules": "_codes.SCHEDULES",
     "statuses": "_codes' BP_OK / BP_ERROR_* constants",
-    "abi": "_codes.BP_ABI_VERSION",
+    "single values": "_codes.BP_ABI_VERSION / BP_ONNX_LOSS_AUTO",
 }
 
 

@@ -1,0 +1,176 @@
+/// Protobuf bytes → ONNXModel. Every message is read by `ProtobufReader`, which checks each
+/// length against the bytes present, so nothing here reads past the data or allocates more
+/// than it holds; unknown fields are skipped, as protobuf requires. The nesting is fixed
+/// (model → graph → node → attribute → tensor) and subgraphs are never descended into, so
+/// hostile data cannot make the decoder recurse.
+extension ONNXModel {
+    init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: "the ONNX model")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.Model.irVersion: irVersion = try field.integer(in: reader)
+            case ONNXField.Model.producerName: producerName = try field.string(in: reader)
+            case ONNXField.Model.producerVersion: producerVersion = try field.string(in: reader)
+            case ONNXField.Model.graph: graph = try ONNXGraph(decoding: try field.data(in: reader))
+            case ONNXField.Model.operatorSet: operatorSets.append(try ONNXOperatorSet(decoding: try field.data(in: reader)))
+            case ONNXField.Model.metadata: metadata.append(try ONNXMetadataEntry(decoding: try field.data(in: reader)))
+            default: continue
+            }
+        }
+    }
+}
+
+extension ONNXOperatorSet {
+    fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        self.init(domain: "", version: 0)
+        var reader = ProtobufReader(bytes, what: "an operator set of the ONNX model")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.OperatorSet.domain: domain = try field.string(in: reader)
+            case ONNXField.OperatorSet.version: version = try field.integer(in: reader)
+            default: continue
+            }
+        }
+    }
+}
+
+extension ONNXMetadataEntry {
+    fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        self.init(key: "", value: "")
+        var reader = ProtobufReader(bytes, what: "a metadata entry of the ONNX model")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.Entry.key: key = try field.string(in: reader)
+            case ONNXField.Entry.value: value = try field.string(in: reader)
+            default: continue
+            }
+        }
+    }
+}
+
+extension ONNXGraph {
+    fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: "the ONNX model's graph")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.Graph.node: nodes.append(try ONNXNode(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.name: name = try field.string(in: reader)
+            case ONNXField.Graph.initializer: initializers.append(try ONNXTensor(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.input: inputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.output: outputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.sparseInitializer: hasSparseInitializers = true
+            default: continue
+            }
+        }
+    }
+}
+
+extension ONNXNode {
+    fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: "a node of the ONNX graph")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.Node.input: inputs.append(try field.string(in: reader))
+            case ONNXField.Node.output: outputs.append(try field.string(in: reader))
+            case ONNXField.Node.name: name = try field.string(in: reader)
+            case ONNXField.Node.opType: opType = try field.string(in: reader)
+            case ONNXField.Node.domain: domain = try field.string(in: reader)
+            case ONNXField.Node.attribute: attributes.append(try ONNXAttribute(decoding: try field.data(in: reader)))
+            default: continue
+            }
+        }
+    }
+}
+
+extension ONNXAttribute {
+    fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: "a node attribute of the ONNX graph")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.Attribute.name: name = try field.string(in: reader)
+            case ONNXField.Attribute.float: float = try field.float(in: reader)
+            case ONNXField.Attribute.integer: integer = try field.integer(in: reader)
+            case ONNXField.Attribute.string: string = try field.string(in: reader)
+            case ONNXField.Attribute.tensor: tensor = try ONNXTensor(decoding: try field.data(in: reader))
+            case ONNXField.Attribute.floats: try field.appendFloats(to: &floats, in: reader)
+            case ONNXField.Attribute.integers: try field.appendIntegers(to: &integers, in: reader)
+            case ONNXField.Attribute.graph, ONNXField.Attribute.graphs: holdsGraph = true
+            case ONNXField.Attribute.type:
+                let code = try field.integer(in: reader)
+                guard let known = AttributeType(rawValue: code) else {
+                    throw reader.corrupt("attribute type \(code)")
+                }
+                type = known
+            default: continue
+            }
+        }
+    }
+}
+
+extension ONNXTensor {
+    fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: "a tensor of the ONNX graph")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.Tensor.dims: try field.appendIntegers(to: &dims, in: reader)
+            case ONNXField.Tensor.dataType: dataType = DataType(code: try field.integer(in: reader))
+            case ONNXField.Tensor.name: name = try field.string(in: reader)
+            case ONNXField.Tensor.rawData: rawData = Array(try field.data(in: reader))
+            case ONNXField.Tensor.floatData: try field.appendFloats(to: &floatData, in: reader)
+            case ONNXField.Tensor.doubleData: try field.appendDoubles(to: &doubleData, in: reader)
+            case ONNXField.Tensor.int64Data: try field.appendIntegers(to: &int64Data, in: reader)
+            case ONNXField.Tensor.int32Data: try field.appendIntegers(to: &int32Data, in: reader)
+            case ONNXField.Tensor.dataLocation: isExternal = try field.integer(in: reader) == 1
+            default: continue
+            }
+        }
+    }
+}
+
+extension ONNXValueInfo {
+    fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: "a graph input or output of the ONNX model")
+        while let field = try reader.next() {
+            switch field.number {
+            case ONNXField.ValueInfo.name: name = try field.string(in: reader)
+            case ONNXField.ValueInfo.type: try decodeType(try field.data(in: reader))
+            default: continue
+            }
+        }
+    }
+
+    /// TypeProto: only its tensor_type is read; a sequence or map leaves the type unknown.
+    private mutating func decodeType(_ bytes: UnsafeRawBufferPointer) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: "the type of a graph input or output")
+        while let field = try reader.next() {
+            guard field.number == ONNXField.TypeProto.tensor else { continue }
+            var tensor = ProtobufReader(try field.data(in: reader), what: reader.what)
+            while let part = try tensor.next() {
+                switch part.number {
+                case ONNXField.TensorType.elementType: elementType = ONNXTensor.DataType(code: try part.integer(in: tensor))
+                case ONNXField.TensorType.shape: shape = try Self.shape(try part.data(in: tensor))
+                default: continue
+                }
+            }
+        }
+    }
+
+    private static func shape(_ bytes: UnsafeRawBufferPointer) throws(BackpropError) -> [Dimension] {
+        var dimensions: [Dimension] = []
+        var reader = ProtobufReader(bytes, what: "the shape of a graph input or output")
+        while let field = try reader.next() {
+            guard field.number == ONNXField.Shape.dimension else { continue }
+            var dimension = Dimension.unknown
+            var parts = ProtobufReader(try field.data(in: reader), what: reader.what)
+            while let part = try parts.next() {
+                switch part.number {
+                case ONNXField.Dimension.value: dimension = .value(try part.integer(in: parts))
+                case ONNXField.Dimension.parameter: dimension = .parameter(try part.string(in: parts))
+                default: continue
+                }
+            }
+            dimensions.append(dimension)
+        }
+        return dimensions
+    }
+}
