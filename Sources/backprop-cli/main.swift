@@ -8,7 +8,7 @@ import Musl
 import BackpropCore
 
 let version = "\(BackpropCore.Version.string)"
-let commands: [any Command.Type] = [Train.self, Predict.self, Evaluate.self, Info.self]
+let commands: [any Command.Type] = [Train.self, Predict.self, Evaluate.self, Info.self, Export.self, Import.self]
 
 let toolUsage = """
     usage: backprop-cli <command> [options]

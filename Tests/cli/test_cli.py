@@ -374,10 +374,38 @@ def test_a_model_in_a_missing_directory_fails_before_training(blobs):
     assert "cannot open missing.bpm" in result.stderr
 
 
+def test_export_and_import_round_trip_through_onnx(blobs, model):
+    exported = cli("export", "model.bpm", "--out", "model.onnx", cwd=blobs)
+    assert exported.returncode == 0, exported.stderr
+    assert "ONNX opset 17" in exported.stdout
+    imported = cli("import", "model.onnx", "--out", "back.bpm", cwd=blobs)
+    assert imported.returncode == 0, imported.stderr
+    assert "loss cross-entropy" in imported.stdout  # from the export's metadata
+    predictions = [cli("predict", "--model", name, "--data", "test.csv", cwd=blobs).stdout for name in ("model.bpm", "back.bpm")]
+    assert predictions[0] == predictions[1] and predictions[0].count("\n") == 301
+    huber = cli("import", "model.onnx", "--out", "huber.bpm", "--loss", "mse", cwd=blobs)
+    assert huber.returncode == 0 and "loss mse" in huber.stdout
+
+
+@pytest.mark.parametrize("arguments,status,message", [
+    (["export", "model.bpm", "--out", "x.c", "--format", "c"], 2, '"c" is not a format'),
+    (["export", "model.bpm"], 2, "--out"),
+    (["import", "model.bpm", "--out", "x.bpm"], 1, "a backprop model file, not an ONNX model"),
+    (["import", "missing.onnx", "--out", "x.bpm"], 1, "missing.onnx"),
+    (["import", "model.onnx", "--out", "x.bpm", "--loss", "hinge"], 2, 'unknown loss "hinge"'),
+])
+def test_export_and_import_errors_name_the_problem_and_write_nothing(blobs, model, arguments, status, message):
+    assert cli("export", "model.bpm", "--out", "model.onnx", cwd=blobs).returncode == 0
+    before = files_in(blobs)
+    result = cli(*arguments, cwd=blobs)
+    assert result.returncode == status and message in result.stderr, result.stderr
+    assert files_in(blobs) == before
+
+
 # The command line
 
 
-@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "info"])
+@pytest.mark.parametrize("command", ["train", "predict", "evaluate", "info", "export", "import"])
 def test_every_command_has_help(tmp_path, command):
     for flag in ["--help", "-h"]:
         result = cli(command, flag, cwd=tmp_path)
@@ -389,7 +417,7 @@ def test_every_command_has_help(tmp_path, command):
 def test_tool_help_and_version(tmp_path):
     result = cli("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ["train", "predict", "evaluate", "info"]:
+    for command in ["train", "predict", "evaluate", "info", "export", "import"]:
         assert f"  {command} " in result.stdout
     assert cli("--version", cwd=tmp_path).stdout == "backprop-cli 0.1.0\n"
     no_command = cli(cwd=tmp_path)
