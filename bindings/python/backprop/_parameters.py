@@ -122,3 +122,14 @@ class Parameters:
         params = self.parameters
         params[bias:end] = arr
         self._set_parameters_unchecked(params)
+
+    def _folded_layers(self) -> tuple:
+        """([W^l], [b^l]) in float64 with the input scaling folded into layer 1, for
+        libraries that have none: W ((x − shift)·scale) + b = (W·diag(scale)) x +
+        (b − W (shift·scale))."""
+        weights = [self.weights(l).astype(np.float64) for l in range(1, len(self._layers))]
+        biases = [self.biases(l).astype(np.float64) for l in range(1, len(self._layers))]
+        shift, scale = (v.astype(np.float64) for v in self.input_scaling)
+        biases[0] = biases[0] - weights[0] @ (shift * scale)
+        weights[0] = weights[0] * scale[None, :]
+        return weights, biases

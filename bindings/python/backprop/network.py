@@ -25,6 +25,8 @@ from ._lock import LockedHandle, SharedLock
 from ._options import OptimizerOptions
 from ._parameters import Parameters, layer_offsets
 from ._onnx import ONNXInterop
+from ._sklearn_interop import SklearnInterop
+from ._torch import TorchInterop
 from ._persistence import Persistence
 from ._scaling import Scaling
 
@@ -34,7 +36,7 @@ __all__ = ["Network", "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS"]
 _UINT64_MAX = (1 << 64) - 1
 
 
-class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dropout, Persistence, ONNXInterop):
+class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dropout, Persistence, ONNXInterop, TorchInterop, SklearnInterop):
     """A multilayer perceptron trained by backpropagation (one libbackprop handle).
 
     Parameters

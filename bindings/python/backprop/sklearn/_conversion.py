@@ -69,12 +69,8 @@ def from_sklearn(cls, estimator):
 
 def _sklearn_layers(estimator) -> tuple:
     """(coefs, intercepts) in float64 as scikit-learn holds them, input scaling folded in."""
-    coefs = [c.astype(np.float64) for c in estimator.coefs_]
-    intercepts = [b.astype(np.float64) for b in estimator.intercepts_]
-    shift, scale = (v.astype(np.float64) for v in estimator.network.input_scaling)
-    intercepts[0] = intercepts[0] - (shift * scale) @ coefs[0]
-    coefs[0] = coefs[0] * scale[:, None]
-    return coefs, intercepts
+    weights, biases = estimator.network._folded_layers()
+    return [w.T.copy() for w in weights], biases
 
 
 def to_sklearn(estimator):

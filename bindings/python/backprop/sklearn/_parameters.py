@@ -12,12 +12,10 @@ import numpy as np
 
 from .._codes import ACTIVATIONS, INITIALIZATIONS
 from .._dropout import dropout_rates
+from .._sklearn_interop import OUTPUT_ACTIVATIONS, SKLEARN_ACTIVATIONS
 
 __all__ = ["HIDDEN_ACTIVATIONS", "OUTPUT_ACTIVATIONS", "SKLEARN_ACTIVATIONS", "SUPPORTED_SOLVERS", "check_parameters",
            "hidden_layers"]
-
-#: scikit-learn's activation names and the library's activation of each.
-SKLEARN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 
 #: Every name `activation` accepts: scikit-learn's, then the library's own hidden
 #: activations under their own names (softmax is an output only).
@@ -25,9 +23,6 @@ HIDDEN_ACTIVATIONS = {
     **SKLEARN_ACTIVATIONS,
     **{name: name for name in ACTIVATIONS if name not in SKLEARN_ACTIVATIONS.values() and name != "softmax"},
 }
-
-#: scikit-learn's out_activation_ names and the library's output activation of each.
-OUTPUT_ACTIVATIONS = {"softmax": "softmax", "logistic": "sigmoid", "identity": "linear"}
 
 #: The solvers the library trains with; scikit-learn's "lbfgs" is not one of them.
 SUPPORTED_SOLVERS = ("adam", "sgd")
