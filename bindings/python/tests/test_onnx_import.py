@@ -306,6 +306,13 @@ def cast_through_integers():
     return two_layer(hidden).model()
 
 
+def one_minus_probability(g):
+    """Sigmoid -> Sub(1, p) as the output: post-processing-like nodes with no label step
+    are a computation the network would drop, so they are refused."""
+    g.apply("Sigmoid")
+    g.apply("Sub", g.constant(np.float32(1)), None, name="complement")
+
+
 UNSUPPORTED_NODES = {
     "conv": (lambda: graphs.conv_first("conv1"), "conv1", "Conv"),
     "batch_normalization": (lambda: two_layer(lambda g: g.batchnorm("bn7")).model(), "bn7", "BatchNormalization"),
@@ -323,6 +330,7 @@ UNSUPPORTED_NODES = {
     "two_activations": (lambda: two_layer(lambda g: (relu(g), g.apply("Sigmoid", name="second_act"))).model(),
                         "second_act", "Sigmoid"),
     "activation_first": (activation_before_affine, "pre_act", "Relu"),
+    "sub_without_labels": (lambda: two_layer(relu, one_minus_probability).model(), "complement", "Sub"),
 }
 
 
