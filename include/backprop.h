@@ -880,6 +880,50 @@ bp_status bp_import_onnx(const char *path, int32_t loss, bp_network **out);
  *  @return as bp_import_onnx(), without BP_ERROR_IO. */
 bp_status bp_import_onnx_from_buffer(const void *buffer, size_t size, int32_t loss, bp_network **out);
 
+/*-************************************************************************
+ *  C source for devices
+ *
+ *  For targets the library cannot run on (microcontrollers, kernel modules, bare metal):
+ *  the network as one C99 source file and its header, with the parameters as static
+ *  const arrays and
+ *      void <prefix>_predict(const float *input, float *output);
+ *  computing one sample's outputs as bp_predict() does (the input scaling in front, the
+ *  target scaling behind), to float rounding (the sums run in another order). The code
+ *  needs <math.h> (expf, tanhf, erff, log1pf, expm1f, fmaxf, fabsf; link with -lm) and
+ *  nothing else: no libbackprop, no allocation, no global state, so it is reentrant. It
+ *  keeps two rows of floats as wide as the widest layer in automatic storage (8 bytes per
+ *  unit of that layer, plus 1 with BP_C_SOURCE_INT32_ACCUMULATE); the header states the
+ *  figure. The source holds about 15 bytes of text per float parameter (4 per int8 one).
+ *
+ *  The options are flags:
+ *    - BP_C_SOURCE_FLOAT (0): float32 weights, the exported network's own;
+ *    - BP_C_SOURCE_INT8: post-training symmetric int8 weights, one scale per output unit
+ *      (s_j = max_k |W_jk| / 127, q_jk = round(W_jk / s_j)), biases in float, sums in float;
+ *    - BP_C_SOURCE_INT8 | BP_C_SOURCE_INT32_ACCUMULATE: also each layer's input as int8
+ *      (one scale for the row, max |x| / 127), products summed in a C long, exact for up
+ *      to 133,000 inputs per layer even where long has 32 bits.
+ *  Quantisation changes the outputs by up to about 1% of their range; measure the
+ *  accuracy on your own test set (the README gives figures).
+ **************************************************************************/
+#define BP_C_SOURCE_FLOAT             0
+#define BP_C_SOURCE_INT8              1
+#define BP_C_SOURCE_INT32_ACCUMULATE  2
+
+/*! bp_export_c_source() :
+ *  Writes the network as C source to `path`, which must end in ".c", and its header to
+ *  the same path ending in ".h" (which the source includes by its file name), each
+ *  atomically as bp_save() writes, the source first. `prefix` names the function and
+ *  the arrays (<prefix>_predict, <prefix>_w1...) and the header's macros
+ *  (<PREFIX>_INPUT_SIZE, <PREFIX>_OUTPUT_SIZE): a C identifier of 1 to 63 letters, digits
+ *  and underscores starting with a letter. Reads the network (see the thread-safety
+ *  convention).
+ *  @param options  BP_C_SOURCE_FLOAT, or the flags above.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_INVALID_ARGUMENT (a path not ending in
+ *          ".c", a prefix that is no such identifier, an unknown flag, or
+ *          BP_C_SOURCE_INT32_ACCUMULATE without BP_C_SOURCE_INT8); BP_ERROR_IO;
+ *          BP_ERROR_OUT_OF_MEMORY. */
+bp_status bp_export_c_source(const bp_network *net, const char *path, const char *prefix, uint32_t options);
+
 #ifdef __cplusplus
 }
 #endif

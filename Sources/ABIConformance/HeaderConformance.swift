@@ -16,6 +16,7 @@ func checkPrototypesMatchImplementations() {
     same(CBackpropABI.bp_evaluate, CBackprop.bp_evaluate)
     same(CBackpropABI.bp_evaluate_metrics, CBackprop.bp_evaluate_metrics)
     same(CBackpropABI.bp_evaluate_weighted, CBackprop.bp_evaluate_weighted)
+    same(CBackpropABI.bp_export_c_source, CBackprop.bp_export_c_source)
     same(CBackpropABI.bp_export_onnx, CBackprop.bp_export_onnx)
     same(CBackpropABI.bp_export_onnx_to_buffer, CBackprop.bp_export_onnx_to_buffer)
     same(CBackpropABI.bp_fit, CBackprop.bp_fit)

@@ -58,7 +58,7 @@
     /* test_api_dropout.c */                                                                                   \
     X(dropout)                                                                                                 \
     /* test_api_onnx.c */                                                                                      \
-    X(onnx_export) X(onnx_import_errors)
+    X(onnx_export) X(onnx_import_errors) X(c_source)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

@@ -4,7 +4,8 @@
  * file, an export importing back to the same network (parameters, activations, loss from
  * the metadata or the caller, outputs), and the import's errors: argument errors, unknown
  * losses, a loss the output layer cannot take, an unknown operator named in the message,
- * and data that is empty, truncated at every length or not protobuf at all. The Python
+ * and data that is empty, truncated at every length or not protobuf at all; and
+ * bp_export_c_source's files and argument errors. The Python
  * tests (bindings/python/tests/test_onnx_*.py) compare with onnxruntime and skl2onnx.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -197,4 +198,52 @@ void case_onnx_import_errors(void)
     free(linear_bytes);
     bp_destroy(net);
     bp_destroy(linear);
+}
+
+/* Whether the file at `path` exists and holds `needle`. */
+static int file_holds(const char *path, const char *needle)
+{
+    char text[4096];
+    size_t n;
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    return strstr(text, needle) != NULL;
+}
+
+void case_c_source(void)
+{
+    bp_network *net = CREATE_DESC(&ONNX_NET, 8);
+    char dir[] = "/tmp/backprop-csource-XXXXXX", source[256], header[256], other[256];
+    if (net == NULL)
+        return;
+    if (mkdtemp(dir) == NULL) {
+        CHECK(0, "mkdtemp failed");
+        bp_destroy(net);
+        return;
+    }
+    snprintf(source, sizeof source, "%s/tiny.c", dir);
+    snprintf(header, sizeof header, "%s/tiny.h", dir);
+    snprintf(other, sizeof other, "%s/tiny.cpp", dir);
+    EXPECT_OK(bp_export_c_source(net, source, "tiny", BP_C_SOURCE_FLOAT));
+    CHECK(file_holds(header, "void tiny_predict(const float *input, float *output);"), "the header lacks tiny_predict");
+    CHECK(file_holds(source, "static const float tiny_w1[15]"), "the source lacks W^1 as 15 floats");
+    EXPECT_OK(bp_export_c_source(net, source, "tiny", BP_C_SOURCE_INT8 | BP_C_SOURCE_INT32_ACCUMULATE));
+    CHECK(file_holds(source, "static const signed char tiny_w1[15]"), "the int8 source lacks W^1 as 15 int8");
+
+    EXPECT_ERR(bp_export_c_source(NULL, source, "tiny", 0), BP_ERROR_NULL_ARGUMENT, "net");
+    EXPECT_ERR(bp_export_c_source(net, NULL, "tiny", 0), BP_ERROR_NULL_ARGUMENT, "path");
+    EXPECT_ERR(bp_export_c_source(net, source, NULL, 0), BP_ERROR_NULL_ARGUMENT, "prefix");
+    EXPECT_ERR(bp_export_c_source(net, source, "tiny", 4), BP_ERROR_INVALID_ARGUMENT, "options");
+    EXPECT_ERR(bp_export_c_source(net, source, "tiny", BP_C_SOURCE_INT32_ACCUMULATE), BP_ERROR_INVALID_ARGUMENT,
+               "options");
+    EXPECT_ERR(bp_export_c_source(net, source, "2tiny", 0), BP_ERROR_INVALID_ARGUMENT, "prefix");
+    EXPECT_ERR(bp_export_c_source(net, source, "", 0), BP_ERROR_INVALID_ARGUMENT, "prefix");
+    EXPECT_ERR(bp_export_c_source(net, other, "tiny", 0), BP_ERROR_INVALID_ARGUMENT, "path");
+    CHECK(remove(source) == 0 && remove(header) == 0, "cannot remove the generated files");
+    CHECK(rmdir(dir) == 0, "the test directory %s holds other files", dir);
+    bp_destroy(net);
 }

@@ -387,8 +387,21 @@ def test_export_and_import_round_trip_through_onnx(blobs, model):
     assert huber.returncode == 0 and "loss mse" in huber.stdout
 
 
+def test_export_as_c_source_writes_the_source_and_its_header(blobs, model):
+    result = cli("export", "model.bpm", "--format", "c", "--out", "blobs.c", "--prefix", "blobs", "--int8", cwd=blobs)
+    assert result.returncode == 0, result.stderr
+    assert "int8 weights" in result.stdout
+    header, source = (blobs / "blobs.h").read_text(), (blobs / "blobs.c").read_text()
+    assert "void blobs_predict(const float *input, float *output);" in header and "#define BLOBS_INPUT_SIZE 4" in header
+    assert '#include "blobs.h"' in source and "static const signed char blobs_w1[64]" in source
+
+
 @pytest.mark.parametrize("arguments,status,message", [
-    (["export", "model.bpm", "--out", "x.c", "--format", "c"], 2, '"c" is not a format'),
+    (["export", "model.bpm", "--out", "x.c", "--format", "cpp"], 2, '"cpp" is not a format'),
+    (["export", "model.bpm", "--out", "x.onnx", "--int8"], 2, "are for --format c"),
+    (["export", "model.bpm", "--out", "x.cc", "--format", "c"], 1, 'does not end in ".c"'),
+    (["export", "model.bpm", "--out", "x.c", "--format", "c", "--prefix", "9lives"], 1, "not a C identifier"),
+    (["export", "model.bpm", "--out", "x.c", "--format", "c", "--int32-accumulate"], 1, "needs int8 weights"),
     (["export", "model.bpm"], 2, "--out"),
     (["import", "model.bpm", "--out", "x.bpm"], 1, "a backprop model file, not an ONNX model"),
     (["import", "missing.onnx", "--out", "x.bpm"], 1, "missing.onnx"),

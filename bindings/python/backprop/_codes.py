@@ -134,6 +134,9 @@ BP_ERROR_CHECKSUM_MISMATCH = 16
 BP_ERROR_CORRUPT_MODEL = 17
 BP_ERROR_UNSUPPORTED_MODEL = 18
 
+#: bp_export_c_source()'s option flags ("C source for devices").
+C_SOURCE_OPTIONS = {"float": 0, "int8": 1, "int32_accumulate": 2}
+
 #: bp_import_onnx()'s loss argument for the loss the model implies ("ONNX models").
 BP_ONNX_LOSS_AUTO = -1
 

@@ -183,6 +183,7 @@ PROTOTYPES = {
     "bp_export_onnx_to_buffer": (c_int32, [c_void_p, c_void_p, c_size_t, SIZE_P]),
     "bp_import_onnx": (c_int32, [c_char_p, c_int32, HANDLE_P]),
     "bp_import_onnx_from_buffer": (c_int32, [c_void_p, c_size_t, c_int32, HANDLE_P]),
+    "bp_export_c_source": (c_int32, [c_void_p, c_char_p, c_char_p, c_uint32]),
 }
 
 _PACKAGE_DIR = Path(__file__).resolve().parent

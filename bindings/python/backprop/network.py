@@ -24,6 +24,7 @@ from ._inference import Inference
 from ._lock import LockedHandle, SharedLock
 from ._options import OptimizerOptions
 from ._parameters import Parameters, layer_offsets
+from ._c_source import CSource
 from ._onnx import ONNXInterop
 from ._sklearn_interop import SklearnInterop
 from ._torch import TorchInterop
@@ -36,7 +37,7 @@ __all__ = ["Network", "ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OPTIONS"]
 _UINT64_MAX = (1 << 64) - 1
 
 
-class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dropout, Persistence, ONNXInterop, TorchInterop, SklearnInterop):
+class Network(LockedHandle, Parameters, Inference, OptimizerOptions, Scaling, Dropout, Persistence, ONNXInterop, TorchInterop, SklearnInterop, CSource):
     """A multilayer perceptron trained by backpropagation (one libbackprop handle).
 
     Parameters

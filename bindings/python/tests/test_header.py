@@ -78,7 +78,8 @@ def family_of(name: str) -> str:
     if name == "BP_OK" or name.startswith("BP_ERROR_"):
         return "statuses"
     for prefix, family in (("BP_LOSS_", "losses"), ("BP_OPTIMIZER_", "optimizers"), ("BP_OPTION_", "options"),
-                           ("BP_INIT_", "initializations"), ("BP_SCHEDULE_", "schedules")):
+                           ("BP_INIT_", "initializations"), ("BP_SCHEDULE_", "schedules"),
+                           ("BP_C_SOURCE_", "c source options")):
         if name.startswith(prefix):
             return family
     return "activations"
@@ -95,6 +96,7 @@ def python_table(family: str) -> dict:
         "options": ("BP_OPTION_", _codes.OPTIONS),
         "initializations": ("BP_INIT_", _codes.INITIALIZATIONS),
         "schedules": ("BP_SCHEDULE_", _codes.SCHEDULES),
+        "c source options": ("BP_C_SOURCE_", _codes.C_SOURCE_OPTIONS),
     }
     if family in tables:
         prefix, table = tables[family]
@@ -120,6 +122,7 @@ FAMILIES = {
     "options": "_codes.OPTIONS",
     "initializations": "_codes.INITIALIZATIONS",
     "schedules": "_codes.SCHEDULES",
+    "c source options": "_codes.C_SOURCE_OPTIONS",
     "statuses": "_codes' BP_OK / BP_ERROR_* constants",
     "single values": "_codes.BP_ABI_VERSION / BP_ONNX_LOSS_AUTO",
 }
