@@ -14,7 +14,8 @@
  *
  * Build and run: scripts/fuzz (see there).
  */
-#include "backprop.h"
+#define FUZZ_TARGET "fuzz_load"
+#include "fuzz_support.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -24,48 +25,10 @@
 
 #include "../Tests/c/model_crc.h" /* crc32_of, fix_crc: the model format's CRC-32 */
 
-#define REQUIRE(cond, ...)                                                                                             \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "fuzz_load: invariant violated at %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fprintf(stderr, " (bp_last_error: \"%s\")\n", bp_last_error());                                           \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
-
 static int is_load_error(bp_status s)
 {
     return s == BP_ERROR_NOT_A_MODEL || s == BP_ERROR_UNSUPPORTED_VERSION || s == BP_ERROR_TRUNCATED ||
            s == BP_ERROR_CHECKSUM_MISMATCH || s == BP_ERROR_CORRUPT_MODEL || s == BP_ERROR_OUT_OF_MEMORY;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static uint8_t *save(const bp_network *net, size_t *size)
-{
-    size_t need = 0, written = 0;
-    uint8_t *buf;
-    REQUIRE(bp_save_to_buffer(net, NULL, 0, &need) == BP_OK, "size query failed");
-    buf = xmalloc(need);
-    REQUIRE(bp_save_to_buffer(net, buf, need, &written) == BP_OK && written == need, "save failed");
-    *size = need;
-    return buf;
-}
-
-static float *params(const bp_network *net, size_t *n)
-{
-    float *p;
-    *n = bp_parameter_count(net);
-    p = xmalloc(*n * sizeof *p);
-    REQUIRE(bp_get_parameters(net, p, *n) == BP_OK, "bp_get_parameters failed");
-    return p;
 }
 
 static void exercise(bp_network *net, const uint8_t *data, size_t size)
@@ -79,10 +42,10 @@ static void exercise(bp_network *net, const uint8_t *data, size_t size)
 
     REQUIRE(n_in >= 1 && n_out >= 1 && bp_layer_count(net) >= 2, "a loaded network with impossible sizes");
     /* Round trip of what was loaded. */
-    b1 = save(net, &z1);
+    b1 = written_bytes(bp_save_to_buffer, net, &z1);
     s = bp_load_from_buffer(b1, z1, &again);
     REQUIRE(s == BP_OK && again != NULL, "the re-saved model does not load: status %d", (int)s);
-    b2 = save(again, &z2);
+    b2 = written_bytes(bp_save_to_buffer, again, &z2);
     REQUIRE(z1 == z2 && memcmp(b1, b2, z1) == 0, "saving, loading and saving again changes the bytes");
     p1 = params(net, &n);
     p2 = params(again, &n2);

@@ -11,56 +11,19 @@
  *
  * Build and run: scripts/fuzz SECONDS onnx (see there).
  */
-#include "backprop.h"
+#define FUZZ_TARGET "fuzz_onnx"
+#include "fuzz_support.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define REQUIRE(cond, ...)                                                                                             \
-    do {                                                                                                               \
-        if (!(cond)) {                                                                                                 \
-            fprintf(stderr, "fuzz_onnx: invariant violated at %s:%d: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                                              \
-            fprintf(stderr, " (bp_last_error: \"%s\")\n", bp_last_error());                                           \
-            abort();                                                                                                   \
-        }                                                                                                              \
-    } while (0)
-
 static int is_import_error(bp_status s)
 {
     return s == BP_ERROR_UNSUPPORTED_MODEL || s == BP_ERROR_CORRUPT_MODEL || s == BP_ERROR_TRUNCATED ||
            s == BP_ERROR_NOT_A_MODEL || s == BP_ERROR_INVALID_ARCHITECTURE || s == BP_ERROR_NON_FINITE ||
            s == BP_ERROR_SIZE_OVERFLOW || s == BP_ERROR_INVALID_ARGUMENT || s == BP_ERROR_OUT_OF_MEMORY;
-}
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static uint8_t *export_onnx(const bp_network *net, size_t *size)
-{
-    size_t need = 0, written = 0;
-    uint8_t *buf;
-    REQUIRE(bp_export_onnx_to_buffer(net, NULL, 0, &need) == BP_OK, "size query failed");
-    buf = xmalloc(need);
-    REQUIRE(bp_export_onnx_to_buffer(net, buf, need, &written) == BP_OK && written == need, "export failed");
-    *size = need;
-    return buf;
-}
-
-static float *params(const bp_network *net, size_t *n)
-{
-    float *p;
-    *n = bp_parameter_count(net);
-    p = xmalloc(*n * sizeof *p);
-    REQUIRE(bp_get_parameters(net, p, *n) == BP_OK, "bp_get_parameters failed");
-    return p;
 }
 
 static void exercise(bp_network *net, const uint8_t *data, size_t size)
@@ -73,11 +36,11 @@ static void exercise(bp_network *net, const uint8_t *data, size_t size)
     bp_status s;
 
     REQUIRE(n_in >= 1 && n_out >= 1 && bp_layer_count(net) >= 2, "an imported network with impossible sizes");
-    b1 = export_onnx(net, &z1);
+    b1 = written_bytes(bp_export_onnx_to_buffer, net, &z1);
     s = bp_import_onnx_from_buffer(b1, z1, BP_ONNX_LOSS_AUTO, &again);
     REQUIRE(s == BP_OK && again != NULL, "the export of an imported model does not import: status %d", (int)s);
     REQUIRE(bp_loss_function(again) == bp_loss_function(net), "the export does not keep the loss");
-    b2 = export_onnx(again, &z2);
+    b2 = written_bytes(bp_export_onnx_to_buffer, again, &z2);
     REQUIRE(z1 == z2 && memcmp(b1, b2, z1) == 0, "exporting, importing and exporting again changes the bytes");
     p1 = params(net, &n);
     p2 = params(again, &n2);

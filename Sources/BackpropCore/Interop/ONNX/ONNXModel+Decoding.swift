@@ -5,8 +5,7 @@
 /// hostile data cannot make the decoder recurse.
 extension ONNXModel {
     init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
-        var reader = ProtobufReader(bytes, what: "the ONNX model")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "the ONNX model") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.Model.irVersion: irVersion = try field.integer(in: reader)
             case ONNXField.Model.producerName: producerName = try field.string(in: reader)
@@ -14,7 +13,7 @@ extension ONNXModel {
             case ONNXField.Model.graph: graph = try ONNXGraph(decoding: try field.data(in: reader))
             case ONNXField.Model.operatorSet: operatorSets.append(try ONNXOperatorSet(decoding: try field.data(in: reader)))
             case ONNXField.Model.metadata: metadata.append(try ONNXMetadataEntry(decoding: try field.data(in: reader)))
-            default: continue
+            default: break
             }
         }
     }
@@ -23,12 +22,11 @@ extension ONNXModel {
 extension ONNXOperatorSet {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
         self.init(domain: "", version: 0)
-        var reader = ProtobufReader(bytes, what: "an operator set of the ONNX model")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "an operator set of the ONNX model") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.OperatorSet.domain: domain = try field.string(in: reader)
             case ONNXField.OperatorSet.version: version = try field.integer(in: reader)
-            default: continue
+            default: break
             }
         }
     }
@@ -37,12 +35,11 @@ extension ONNXOperatorSet {
 extension ONNXMetadataEntry {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
         self.init(key: "", value: "")
-        var reader = ProtobufReader(bytes, what: "a metadata entry of the ONNX model")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "a metadata entry of the ONNX model") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.Entry.key: key = try field.string(in: reader)
             case ONNXField.Entry.value: value = try field.string(in: reader)
-            default: continue
+            default: break
             }
         }
     }
@@ -50,8 +47,7 @@ extension ONNXMetadataEntry {
 
 extension ONNXGraph {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
-        var reader = ProtobufReader(bytes, what: "the ONNX model's graph")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "the ONNX model's graph") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.Graph.node: nodes.append(try ONNXNode(decoding: try field.data(in: reader)))
             case ONNXField.Graph.name: name = try field.string(in: reader)
@@ -59,7 +55,7 @@ extension ONNXGraph {
             case ONNXField.Graph.input: inputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
             case ONNXField.Graph.output: outputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
             case ONNXField.Graph.sparseInitializer: hasSparseInitializers = true
-            default: continue
+            default: break
             }
         }
     }
@@ -67,8 +63,7 @@ extension ONNXGraph {
 
 extension ONNXNode {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
-        var reader = ProtobufReader(bytes, what: "a node of the ONNX graph")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "a node of the ONNX graph") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.Node.input: inputs.append(try field.string(in: reader))
             case ONNXField.Node.output: outputs.append(try field.string(in: reader))
@@ -76,7 +71,7 @@ extension ONNXNode {
             case ONNXField.Node.opType: opType = try field.string(in: reader)
             case ONNXField.Node.domain: domain = try field.string(in: reader)
             case ONNXField.Node.attribute: attributes.append(try ONNXAttribute(decoding: try field.data(in: reader)))
-            default: continue
+            default: break
             }
         }
     }
@@ -84,8 +79,7 @@ extension ONNXNode {
 
 extension ONNXAttribute {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
-        var reader = ProtobufReader(bytes, what: "a node attribute of the ONNX graph")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "a node attribute of the ONNX graph") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.Attribute.name: name = try field.string(in: reader)
             case ONNXField.Attribute.float: float = try field.float(in: reader)
@@ -101,7 +95,7 @@ extension ONNXAttribute {
                     throw reader.corrupt("attribute type \(code)")
                 }
                 type = known
-            default: continue
+            default: break
             }
         }
     }
@@ -109,19 +103,18 @@ extension ONNXAttribute {
 
 extension ONNXTensor {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
-        var reader = ProtobufReader(bytes, what: "a tensor of the ONNX graph")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "a tensor of the ONNX graph") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.Tensor.dims: try field.appendIntegers(to: &dims, in: reader)
             case ONNXField.Tensor.dataType: dataType = DataType(code: try field.integer(in: reader))
             case ONNXField.Tensor.name: name = try field.string(in: reader)
             case ONNXField.Tensor.rawData: rawData = Array(try field.data(in: reader))
             case ONNXField.Tensor.floatData: try field.appendFloats(to: &floatData, in: reader)
-            case ONNXField.Tensor.doubleData: try field.appendDoubles(to: &doubleData, in: reader)
+            case ONNXField.Tensor.doubleData: try field.appendFloats(to: &doubleData, in: reader)
             case ONNXField.Tensor.int64Data: try field.appendIntegers(to: &int64Data, in: reader)
             case ONNXField.Tensor.int32Data: try field.appendIntegers(to: &int32Data, in: reader)
             case ONNXField.Tensor.dataLocation: isExternal = try field.integer(in: reader) == 1
-            default: continue
+            default: break
             }
         }
     }
@@ -129,27 +122,25 @@ extension ONNXTensor {
 
 extension ONNXValueInfo {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
-        var reader = ProtobufReader(bytes, what: "a graph input or output of the ONNX model")
-        while let field = try reader.next() {
+        try ProtobufReader.forEachField(of: bytes, what: "a graph input or output of the ONNX model") { (field, reader) throws(BackpropError) in
             switch field.number {
             case ONNXField.ValueInfo.name: name = try field.string(in: reader)
             case ONNXField.ValueInfo.type: try decodeType(try field.data(in: reader))
-            default: continue
+            default: break
             }
         }
     }
 
     /// TypeProto: only its tensor_type is read; a sequence or map leaves the type unknown.
     private mutating func decodeType(_ bytes: UnsafeRawBufferPointer) throws(BackpropError) {
-        var reader = ProtobufReader(bytes, what: "the type of a graph input or output")
-        while let field = try reader.next() {
-            guard field.number == ONNXField.TypeProto.tensor else { continue }
-            var tensor = ProtobufReader(try field.data(in: reader), what: reader.what)
-            while let part = try tensor.next() {
+        let what = "the type of a graph input or output"
+        try ProtobufReader.forEachField(of: bytes, what: what) { (field, reader) throws(BackpropError) in
+            guard field.number == ONNXField.TypeProto.tensor else { return }
+            try ProtobufReader.forEachField(of: try field.data(in: reader), what: what) { (part, tensor) throws(BackpropError) in
                 switch part.number {
                 case ONNXField.TensorType.elementType: elementType = ONNXTensor.DataType(code: try part.integer(in: tensor))
                 case ONNXField.TensorType.shape: shape = try Self.shape(try part.data(in: tensor))
-                default: continue
+                default: break
                 }
             }
         }
@@ -157,16 +148,15 @@ extension ONNXValueInfo {
 
     private static func shape(_ bytes: UnsafeRawBufferPointer) throws(BackpropError) -> [Dimension] {
         var dimensions: [Dimension] = []
-        var reader = ProtobufReader(bytes, what: "the shape of a graph input or output")
-        while let field = try reader.next() {
-            guard field.number == ONNXField.Shape.dimension else { continue }
+        let what = "the shape of a graph input or output"
+        try ProtobufReader.forEachField(of: bytes, what: what) { (field, reader) throws(BackpropError) in
+            guard field.number == ONNXField.Shape.dimension else { return }
             var dimension = Dimension.unknown
-            var parts = ProtobufReader(try field.data(in: reader), what: reader.what)
-            while let part = try parts.next() {
+            try ProtobufReader.forEachField(of: try field.data(in: reader), what: what) { (part, parts) throws(BackpropError) in
                 switch part.number {
                 case ONNXField.Dimension.value: dimension = .value(try part.integer(in: parts))
                 case ONNXField.Dimension.parameter: dimension = .parameter(try part.string(in: parts))
-                default: continue
+                default: break
                 }
             }
             dimensions.append(dimension)

@@ -101,6 +101,15 @@ struct ProtobufReader {
         self.what = what
     }
 
+    /// Reads every field of the message in `bytes`, handing each to `body` with the reader
+    /// (for its errors); `body` skips the fields it does not know, as protobuf requires.
+    static func forEachField(
+        of bytes: UnsafeRawBufferPointer, what: String, _ body: (ProtobufField, ProtobufReader) throws(BackpropError) -> Void
+    ) throws(BackpropError) {
+        var reader = ProtobufReader(bytes, what: what)
+        while let field = try reader.next() { try body(field, reader) }
+    }
+
     /// The next field, or nil at the end of the message.
     mutating func next() throws(BackpropError) -> ProtobufField? {
         guard offset < bytes.count else { return nil }
@@ -193,34 +202,31 @@ extension ProtobufField {
         }
     }
 
-    /// A repeated float field's values in this occurrence, unpacked or packed.
-    func appendFloats(to values: inout [Float], in reader: ProtobufReader) throws(BackpropError) {
+    /// A repeated float or double field's values in this occurrence, unpacked or packed.
+    func appendFloats<T: WireFloat>(to values: inout [T], in reader: ProtobufReader) throws(BackpropError) {
+        let size = MemoryLayout<T.Bits>.size
         switch value {
-        case .fixed32(let bits): values.append(Float(bitPattern: bits))
+        case .fixed32(let bits) where size == 4: values.append(T(bitPattern: T.Bits(truncatingIfNeeded: bits)))
+        case .fixed64(let bits) where size == 8: values.append(T(bitPattern: T.Bits(truncatingIfNeeded: bits)))
         case .bytes(let packed):
-            guard packed.count % 4 == 0 else { throw reader.corrupt("packed floats of \(packed.count) bytes") }
-            values.reserveCapacity(values.count + packed.count / 4)
-            for index in 0 ..< packed.count / 4 {
-                values.append(Float(bitPattern: UInt32(littleEndian: packed.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))))
+            guard packed.count % size == 0 else { throw reader.corrupt("packed \(8 * size)-bit floats of \(packed.count) bytes") }
+            values.reserveCapacity(values.count + packed.count / size)
+            for index in 0 ..< packed.count / size {
+                values.append(T(bitPattern: T.Bits(littleEndian: packed.loadUnaligned(fromByteOffset: size * index, as: T.Bits.self))))
             }
-        default: throw reader.corrupt("field \(number) that should be floats")
-        }
-    }
-
-    /// A repeated double field's values in this occurrence, unpacked or packed.
-    func appendDoubles(to values: inout [Double], in reader: ProtobufReader) throws(BackpropError) {
-        switch value {
-        case .fixed64(let bits): values.append(Double(bitPattern: bits))
-        case .bytes(let packed):
-            guard packed.count % 8 == 0 else { throw reader.corrupt("packed doubles of \(packed.count) bytes") }
-            values.reserveCapacity(values.count + packed.count / 8)
-            for index in 0 ..< packed.count / 8 {
-                values.append(Double(bitPattern: UInt64(littleEndian: packed.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self))))
-            }
-        default: throw reader.corrupt("field \(number) that should be doubles")
+        default: throw reader.corrupt("field \(number) that should be \(8 * size)-bit floats")
         }
     }
 }
+
+/// Float and Double, as protobuf stores them: their bits, little-endian.
+protocol WireFloat {
+    associatedtype Bits: FixedWidthInteger
+    init(bitPattern: Bits)
+}
+
+extension Float: WireFloat {}
+extension Double: WireFloat {}
 
 extension ProtobufReader {
     /// The next varint of a packed run, or nil at its end.

@@ -28,7 +28,7 @@ extension GraphWalk {
         case "Cast":
             guard node.attribute("to")?.integer == ONNXTensor.DataType.float.code else { return nil }
         case "Dropout":
-            guard node.inputs.count == 1, node.outputs.count == 1 || unaccountedReaders(of: node.outputs[1]).isEmpty else { return nil }
+            guard node.inputs.count == 1, node.outputs.count < 2 || unaccountedReaders(of: node.outputs[1]).isEmpty else { return nil }
         case "Flatten":
             guard (node.attribute("axis")?.integer ?? 1) == 1 else { return nil }
             rank = 2
