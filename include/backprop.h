@@ -817,7 +817,8 @@ bp_status bp_load_from_buffer(const void *buffer, size_t size, bp_network **out)
  *
  *  An import accepts the multilayer perceptrons the common exporters write:
  *    - layers: Gemm (transA 0, transB 0 or 1, alpha and beta folded into W and b, C
- *      optional, of n_l values or one) or MatMul, either followed by Add of a constant;
+ *      optional, of shape [n_l], [1, n_l] or one value) or MatMul, either followed by Add
+ *      of such a constant;
  *    - activations: Sigmoid, Tanh, Relu, LeakyRelu (alpha 0.01), Softmax (axis 1 or -1),
  *      Elu (alpha 1), Softplus, Gelu (opset 20, approximate "none"), Mul(z, Sigmoid(z))
  *      (SiLU), the GELU form above (torch.onnx's); a layer without one is linear;
@@ -830,15 +831,20 @@ bp_status bp_load_from_buffer(const void *buffer, size_t size, bp_network **out)
  *    - weights as initializers or Constant nodes, float or double (rounded to float);
  *    - a classifier's post-processing after the last layer, as skl2onnx writes it (ArgMax,
  *      ZipMap, ArrayFeatureExtractor, and the Cast, Reshape, Concat, Sub, Identity among
- *      them), is dropped: the network outputs the probabilities. skl2onnx's binary
- *      classifier builds [1 - p, p] from one sigmoid unit; the network keeps that unit, p.
+ *      them), is dropped when it holds a label step: the network outputs the
+ *      probabilities. skl2onnx's binary classifier builds [1 - p, p] from one sigmoid
+ *      unit; the network keeps that unit, p. Every graph output must be the network's
+ *      output, or the labels or probabilities of that post-processing.
  *  Anything else is BP_ERROR_UNSUPPORTED_MODEL, with bp_last_error() naming the node and
  *  its operator ("node 'conv1' (Conv) is not a step the library can take here"). The
  *  parser checks every length against the bytes present: malformed protobuf is
  *  BP_ERROR_CORRUPT_MODEL, a length past the end BP_ERROR_TRUNCATED, a model without a
- *  graph BP_ERROR_NOT_A_MODEL, and memory use stays proportional to the model's size
- *  (each weight tensor may serve one layer only). The imported network has fresh training
- *  options (plain SGD), as bp_create() gives.
+ *  graph BP_ERROR_NOT_A_MODEL. Memory stays within a small multiple of the model's size:
+ *  each weight tensor may serve one layer only, a layer needs nonzero dimensions, and a
+ *  model of more than 16,384 nodes or initializers, 16 attributes or 64 inputs or outputs
+ *  per node, 4,096 graph inputs or outputs or 1,024 metadata entries is
+ *  BP_ERROR_UNSUPPORTED_MODEL. An attribute of the wrong type is refused, never read as
+ *  0. The imported network has fresh training options (plain SGD), as bp_create() gives.
  **************************************************************************/
 
 /* The loss argument of bp_import_onnx(): the loss a backprop export recorded in its
@@ -870,8 +876,8 @@ bp_status bp_export_onnx_to_buffer(const bp_network *net, void *buffer, size_t c
  *          BP_ERROR_CORRUPT_MODEL; BP_ERROR_TRUNCATED; BP_ERROR_NOT_A_MODEL;
  *          BP_ERROR_NON_FINITE (a weight or scaling is NaN or infinite, or a double
  *          beyond float's range); BP_ERROR_SIZE_OVERFLOW (a layer beyond the limits of
- *          bp_create()); BP_ERROR_INVALID_ARGUMENT (a layer of 0 units, a target scale of
- *          0); BP_ERROR_IO; BP_ERROR_OUT_OF_MEMORY. Thread-safe. */
+ *          bp_create(), or a buffer size beyond SIZE_MAX / 2); BP_ERROR_INVALID_ARGUMENT
+ *          (a target scale of 0); BP_ERROR_IO; BP_ERROR_OUT_OF_MEMORY. Thread-safe. */
 bp_status bp_import_onnx(const char *path, int32_t loss, bp_network **out);
 
 /*! bp_import_onnx_from_buffer() :
@@ -912,7 +918,8 @@ bp_status bp_import_onnx_from_buffer(const void *buffer, size_t size, int32_t lo
 /*! bp_export_c_source() :
  *  Writes the network as C source to `path`, which must end in ".c", and its header to
  *  the same path ending in ".h" (which the source includes by its file name), each
- *  atomically as bp_save() writes, the source first. `prefix` names the function and
+ *  atomically as bp_save() writes, the source first; the file name may not hold a quote,
+ *  a backslash or a line break, which #include cannot name. `prefix` names the function and
  *  the arrays (<prefix>_predict, <prefix>_w1...) and the header's macros
  *  (<PREFIX>_INPUT_SIZE, <PREFIX>_OUTPUT_SIZE): a C identifier of 1 to 63 letters, digits
  *  and underscores starting with a letter. Reads the network (see the thread-safety

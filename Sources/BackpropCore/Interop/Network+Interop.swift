@@ -44,6 +44,10 @@ extension Network {
         }
         let headerPath = String(path.dropLast()) + "h"
         let headerName = String(headerPath.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        // The source includes the header by this name, between quotes.
+        guard !headerName.contains(where: { $0 == "\"" || $0 == "\\" || $0.isNewline }) else {
+            throw BackpropError(.invalidArgument, "the file name \"\(headerName)\" holds a quote, a backslash or a line break, which #include cannot name")
+        }
         let files = try cSource(prefix: prefix, headerName: headerName, options: options)
         try Self.write(Array(files.source.utf8), to: path)
         try Self.write(Array(files.header.utf8), to: headerPath)

@@ -23,11 +23,12 @@ TORCH_ACTIVATIONS = {
     "leaky_relu": ("LeakyReLU", {"negative_slope": 0.01}),
     "gelu": ("GELU", {"approximate": "none"}),
     "silu": ("SiLU", {}),
-    "softplus": ("Softplus", {"beta": 1.0}),
+    "softplus": ("Softplus", {"beta": 1.0, "threshold": 20.0}),
     "elu": ("ELU", {"alpha": 1.0}),
     "softmax": ("Softmax", {"dim": -1}),
 }
-#: Modules that change nothing at inference: skipped by the import.
+#: Modules that change nothing at inference: skipped by the import.  Every module is
+#: matched by its exact class (a subclass may compute anything in its forward).
 TORCH_NO_OPS = ("Identity", "Dropout", "Flatten")
 
 
@@ -90,15 +91,22 @@ def _linear(nn, torch, w, b):
 def _modules(module):
     """The leaf modules of nested nn.Sequentials, in order."""
     children = list(module.children())
-    if type(module).__name__ != "Sequential":
+    if not _is(module, "Sequential"):
         return [module]
     return [leaf for child in children for leaf in _modules(child)]
+
+
+def _is(module, torch_name) -> bool:
+    """Whether `module` is exactly torch.nn's `torch_name` class."""
+    from torch import nn
+
+    return type(module) is getattr(nn, torch_name)
 
 
 def _activation_of(module, index) -> str:
     kind = type(module).__name__
     for name, (torch_name, settings) in TORCH_ACTIVATIONS.items():
-        if kind != torch_name:
+        if not _is(module, torch_name):
             continue
         for setting, expected in settings.items():
             value = getattr(module, setting)
@@ -113,16 +121,16 @@ def _activation_of(module, index) -> str:
 
 def _layers_of_module(module) -> list:
     """[(W, b, activation or None)] of an nn.Sequential."""
-    if type(module).__name__ != "Sequential":
+    if not _is(module, "Sequential"):
         raise ValueError(f"module is {type(module).__name__}; expected an nn.Sequential (or a state_dict)")
     layers = []
     for index, leaf in enumerate(_modules(module)):
         kind = type(leaf).__name__
-        if kind in TORCH_NO_OPS:
+        if any(_is(leaf, no_op) for no_op in TORCH_NO_OPS):
             if kind == "Flatten" and (layers or leaf.start_dim != 1):
                 raise ValueError(f"module {index} is {leaf!r}: only a leading Flatten(start_dim=1) is a no-op")
             continue
-        if kind == "Linear":
+        if _is(leaf, "Linear"):
             bias = leaf.bias.detach().cpu().numpy() if leaf.bias is not None else np.zeros(leaf.out_features)
             layers.append([leaf.weight.detach().cpu().numpy(), bias, None])
             continue

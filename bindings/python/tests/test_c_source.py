@@ -13,8 +13,8 @@ import pytest
 import backprop as bp
 
 CC = shutil.which(os.environ.get("CC", "cc"))
-FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-fsanitize=address,undefined",
-         "-fno-sanitize-recover=undefined"]
+FLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-fsanitize=address,undefined,float-cast-overflow",
+         "-fno-sanitize-recover=all"]
 pytestmark = pytest.mark.skipif(CC is None, reason="no C compiler")
 
 #: Reads samples of PREFIX_INPUT_SIZE floats from stdin, writes their outputs to stdout.
@@ -96,6 +96,16 @@ def test_int8_weights_keep_the_accuracy_within_one_point(tmp_path):
     assert 0.7 < accuracy["float"] < 0.97  # a task hard enough for small errors to matter
     for name in ("int8", "int8-int32"):
         assert abs(accuracy[name] - accuracy["float"]) <= 0.01, accuracy
+
+
+def test_int8_inputs_too_small_for_a_step_are_zeros_not_undefined_casts(tmp_path):
+    """softplus(-100) is subnormal: its int8 step once divided to infinity and cast out of
+    range (undefined in C99; -fsanitize=float-cast-overflow aborts)."""
+    net = bp.Network([1, 1, 1], ["softplus", "linear"], loss="mse", seed=0)
+    net.parameters = np.float32([-5, 0, 1, 0.5])
+    X = np.float32([[19], [20], [20.5], [1e-44], [0.3]])
+    np.testing.assert_allclose(compiled_outputs(net, X, tmp_path, int8=True, accumulate="int32"), net.predict(X),
+                               rtol=0, atol=1e-2)
 
 
 def c_array(source, name):

@@ -157,6 +157,18 @@ def _tensors(torch, **shapes):
 
 
 #: (source, keyword arguments) of what the library cannot represent, and the error's naming of it.
+def _ScaledLinear(*sizes):
+    """An nn.Linear subclass whose forward computes something else: matched by name it
+    would be read as a plain Linear."""
+    from torch import nn
+
+    class _ScaledLinear(nn.Linear):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    return _ScaledLinear(*sizes)
+
+
 TORCH_REFUSALS = {
     "leaky-relu-0.2": (lambda t, nn: (nn.Sequential(nn.Linear(3, 3), nn.LeakyReLU(0.2)), {}),
                        r"LeakyReLU\(negative_slope=0\.2\)"),
@@ -179,6 +191,9 @@ TORCH_REFUSALS = {
                                          {"activations": ["relu", "linear"]}), r"Linear layer 2 takes 5 inputs"),
     "conv-state-dict": (lambda t, nn: (nn.Sequential(nn.Conv1d(1, 2, 3)).state_dict(), {"activations": ["relu"]}),
                         r"'0\.weight'"),
+    "softplus-threshold": (lambda t, nn: (nn.Sequential(nn.Linear(3, 3), nn.Softplus(threshold=0.5)), {}),
+                           r"threshold=20"),
+    "a-subclass-of-linear": (lambda t, nn: (nn.Sequential(_ScaledLinear(3, 3)), {}), r"module 0 is _ScaledLinear"),
     "bias-too-long": (lambda t, nn: (_tensors(t, w0=(4, 3), b0=(5,), w2=(2, 4), b2=(2,)),
                                      {"activations": ["tanh", "linear"]}), r"'0\.bias'"),
     "bias-lengths-compensate": (lambda t, nn: (_tensors(t, w0=(4, 3), b0=(5,), w2=(2, 4), b2=(1,)),

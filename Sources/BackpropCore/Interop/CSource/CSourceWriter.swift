@@ -115,9 +115,12 @@ struct CSourceWriter {
                     int j, k;
                     for (k = 0; k < in; k++)
                         if (fabsf(x[k]) > largest) largest = fabsf(x[k]);
-                    t = largest > 0.0f ? largest / 127.0f : 1.0f;
+                    /* Inputs too small for a normal step (below 1e-30) count as zeros, so that no
+                     * quotient is infinite; r is clamped to the int8 range before converting. */
+                    t = largest > 1.0e-30f ? largest / 127.0f : 1.0f;
                     for (k = 0; k < in; k++) {
-                        float r = x[k] / t;
+                        float r = largest > 1.0e-30f ? x[k] / t : 0.0f;
+                        r = r < -127.0f ? -127.0f : r > 127.0f ? 127.0f : r;
                         q[k] = (signed char)(r < 0.0f ? r - 0.5f : r + 0.5f);
                     }
                     for (j = 0; j < out; j++) {

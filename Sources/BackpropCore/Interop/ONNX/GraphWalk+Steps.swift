@@ -26,11 +26,11 @@ extension GraphWalk {
         case "MatMul": try matMul(node, described)
         case "Identity": break
         case "Cast":
-            guard node.attribute("to")?.integer == ONNXTensor.DataType.float.code else { return nil }
+            guard try node.integer("to", default: 0, described: described) == ONNXTensor.DataType.float.code else { return nil }
         case "Dropout":
             guard node.inputs.count == 1, node.outputs.count < 2 || unaccountedReaders(of: node.outputs[1]).isEmpty else { return nil }
         case "Flatten":
-            guard (node.attribute("axis")?.integer ?? 1) == 1 else { return nil }
+            guard try node.integer("axis", default: 1, described: described) == 1 else { return nil }
             rank = 2
         case "Reshape": guard try keepsRows(node) else { return nil }
         case "Sub": try stack.addInputShift(try constantOperand(of: node, besides: value, described, second: true), at: described)
@@ -56,18 +56,21 @@ extension GraphWalk {
 
     /// Y = alpha A B' + beta C, B' = B or B^T: W^l = alpha B'^T, b^l = beta C.
     private mutating func gemm(_ node: ONNXNode, _ described: String) throws(BackpropError) {
-        guard (node.attribute("transA")?.integer ?? 0) == 0 else {
+        guard try node.integer("transA", default: 0, described: described) == 0 else {
             throw ONNXImport.unsupported("\(described) transposes its input (transA = 1); a layer's input is a batch of rows")
         }
         guard node.inputs.count >= 2 else { throw ONNXImport.unsupported("\(described) has \(node.inputs.count) input(s)") }
-        let transposed = node.attribute("transB")?.integer ?? 0
+        let transposed = try node.integer("transB", default: 0, described: described)
         guard transposed == 0 || transposed == 1 else { throw ONNXImport.unsupported("\(described) has transB = \(transposed)") }
-        let alpha = node.attribute("alpha")?.float ?? 1, beta = node.attribute("beta")?.float ?? 1
+        let alpha = try node.float("alpha", default: 1, described: described)
+        let beta = try node.float("beta", default: 1, described: described)
         var layer = try affineLayer(weights: node.inputs[1], storedAsRows: transposed == 1, described)
         if alpha != 1 { layer.weights = layer.weights.map { alpha * $0 } }
         if node.inputs.count > 2 && !node.inputs[2].isEmpty {
             let c = try constant(node.inputs[2], of: described)
-            guard c.dims.count <= 2 else { throw ONNXImport.unsupported("\(described) adds a C of rank \(c.dims.count)") }
+            guard c.dims.count <= 2, c.dims.dropLast().allSatisfy({ $0 == 1 }) else {
+                throw ONNXImport.unsupported("\(described) adds a C of dims \(c.dims), which broadcasts over the batch; a bias is [n] or [1, n]")
+            }
             let values = try c.floatValues()
             guard values.count == layer.width || values.count == 1 else {
                 throw ONNXImport.unsupported("\(described) adds \(values.count) values of C to \(layer.width) units")
@@ -97,6 +100,9 @@ extension GraphWalk {
         guard tensor.dims.count == 2, let rows = Int(exactly: tensor.dims[0]), let columns = Int(exactly: tensor.dims[1]) else {
             throw ONNXImport.unsupported("\(described) multiplies by \(tensor.described) of dims \(tensor.dims); a layer's weights are a matrix")
         }
+        guard rows > 0, columns > 0 else {
+            throw ONNXImport.unsupported("\(described) multiplies by \(tensor.described) of dims \(tensor.dims); a layer has at least one input and one unit")
+        }
         let values = try tensor.floatValues()
         let (width, inputWidth) = storedAsRows ? (rows, columns) : (columns, rows)
         let weights = storedAsRows ? values : (0 ..< values.count).map { index in
@@ -120,7 +126,8 @@ extension GraphWalk {
 
     /// (z · (Erf(z / √2) + 1)) · ½: z is read by the Div and by the first Mul.
     private mutating func gelu(from z: String, _ next: [Int]) throws(BackpropError) -> String? {
-        guard let div = next.first(where: { isOp(graph.nodes[$0], "Div", reading: z) && constantOperand(graph.nodes[$0], equals: ONNXActivations.squareRootOfTwo) }),
+        guard let div = next.first(where: { graph.nodes[$0].inputs.first == z && isOp(graph.nodes[$0], "Div", reading: z)
+                  && constantOperand(graph.nodes[$0], equals: ONNXActivations.squareRootOfTwo) }),
               let mul = next.first(where: { $0 != div }),
               let erf = onlyReader(of: graph.nodes[div], "Erf"),
               let add = onlyReader(of: graph.nodes[erf], "Add"), constantOperand(graph.nodes[add], equals: 1),
@@ -193,28 +200,54 @@ extension GraphWalk {
         guard node.inputs.count == 2, let shape = try constants[node.inputs[1]]?.integerValues() else { return false }
         let isLast = node.outputs.count == 1 && graph.outputs.contains { $0.name == node.outputs[0] }
         if isLast && (shape == [-1, 1] || shape == [-1]) { return true }
-        guard shape.count == 2, shape[0] == -1 || shape[0] == 0, let width = stack.width else { return false }
+        // With allowzero = 1 a 0 is a dimension of 0, not "as before".
+        let zeroKeeps = try node.integer("allowzero", default: 0, described: node.name) == 0
+        guard shape.count == 2, shape[0] == -1 || (shape[0] == 0 && zeroKeeps), let width = stack.width else { return false }
         return shape[1] == Int64(width)
     }
 
     // MARK: Post-processing
 
     /// Whether everything that reads `value`, and everything downstream of it, is a
-    /// classifier's post-processing with at least one of its label steps; if so, accounts for it.
+    /// classifier's post-processing with at least one of its label steps; if so, accounts
+    /// for it and notes which of its values a graph output may be (`postProcessingOutputs`).
     mutating func acceptPostProcessing(from value: String) throws(BackpropError) -> Bool {
         guard stack.hasLayers else { return false }
-        var pending = [value], seen: Set<Int> = [], labels = false
+        var pending = [value], visited: Set<String> = [value], nodes: Set<Int> = []
         while let current = pending.popLast() {
-            for index in unaccountedReaders(of: current) where seen.insert(index).inserted {
-                let node = graph.nodes[index]
-                guard Self.postProcessing.contains(node.opType) else { return false }
-                labels = labels || Self.labelSteps.contains(node.opType)
-                pending.append(contentsOf: node.outputs)
+            for index in unaccountedReaders(of: current) where nodes.insert(index).inserted {
+                guard Self.postProcessing.contains(graph.nodes[index].opType) else { return false }
+                for output in graph.nodes[index].outputs where visited.insert(output).inserted { pending.append(output) }
             }
         }
-        guard labels else { return false }
-        for index in seen { accounted[index] = true }
+        let labels = labelValues(among: nodes)
+        guard !labels.isEmpty else { return false }
+        for index in nodes { accounted[index] = true }
+        postProcessingOutputs = labels.union(nodes.compactMap { complementOutput(graph.nodes[$0], of: value) })
         return true
+    }
+
+    /// The values computed from a label step's: the labels, and what casts, reshapes or
+    /// maps them.
+    private func labelValues(among nodes: Set<Int>) -> Set<String> {
+        var pending = nodes.filter { Self.labelSteps.contains(graph.nodes[$0].opType) }.flatMap { graph.nodes[$0].outputs }
+        var labels = Set(pending)
+        while let current = pending.popLast() {
+            for index in readers[current] ?? [] where nodes.contains(index) {
+                for output in graph.nodes[index].outputs where labels.insert(output).inserted { pending.append(output) }
+            }
+        }
+        return labels
+    }
+
+    /// skl2onnx's [1 − p, p] of a binary classifier, Concat(Sub(1, p), p) on axis 1: its
+    /// output, if `node` is that Concat of p = `value`.
+    private func complementOutput(_ node: ONNXNode, of value: String) -> String? {
+        guard node.opType == "Concat", node.inputs.count == 2, node.inputs[1] == value,
+              (try? node.integer("axis", default: 0, described: "")) == 1,
+              let producer = producers[node.inputs[0]], case let sub = graph.nodes[producer], sub.opType == "Sub", sub.inputs.count == 2, sub.inputs[1] == value,
+              let one = try? constants[sub.inputs[0]]?.floatValues(), one == [1] else { return nil }
+        return node.outputs.first
     }
 
     static let labelSteps: Set<String> = ["ArgMax", "ZipMap", "ArrayFeatureExtractor"]

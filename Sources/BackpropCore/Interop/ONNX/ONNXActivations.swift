@@ -49,13 +49,13 @@ enum ONNXActivations {
             return .elu
         case "Softmax":
             // Axis 1 of a batch of rows is its last axis, for either opset's default.
-            let axis = node.attribute("axis")?.integer ?? -1
+            let axis = try node.integer("axis", default: -1, described: described)
             guard axis == 1 || axis == -1 else {
                 throw ONNXImport.unsupported("\(described) takes the softmax over axis \(axis); the library's softmax is over each sample's row (axis 1 or -1)")
             }
             return .softmax
         case "Gelu":
-            let approximation = node.attribute("approximate")?.string ?? "none"
+            let approximation = try node.string("approximate", default: "none", described: described)
             guard approximation == "none" else {
                 throw ONNXImport.unsupported("\(described) uses GELU's \(approximation) approximation; the library's GELU is the exact form (approximate=\"none\")")
             }
@@ -67,7 +67,7 @@ enum ONNXActivations {
     private static func expect(
         _ node: ONNXNode, _ name: String, float expected: Float, default fallback: Float, described: String
     ) throws(BackpropError) {
-        let value = node.attribute(name)?.float ?? fallback
+        let value = try node.float(name, default: fallback, described: described)
         guard abs(value - expected) <= 1e-6 * max(1, abs(expected)) else {
             throw ONNXImport.unsupported("\(described) has \(name) = \(value); the library's \(node.opType) has \(name) = \(expected)")
         }

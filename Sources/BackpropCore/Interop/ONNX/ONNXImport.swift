@@ -12,8 +12,10 @@
 ///    (the input scaling); Div and Add after the last (the target scaling inverted);
 ///  - a classifier's post-processing after the last layer (ArgMax, ZipMap,
 ///    ArrayFeatureExtractor and the Cast, Reshape, Concat, Sub and Identity between them),
-///    which is dropped: the network keeps the probabilities. skl2onnx's binary classifier
-///    computes [1 − p, p] from one sigmoid unit; the network keeps that unit, p.
+///    which is dropped when it holds a label step: the network keeps the probabilities.
+///    skl2onnx's binary classifier computes [1 − p, p] from one sigmoid unit; the network
+///    keeps that unit, p. Every graph output must be the network's output, or the labels
+///    or probabilities of that post-processing.
 ///
 /// Weights are initializers or Constant nodes, float or double. Any other node, attribute
 /// or layout is refused as `.unsupportedModel`, naming the node and its operator.
@@ -52,6 +54,8 @@ struct GraphWalk {
     let graph: ONNXGraph
     var constants: [String: ONNXTensor] = [:]
     var readers: [String: [Int]] = [:]
+    /// The node computing each value.
+    var producers: [String: Int] = [:]
     var accounted: [Bool]
     /// Tensors already taken as a layer's weights: each may be one layer's only, so the
     /// network's parameters never outgrow the bytes read.
@@ -59,6 +63,9 @@ struct GraphWalk {
     var stack = ONNXLayerStack()
     /// The rank of the current value, when known (Gemm needs a batch of rows).
     var rank: Int?
+    /// The values of the post-processing dropped that a graph output may be: a
+    /// classifier's labels, and skl2onnx's [1 − p, p].
+    var postProcessingOutputs: Set<String> = []
 
     init(_ graph: ONNXGraph) throws(BackpropError) {
         self.graph = graph
@@ -74,6 +81,7 @@ struct GraphWalk {
                 continue
             }
             for input in Set(node.inputs) where !input.isEmpty { readers[input, default: []].append(index) }
+            for output in node.outputs { producers[output] = index }
         }
     }
 
@@ -130,15 +138,15 @@ struct GraphWalk {
         return input.name
     }
 
-    /// Every graph output is the network's output or comes from the post-processing dropped.
+    /// Every graph output is the network's output, or a classifier's labels (or skl2onnx's
+    /// [1 − p, p]) from the post-processing dropped.
     private func checkOutputs(final value: String, postProcessed: Bool) throws(BackpropError) {
         let outputs = graph.outputs.map(\.name)
         guard outputs.contains(value) || postProcessed else {
             throw ONNXImport.unsupported("the graph's outputs (\(outputs.joined(separator: ", "))) are not computed by its layers")
         }
-        let produced = Set(graph.nodes.flatMap(\.outputs))
-        for output in outputs where output != value && !produced.contains(output) {
-            throw ONNXImport.unsupported("the graph output '\(output)' is not the network's output")
+        for output in outputs where output != value && !postProcessingOutputs.contains(output) {
+            throw ONNXImport.unsupported("the graph output '\(output)' is neither the network's output nor a classifier's labels or probabilities")
         }
     }
 
@@ -162,4 +170,28 @@ struct GraphWalk {
 
 extension ONNXNode {
     var isDefaultDomain: Bool { domain.isEmpty || domain == "ai.onnx" }
+
+    /// An int attribute's value, `fallback` when absent; one of another type is refused
+    /// (as onnxruntime refuses it), never read as 0.
+    func integer(_ name: String, default fallback: Int64, described: String) throws(BackpropError) -> Int64 {
+        try typed(name, .int, described)?.integer ?? fallback
+    }
+
+    func float(_ name: String, default fallback: Float, described: String) throws(BackpropError) -> Float {
+        try typed(name, .float, described)?.float ?? fallback
+    }
+
+    func string(_ name: String, default fallback: String, described: String) throws(BackpropError) -> String {
+        try typed(name, .string, described)?.string ?? fallback
+    }
+
+    private func typed(_ name: String, _ type: ONNXAttribute.AttributeType, _ described: String)
+        throws(BackpropError) -> ONNXAttribute?
+    {
+        guard let attribute = attribute(name) else { return nil }
+        guard attribute.type == type || attribute.type == .undefined else {
+            throw ONNXImport.unsupported("\(described) has a \(name) attribute of type \(attribute.type), not \(type)")
+        }
+        return attribute
+    }
 }

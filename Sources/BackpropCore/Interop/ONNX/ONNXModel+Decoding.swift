@@ -12,7 +12,9 @@ extension ONNXModel {
             case ONNXField.Model.producerVersion: producerVersion = try field.string(in: reader)
             case ONNXField.Model.graph: graph = try ONNXGraph(decoding: try field.data(in: reader))
             case ONNXField.Model.operatorSet: operatorSets.append(try ONNXOperatorSet(decoding: try field.data(in: reader)))
-            case ONNXField.Model.metadata: metadata.append(try ONNXMetadataEntry(decoding: try field.data(in: reader)))
+            case ONNXField.Model.metadata:
+                try ONNXLimits.check(metadata.count, ONNXLimits.metadata, "metadata entries")
+                metadata.append(try ONNXMetadataEntry(decoding: try field.data(in: reader)))
             default: break
             }
         }
@@ -49,11 +51,19 @@ extension ONNXGraph {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
         try ProtobufReader.forEachField(of: bytes, what: "the ONNX model's graph") { (field, reader) throws(BackpropError) in
             switch field.number {
-            case ONNXField.Graph.node: nodes.append(try ONNXNode(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.node:
+                try ONNXLimits.check(nodes.count, ONNXLimits.nodes, "nodes")
+                nodes.append(try ONNXNode(decoding: try field.data(in: reader)))
             case ONNXField.Graph.name: name = try field.string(in: reader)
-            case ONNXField.Graph.initializer: initializers.append(try ONNXTensor(decoding: try field.data(in: reader)))
-            case ONNXField.Graph.input: inputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
-            case ONNXField.Graph.output: outputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.initializer:
+                try ONNXLimits.check(initializers.count, ONNXLimits.initializers, "initializers")
+                initializers.append(try ONNXTensor(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.input:
+                try ONNXLimits.check(inputs.count, ONNXLimits.graphValues, "graph inputs")
+                inputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
+            case ONNXField.Graph.output:
+                try ONNXLimits.check(outputs.count, ONNXLimits.graphValues, "graph outputs")
+                outputs.append(try ONNXValueInfo(decoding: try field.data(in: reader)))
             case ONNXField.Graph.sparseInitializer: hasSparseInitializers = true
             default: break
             }
@@ -65,12 +75,18 @@ extension ONNXNode {
     fileprivate init(decoding bytes: UnsafeRawBufferPointer) throws(BackpropError) {
         try ProtobufReader.forEachField(of: bytes, what: "a node of the ONNX graph") { (field, reader) throws(BackpropError) in
             switch field.number {
-            case ONNXField.Node.input: inputs.append(try field.string(in: reader))
-            case ONNXField.Node.output: outputs.append(try field.string(in: reader))
+            case ONNXField.Node.input:
+                try ONNXLimits.check(inputs.count, ONNXLimits.namesPerNode, "inputs of a node")
+                inputs.append(try field.string(in: reader))
+            case ONNXField.Node.output:
+                try ONNXLimits.check(outputs.count, ONNXLimits.namesPerNode, "outputs of a node")
+                outputs.append(try field.string(in: reader))
             case ONNXField.Node.name: name = try field.string(in: reader)
             case ONNXField.Node.opType: opType = try field.string(in: reader)
             case ONNXField.Node.domain: domain = try field.string(in: reader)
-            case ONNXField.Node.attribute: attributes.append(try ONNXAttribute(decoding: try field.data(in: reader)))
+            case ONNXField.Node.attribute:
+                try ONNXLimits.check(attributes.count, ONNXLimits.attributesPerNode, "attributes of a node")
+                attributes.append(try ONNXAttribute(decoding: try field.data(in: reader)))
             default: break
             }
         }
@@ -162,5 +178,14 @@ extension ONNXValueInfo {
             dimensions.append(dimension)
         }
         return dimensions
+    }
+}
+
+extension ONNXLimits {
+    /// Refuses one more entry beyond `limit` of `what` ("nodes").
+    static func check(_ count: Int, _ limit: Int, _ what: String) throws(BackpropError) {
+        guard count < limit else {
+            throw ONNXImport.unsupported("the model has more than \(limit) \(what); a perceptron's has far fewer")
+        }
     }
 }

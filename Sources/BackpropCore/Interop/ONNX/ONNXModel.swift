@@ -146,6 +146,19 @@ struct ONNXValueInfo: Equatable {
     }
 }
 
+/// How many entries the decoder keeps of each kind. A perceptron's graph has a few nodes
+/// per layer and a few attributes per node; without caps, a hostile file of tiny empty
+/// entries would cost a hundred times its size in memory. Beyond them the model is
+/// `.unsupportedModel`.
+enum ONNXLimits {
+    static let nodes = 16_384
+    static let attributesPerNode = 16
+    static let namesPerNode = 64
+    static let initializers = 16_384
+    static let graphValues = 4_096
+    static let metadata = 1_024
+}
+
 /// The field numbers of the onnx.proto messages above, written once for the encoder and
 /// the decoder.
 enum ONNXField {
