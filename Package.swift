@@ -13,6 +13,19 @@ let codegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU])]
 // never checked anyway. Tests, the CLI and the demo keep them.
 let libraryCodegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU, "-enforce-exclusivity=unchecked"])]
 
+// The C layer is compiled for the x86-64 baseline, whatever the target: each of its entry
+// points checks the CPU (CPUSupport.swift) before any core code, built for targetCPU, runs.
+// A known baseline target records what it needs; "native" records nothing.
+let x86_64_v3Targets: Set<String> = ["haswell", "broadwell", "skylake", "alderlake", "znver1", "znver2", "znver3"]
+let x86_64_v4Targets: Set<String> = ["skylake-avx512", "icelake-server", "sapphirerapids", "znver4", "znver5"]
+let baselineDefines: [SwiftSetting] = x86_64_v4Targets.contains(targetCPU) ? [.define("BACKPROP_REQUIRES_AVX512")]
+    : x86_64_v3Targets.contains(targetCPU) ? [.define("BACKPROP_REQUIRES_X86_64_V3")] : []
+let cLayerCodegen: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + baselineDefines
+// A packaged library carries its ABI's SONAME (scripts/package: libbackprop.so.0); a build
+// from source keeps libbackprop.so, so that programs linked against .build/release run
+// from there.
+let soname = ProcessInfo.processInfo.environment["BACKPROP_SONAME"] ?? "libbackprop.so"
+
 // On x86-64 the library also carries an AVX-512 register tile, built for AVX-512 whatever
 // the target CPU, and uses it only where CPUID says the CPU has AVX-512 (GEMMKernel.swift):
 // a build for `haswell` runs on any AVX2 CPU and still gets the wider tile where it helps.
@@ -57,14 +70,14 @@ let package = Package(
         .systemLibrary(name: "CBackpropABI", path: "include"),
         .target(
             name: "CBackprop",
-            dependencies: ["BackpropCore", "CBackpropABI"],
+            dependencies: ["BackpropCore", "CBackpropABI", "CPUFeatures"],
             exclude: ["exports.map"],
-            swiftSettings: libraryCodegen,
+            swiftSettings: cLayerCodegen,
             linkerSettings: [
                 // A self-contained .so: Swift's runtime linked in, only bp_* exported.
                 .unsafeFlags([
                     "-static-stdlib",
-                    "-Xlinker", "-soname=libbackprop.so",
+                    "-Xlinker", "-soname=\(soname)",
                     "-Xlinker", "--version-script=\(exportsMap)",
                 ]),
             ]

@@ -39,6 +39,19 @@
  *    runs in microcode), and results do not depend on the caller's rounding mode, traps
  *    or FTZ setting. The caller's mode, status flags included, is restored before every
  *    function returns, on failure too, and bp_fit()'s progress callback runs in it.
+ *  - CPU: a packaged library (scripts/package) is built for x86-64-v3 (AVX2, FMA, BMI2:
+ *    Intel Haswell, AMD Zen and later), with the AVX-512 kernels chosen at run time. On a
+ *    CPU below that, loading it is safe and every function that returns a bp_status
+ *    returns BP_ERROR_UNSUPPORTED_CPU, naming the missing features, instead of executing
+ *    an instruction the CPU lacks (see bp_check_cpu()). A build from source targets the
+ *    machine it is built on and checks nothing.
+ *  - Versions: the SONAME of a packaged library is libbackprop.so.<BP_VERSION_MAJOR>
+ *    (libbackprop.so.0 while the version is 0.x). Within a SONAME the ABI only grows:
+ *    functions, constants and struct fields (behind struct_size) are added, never changed
+ *    or removed, and BP_ABI_VERSION stays. A change that would break a program built
+ *    against an older header (a changed prototype, struct layout or constant meaning)
+ *    bumps BP_ABI_VERSION and the major version, and so the SONAME, so that both
+ *    libraries can be installed side by side.
  */
 #ifndef BACKPROP_H
 #define BACKPROP_H
@@ -118,6 +131,7 @@ typedef int32_t bp_status;
 #define BP_ERROR_CHECKSUM_MISMATCH    16  /* the model's CRC-32 does not match: the bytes were damaged */
 #define BP_ERROR_CORRUPT_MODEL        17  /* the checksum is valid but a field is impossible */
 #define BP_ERROR_UNSUPPORTED_MODEL    18  /* a valid ONNX model that is not a network this library has */
+#define BP_ERROR_UNSUPPORTED_CPU      19  /* this CPU lacks instructions this build needs (see bp_check_cpu()) */
 
 /*! bp_status_string() :
  *  @return a static, NUL-terminated description of any status value, including values
@@ -132,6 +146,14 @@ const char *bp_status_string(bp_status status);
  *          call on the same thread; copy it to keep it. Thread-local: safe to call from
  *          any thread. */
 const char *bp_last_error(void);
+
+/*! bp_check_cpu() :
+ *  Whether this CPU (and its OS) can run this build of the library: BP_OK, or
+ *  BP_ERROR_UNSUPPORTED_CPU with bp_last_error() naming the missing features ("this CPU
+ *  lacks AVX, AVX2, FMA, ..."). Every function that returns a bp_status makes the same
+ *  check first; bp_kernels() then returns "none" and bp_fit_options_init() writes
+ *  nothing. Thread-safe; the answer never changes within a process. */
+bp_status bp_check_cpu(void);
 
 /*-************************************************************************
  *  Network lifecycle

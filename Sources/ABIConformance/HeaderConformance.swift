@@ -10,6 +10,7 @@ func checkPrototypesMatchImplementations() {
     same(CBackpropABI.bp_abi_version, CBackprop.bp_abi_version)
     same(CBackpropABI.bp_backward, CBackprop.bp_backward)
     same(CBackpropABI.bp_backward_weighted, CBackprop.bp_backward_weighted)
+    same(CBackpropABI.bp_check_cpu, CBackprop.bp_check_cpu)
     same(CBackpropABI.bp_create, CBackprop.bp_create)
     same(CBackpropABI.bp_destroy, CBackprop.bp_destroy)
     same(CBackpropABI.bp_end_epoch, CBackprop.bp_end_epoch)

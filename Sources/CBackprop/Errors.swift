@@ -31,6 +31,7 @@ private func description(of status: bp_status) -> StaticString {
     case BP_ERROR_CHECKSUM_MISMATCH: return "the model's checksum does not match its contents"
     case BP_ERROR_CORRUPT_MODEL: return "the model is corrupt"
     case BP_ERROR_UNSUPPORTED_MODEL: return "the ONNX model is not a network the library supports"
+    case BP_ERROR_UNSUPPORTED_CPU: return "this CPU lacks instructions this build of the library needs"
     default: return "unknown status"
     }
 }

@@ -34,7 +34,8 @@ struct Failure: Error {
     }
 }
 
-/// The body of every fallible entry point: BP_OK when `body` returns, otherwise the
+/// The body of every fallible entry point: BP_ERROR_UNSUPPORTED_CPU on a CPU below the
+/// build's baseline (`CPUSupport`), else BP_OK when `body` returns, otherwise the
 /// failure's status, with its message kept for bp_last_error(). It runs in the library's
 /// floating-point mode (`FloatingPointMode`), and the caller's is restored either way.
 func entryPoint(_ body: () throws -> Void) -> bp_status {
@@ -44,7 +45,12 @@ func entryPoint(_ body: () throws -> Void) -> bp_status {
 /// `entryPoint` for a body that calls back into caller code, which it runs in the
 /// caller's floating-point mode (`FloatingPointMode.asCaller` with the mode it is given).
 func entryPoint(_ body: (FloatingPointMode.Saved) throws -> Void) -> bp_status {
-    FloatingPointMode.run { callerMode in
+    // Before any core code, which a baseline build compiles for more than this CPU may have.
+    if let refusal = CPUSupport.refusal {
+        LastError.record(refusal)
+        return BP_ERROR_UNSUPPORTED_CPU
+    }
+    return FloatingPointMode.run { callerMode in
         let failure: Failure
         do {
             try body(callerMode)
@@ -58,6 +64,16 @@ func entryPoint(_ body: (FloatingPointMode.Saved) throws -> Void) -> bp_status {
         }
         LastError.record(failure.message)
         return failure.status
+    }
+}
+
+/// `entryPoint` for a call that creates a network into `out`: *out is NULL after every
+/// failure, a refused CPU included, and the new handle after success.
+func creatingEntryPoint(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ body: () throws -> Network) -> bp_status {
+    out?.pointee = nil
+    return entryPoint {
+        let out = try required(out, "out")
+        out.pointee = Handle.make(try body())
     }
 }
 

@@ -27,7 +27,7 @@ private func writeDefaults(_ options: UnsafeMutablePointer<bp_fit_options>, size
 /// only, the one their struct has. The header maps bp_fit_options_init() to the sized call.
 @_cdecl("bp_fit_options_init")
 public func bp_fit_options_init(_ options: UnsafeMutablePointer<bp_fit_options>?) {
-    guard let options else { return }
+    guard let options, CPUSupport.refusal == nil else { return }
     writeDefaults(options, size: firstOptionsSize)
 }
 
@@ -35,7 +35,7 @@ public func bp_fit_options_init(_ options: UnsafeMutablePointer<bp_fit_options>?
 /// fields this library knows, and a size between two layouts the smaller one.
 @_cdecl("bp_fit_options_init_sized")
 public func bp_fit_options_init_sized(_ options: UnsafeMutablePointer<bp_fit_options>?, _ size: Int) {
-    guard let options, let layout = optionsSizes.last(where: { $0 <= size }) else { return }
+    guard let options, CPUSupport.refusal == nil, let layout = optionsSizes.last(where: { $0 <= size }) else { return }
     writeDefaults(options, size: layout)
 }
 

@@ -6,9 +6,7 @@ public func bp_create(
     _ layerSizes: UnsafePointer<Int>?, _ layerCount: Int, _ activations: UnsafePointer<Int32>?,
     _ loss: Int32, _ seed: UInt64, _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> bp_status {
-    entryPoint {
-        let out = try required(out, "out")
-        out.pointee = nil
+    creatingEntryPoint(out) {
         let sizePointer = try required(layerSizes, "layer_sizes")
         let activationPointer = try required(activations, "activations")
         let count = try size(layerCount, "layer_count")
@@ -29,8 +27,7 @@ public func bp_create(
         for index in 0 ..< count - 1 {
             sigmas.append(try Activation(code: activationPointer[index], argument: "activations[\(index)]"))
         }
-        let network = try Network(layerSizes: sizes, activations: sigmas, loss: try Loss(code: loss, argument: "loss"), seed: seed)
-        out.pointee = Handle.make(network)
+        return try Network(layerSizes: sizes, activations: sigmas, loss: try Loss(code: loss, argument: "loss"), seed: seed)
     }
 }
 

@@ -11,11 +11,8 @@ public func bp_save(_ net: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> bp_
 
 @_cdecl("bp_load")
 public func bp_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> bp_status {
-    entryPoint {
-        let out = try required(out, "out")
-        out.pointee = nil
-        let network = try Network.load(from: String(cString: try required(path, "path")))
-        out.pointee = Handle.make(network)
+    creatingEntryPoint(out) {
+        try Network.load(from: String(cString: try required(path, "path")))
     }
 }
 
@@ -37,10 +34,7 @@ public func bp_save_to_buffer(
 public func bp_load_from_buffer(
     _ buffer: UnsafeRawPointer?, _ count: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> bp_status {
-    entryPoint {
-        let out = try required(out, "out")
-        out.pointee = nil
-        let bytes = UnsafeRawBufferPointer(start: try requiredBytes(buffer, "buffer"), count: try size(count, "size"))
-        out.pointee = Handle.make(try Network.decode(bytes))
+    creatingEntryPoint(out) {
+        try Network.decode(UnsafeRawBufferPointer(start: try requiredBytes(buffer, "buffer"), count: try size(count, "size")))
     }
 }

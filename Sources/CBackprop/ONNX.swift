@@ -33,11 +33,8 @@ public func bp_export_onnx_to_buffer(
 public func bp_import_onnx(
     _ path: UnsafePointer<CChar>?, _ loss: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> bp_status {
-    entryPoint {
-        let out = try required(out, "out")
-        out.pointee = nil
-        let path = String(cString: try required(path, "path"))
-        out.pointee = Handle.make(try Network.importONNX(from: path, loss: try importLoss(loss)))
+    creatingEntryPoint(out) {
+        try Network.importONNX(from: String(cString: try required(path, "path")), loss: try importLoss(loss))
     }
 }
 
@@ -45,11 +42,9 @@ public func bp_import_onnx(
 public func bp_import_onnx_from_buffer(
     _ buffer: UnsafeRawPointer?, _ count: Int, _ loss: Int32, _ out: UnsafeMutablePointer<OpaquePointer?>?
 ) -> bp_status {
-    entryPoint {
-        let out = try required(out, "out")
-        out.pointee = nil
+    creatingEntryPoint(out) {
         let bytes = UnsafeRawBufferPointer(start: try requiredBytes(buffer, "buffer"), count: try size(count, "size"))
-        out.pointee = Handle.make(try Network.importONNX(bytes, loss: try importLoss(loss)))
+        return try Network.importONNX(bytes, loss: try importLoss(loss))
     }
 }
 

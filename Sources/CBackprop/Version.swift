@@ -13,5 +13,5 @@ public func bp_version() -> UnsafePointer<CChar>? {
 
 @_cdecl("bp_kernels")
 public func bp_kernels() -> UnsafePointer<CChar>? {
-    cString(GEMMKernel.selected.name)
+    CPUSupport.refusal == nil ? cString(GEMMKernel.selected.name) : cString("none")
 }

@@ -31,4 +31,56 @@ static inline int bp_cpu_has_avx512(void)
 #endif
 }
 
+/* The x86-64-v3 features (Haswell, Zen and later: what -target-cpu haswell may emit) that
+ * the CPU or the OS lacks, as a bitmask of BP_CPU_* below (0: all present). Also checks
+ * the x86-64-v2 ones v3 includes. Compiled into the caller: call it only from code built
+ * for the x86-64 baseline, before any code built for more. */
+enum {
+    BP_CPU_SSE3 = 1 << 0, BP_CPU_SSSE3 = 1 << 1, BP_CPU_SSE4_1 = 1 << 2, BP_CPU_SSE4_2 = 1 << 3,
+    BP_CPU_POPCNT = 1 << 4, BP_CPU_CMPXCHG16B = 1 << 5, BP_CPU_LAHF_SAHF = 1 << 6, BP_CPU_AVX = 1 << 7,
+    BP_CPU_AVX2 = 1 << 8, BP_CPU_FMA = 1 << 9, BP_CPU_BMI1 = 1 << 10, BP_CPU_BMI2 = 1 << 11,
+    BP_CPU_F16C = 1 << 12, BP_CPU_LZCNT = 1 << 13, BP_CPU_MOVBE = 1 << 14, BP_CPU_OS_YMM = 1 << 15
+};
+
+static inline unsigned bp_cpu_missing_x86_64_v3(void)
+{
+#if defined(__x86_64__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0, missing = 0;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0xFFFFu;
+    if (!(ecx & (1u << 0))) missing |= BP_CPU_SSE3;
+    if (!(ecx & (1u << 9))) missing |= BP_CPU_SSSE3;
+    if (!(ecx & (1u << 12))) missing |= BP_CPU_FMA;
+    if (!(ecx & (1u << 13))) missing |= BP_CPU_CMPXCHG16B;
+    if (!(ecx & (1u << 19))) missing |= BP_CPU_SSE4_1;
+    if (!(ecx & (1u << 20))) missing |= BP_CPU_SSE4_2;
+    if (!(ecx & (1u << 22))) missing |= BP_CPU_MOVBE;
+    if (!(ecx & (1u << 23))) missing |= BP_CPU_POPCNT;
+    if (!(ecx & (1u << 28))) missing |= BP_CPU_AVX;
+    if (!(ecx & (1u << 29))) missing |= BP_CPU_F16C;
+    if (ecx & (1u << 27)) { /* OSXSAVE: the OS saves XMM and YMM state? */
+        unsigned xcr0_low, xcr0_high;
+        __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
+        if ((xcr0_low & 0x6u) != 0x6u) missing |= BP_CPU_OS_YMM;
+    } else {
+        missing |= BP_CPU_OS_YMM;
+    }
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) {
+        if (!(ebx & (1u << 3))) missing |= BP_CPU_BMI1;
+        if (!(ebx & (1u << 5))) missing |= BP_CPU_AVX2;
+        if (!(ebx & (1u << 8))) missing |= BP_CPU_BMI2;
+    } else {
+        missing |= BP_CPU_BMI1 | BP_CPU_AVX2 | BP_CPU_BMI2;
+    }
+    if (__get_cpuid(0x80000001u, &eax, &ebx, &ecx, &edx)) {
+        if (!(ecx & (1u << 0))) missing |= BP_CPU_LAHF_SAHF;
+        if (!(ecx & (1u << 5))) missing |= BP_CPU_LZCNT;
+    } else {
+        missing |= BP_CPU_LAHF_SAHF | BP_CPU_LZCNT;
+    }
+    return missing;
+#else
+    return 0;
+#endif
+}
+
 #endif

@@ -161,6 +161,7 @@ HARNESS_UNUSED static const char *status_name(bp_status s)
     case BP_ERROR_CHECKSUM_MISMATCH: return "BP_ERROR_CHECKSUM_MISMATCH";
     case BP_ERROR_CORRUPT_MODEL: return "BP_ERROR_CORRUPT_MODEL";
     case BP_ERROR_UNSUPPORTED_MODEL: return "BP_ERROR_UNSUPPORTED_MODEL";
+    case BP_ERROR_UNSUPPORTED_CPU: return "BP_ERROR_UNSUPPORTED_CPU";
     default: return "(not a bp_status)";
     }
 }

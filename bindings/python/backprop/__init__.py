@@ -19,6 +19,7 @@ from .errors import (
     ChecksumMismatchError,
     CorruptModelError,
     UnsupportedModelError,
+    UnsupportedCPUError,
     DivergedError,
     InvalidArchitectureError,
     InvalidArgumentError,
@@ -94,4 +95,5 @@ __all__ = [
     "ChecksumMismatchError",
     "CorruptModelError",
     "UnsupportedModelError",
+    "UnsupportedCPUError",
 ]

@@ -184,6 +184,7 @@ PROTOTYPES = {
     "bp_import_onnx": (c_int32, [c_char_p, c_int32, HANDLE_P]),
     "bp_import_onnx_from_buffer": (c_int32, [c_void_p, c_size_t, c_int32, HANDLE_P]),
     "bp_export_c_source": (c_int32, [c_void_p, c_char_p, c_char_p, c_uint32]),
+    "bp_check_cpu": (c_int32, []),
 }
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -238,6 +239,11 @@ def _declare(library):
 
 lib, library_path = _load()
 _declare(lib)
+
+# Before anything else runs: a packaged library built for a newer CPU refuses every call
+# on this one (loading it is safe), and the package is then unusable.
+if lib.bp_check_cpu() != 0:
+    raise ImportError(f"backprop: {library_path} cannot run here: {(lib.bp_last_error() or b'').decode('utf-8', 'replace')}")
 
 _loaded_abi = lib.bp_abi_version()
 if _loaded_abi != ABI_VERSION:

@@ -29,6 +29,7 @@ TruncatedModelError        15      ValueError
 ChecksumMismatchError      16      ValueError
 CorruptModelError          17      ValueError
 UnsupportedModelError      18      ValueError
+UnsupportedCPUError        19      RuntimeError
 =========================  ======  ===========================
 
 :class:`DivergedError` is a :class:`FloatingPointError` (so also an
@@ -70,6 +71,7 @@ from ._codes import (  # the status values, defined once
     BP_ERROR_CHECKSUM_MISMATCH,
     BP_ERROR_CORRUPT_MODEL,
     BP_ERROR_UNSUPPORTED_MODEL,
+    BP_ERROR_UNSUPPORTED_CPU,
 )
 
 __all__ = [
@@ -92,6 +94,7 @@ __all__ = [
     "ChecksumMismatchError",
     "CorruptModelError",
     "UnsupportedModelError",
+    "UnsupportedCPUError",
     "BP_OK",
     "BP_ERROR_NULL_ARGUMENT",
     "BP_ERROR_INVALID_ARGUMENT",
@@ -111,6 +114,7 @@ __all__ = [
     "BP_ERROR_CHECKSUM_MISMATCH",
     "BP_ERROR_CORRUPT_MODEL",
     "BP_ERROR_UNSUPPORTED_MODEL",
+    "BP_ERROR_UNSUPPORTED_CPU",
     "error_for_status",
 ]
 
@@ -271,6 +275,14 @@ class UnsupportedModelError(BackpropError, ValueError):
     STATUS = BP_ERROR_UNSUPPORTED_MODEL
 
 
+class UnsupportedCPUError(BackpropError, RuntimeError):
+    """BP_ERROR_UNSUPPORTED_CPU: the CPU lacks instructions the library was built for.
+    The package checks this at import (ImportError), so a call sees it only with a
+    library loaded another way."""
+
+    STATUS = BP_ERROR_UNSUPPORTED_CPU
+
+
 def _rebuild(cls, status, message, function, attributes):
     err = cls(status, message, function)
     for name, value in attributes.items():
@@ -299,6 +311,7 @@ _BY_STATUS = {
         ChecksumMismatchError,
         CorruptModelError,
         UnsupportedModelError,
+        UnsupportedCPUError,
     )
 }
 

@@ -1,0 +1,70 @@
+/*
+ * test_cpu_baseline.c — a library built for a CPU baseline on a CPU below it (run under
+ * `qemu-x86_64 -cpu Nehalem` by scripts/test-package): loading it is safe, and every
+ * entry point refuses with BP_ERROR_UNSUPPORTED_CPU naming the missing features instead
+ * of executing an instruction the CPU lacks. With --expect-support, the same calls on a
+ * CPU that has the baseline must work.
+ *
+ * Build: cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/c/test_cpu_baseline.c -L<lib> -lbackprop
+ */
+#include "backprop.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int failures = 0;
+
+#define EXPECT(cond, ...)                                                                                              \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                                       \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fprintf(stderr, " (bp_last_error: \"%s\")\n", bp_last_error() ? bp_last_error() : "(null)");             \
+            failures++;                                                                                                \
+        }                                                                                                              \
+    } while (0)
+
+int main(int argc, char **argv)
+{
+    const int supported = argc > 1 && strcmp(argv[1], "--expect-support") == 0;
+    const bp_status want = supported ? BP_OK : BP_ERROR_UNSUPPORTED_CPU;
+    const size_t sizes[3] = {2, 4, 1};
+    const int32_t activations[2] = {BP_TANH, BP_SIGMOID};
+    const unsigned char junk[4] = {0, 1, 2, 3};
+    bp_network *net = (bp_network *)&failures; /* must become NULL or a network */
+    bp_fit_options options;
+    bp_status s;
+
+    EXPECT(bp_abi_version() == BP_ABI_VERSION, "bp_abi_version()");
+    EXPECT(strcmp(bp_version(), BP_VERSION_STRING) == 0, "bp_version()");
+    s = bp_check_cpu();
+    EXPECT(s == want, "bp_check_cpu() returned %d, expected %d", (int)s, (int)want);
+    if (!supported) {
+        EXPECT(strstr(bp_last_error(), "AVX2") != NULL, "the message does not name AVX2");
+        printf("bp_check_cpu: %s\n", bp_last_error());
+        EXPECT(strcmp(bp_kernels(), "none") == 0, "bp_kernels() is \"%s\"", bp_kernels());
+        memset(&options, 0, sizeof options);
+        bp_fit_options_init(&options);
+        EXPECT(options.struct_size == 0, "bp_fit_options_init wrote the defaults");
+    }
+    s = bp_create(sizes, 3, activations, BP_LOSS_MSE, 1, &net);
+    EXPECT(s == want, "bp_create returned %d, expected %d", (int)s, (int)want);
+    if (s == BP_OK) {
+        const float x[8] = {0, 0, 0, 1, 1, 0, 1, 1}, y[4] = {0, 1, 1, 0};
+        float out[4], loss = 0;
+        for (int i = 0; i < 2000; i++)
+            EXPECT(bp_train_step(net, x, y, 4, 0.5f, &loss) == BP_OK, "bp_train_step");
+        EXPECT(bp_predict(net, x, 4, out) == BP_OK, "bp_predict");
+        EXPECT(loss < 0.05f, "XOR did not learn: loss %g", loss);
+        printf("XOR after 2000 steps: loss %g, outputs %.3f %.3f %.3f %.3f (kernels %s)\n", loss, out[0], out[1], out[2],
+               out[3], bp_kernels());
+        bp_destroy(net);
+    } else {
+        EXPECT(net == NULL, "*out is not NULL after a refusal");
+        EXPECT(bp_load_from_buffer(junk, sizeof junk, &net) == want, "bp_load_from_buffer");
+        EXPECT(bp_import_onnx_from_buffer(junk, sizeof junk, BP_ONNX_LOSS_AUTO, &net) == want, "bp_import_onnx");
+        EXPECT(bp_fit(NULL, NULL, NULL, 0, NULL, NULL, 0, NULL) == want, "bp_fit");
+    }
+    printf("%s: %d failure(s)\n", supported ? "supported CPU" : "CPU below the baseline", failures);
+    return failures == 0 ? 0 : 1;
+}
