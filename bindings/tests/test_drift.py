@@ -10,10 +10,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-#: binding -> (the files whose text names what it covers, whether it takes the C header's constants)
+#: binding -> (the files whose text names the functions it wraps, where its constants are:
+#: "python-codes" (backprop._codes' tables), "c-header" (it includes backprop.h) or a file).
 BINDINGS = {
-    "python": (["bindings/python/backprop/_lib.py", "bindings/python/backprop/_codes.py"], False),
-    "cpp": (["bindings/cpp/include/backprop.hpp"], True),
+    "python": (["bindings/python/backprop/_lib.py"], "python-codes"),
+    "cpp": (["bindings/cpp/include/backprop.hpp"], "c-header"),
+    "rust": (["bindings/rust/src/lib.rs"], "bindings/rust/src/sys.rs"),
 }
 
 
@@ -58,12 +60,24 @@ def test_every_function_is_bound_or_left_out_with_a_reason(binding):
 
 @pytest.mark.parametrize("binding", BINDINGS)
 def test_every_constant_is_reachable_or_left_out_with_a_reason(binding):
-    files, takes_c_constants = BINDINGS[binding]
-    if takes_c_constants:
+    files, constants_at = BINDINGS[binding]
+    _, constants = header_names()
+    if constants_at == "c-header":
         text = (ROOT / files[0]).read_text()
         assert '#include "backprop.h"' in text, f"{binding} says it takes the C header's constants but does not include it"
         return
-    _, constants = header_names()
+    if constants_at == "python-codes":
+        reachable = python_constants()
+    else:
+        text = (ROOT / constants_at).read_text()
+        reachable = {name for name in constants if re.search(rf"\b{name}\b", text)}
+    skipped = left_out(binding)
+    missing = sorted(c for c in constants if c not in reachable and c not in skipped)
+    assert not missing, f"the {binding} binding lacks {missing}: add them or list them in bindings/{binding}/left-out.txt"
+
+
+def python_constants():
+    """The header names backprop._codes holds: module constants, and its tables' entries."""
     import backprop._codes as codes
 
     reachable = {name for name in vars(codes) if name.startswith("BP_")}
@@ -72,6 +86,4 @@ def test_every_constant_is_reachable_or_left_out_with_a_reason(binding):
                 "BP_": codes.ACTIVATIONS}
     for prefix, table in prefixes.items():
         reachable |= {prefix + name.upper() for name in table}
-    skipped = left_out(binding)
-    missing = sorted(c for c in constants if c not in reachable and c not in skipped)
-    assert not missing, f"the {binding} binding lacks {missing}: add them or list them in bindings/{binding}/left-out.txt"
+    return reachable
