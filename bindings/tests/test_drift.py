@@ -16,6 +16,7 @@ BINDINGS = {
     "python": (["bindings/python/backprop/_lib.py"], "python-codes"),
     "cpp": (["bindings/cpp/include/backprop.hpp"], "c-header"),
     "rust": (["bindings/rust/src/lib.rs"], "bindings/rust/src/sys.rs"),
+    "go": (["bindings/go/backprop.go", "bindings/go/calls.go", "bindings/go/settings.go"], "bindings/go/constants.go"),
 }
 
 

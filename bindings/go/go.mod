@@ -1,0 +1,3 @@
+module backprop
+
+go 1.19
