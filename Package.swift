@@ -16,11 +16,10 @@ let libraryCodegen: [SwiftSetting] = [.unsafeFlags(["-target-cpu", targetCPU, "-
 // The C layer is compiled for the x86-64 baseline, whatever the target: each of its entry
 // points checks the CPU (CPUSupport.swift) before any core code, built for targetCPU, runs.
 // A known baseline target records what it needs; "native" records nothing.
-let x86_64_v3Targets: Set<String> = ["haswell", "broadwell", "skylake", "alderlake", "znver1", "znver2", "znver3"]
-let x86_64_v4Targets: Set<String> = ["skylake-avx512", "icelake-server", "sapphirerapids", "znver4", "znver5"]
-let baselineDefines: [SwiftSetting] = x86_64_v4Targets.contains(targetCPU) ? [.define("BACKPROP_REQUIRES_AVX512")]
-    : x86_64_v3Targets.contains(targetCPU) ? [.define("BACKPROP_REQUIRES_X86_64_V3")] : []
-let cLayerCodegen: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])] + baselineDefines
+// Only the two baselines whose instructions CPUSupport checks exactly: other CPU names let
+// LLVM emit more (AVX-VNNI for alderlake, SSE4A for znver*, VPOPCNTQ for icelake).
+let baselineDefine: String? = ["haswell": "BACKPROP_REQUIRES_X86_64_V3", "skylake-avx512": "BACKPROP_REQUIRES_AVX512"][targetCPU]
+let cLayerCodegen: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"] + (baselineDefine.map { ["-Xcc", "-D\($0)"] } ?? []))]
 // A packaged library carries its ABI's SONAME (scripts/package: libbackprop.so.0); a build
 // from source keeps libbackprop.so, so that programs linked against .build/release run
 // from there.

@@ -39,12 +39,14 @@
  *    runs in microcode), and results do not depend on the caller's rounding mode, traps
  *    or FTZ setting. The caller's mode, status flags included, is restored before every
  *    function returns, on failure too, and bp_fit()'s progress callback runs in it.
- *  - CPU: a packaged library (scripts/package) is built for x86-64-v3 (AVX2, FMA, BMI2:
- *    Intel Haswell, AMD Zen and later), with the AVX-512 kernels chosen at run time. On a
- *    CPU below that, loading it is safe and every function that returns a bp_status
- *    returns BP_ERROR_UNSUPPORTED_CPU, naming the missing features, instead of executing
- *    an instruction the CPU lacks (see bp_check_cpu()). A build from source targets the
- *    machine it is built on and checks nothing.
+ *  - CPU: a packaged library (scripts/package) is built for x86-64-v3 (AVX2, FMA, BMI2,
+ *    as in Intel Haswell and AMD Zen cores and later), with the AVX-512 kernels chosen at
+ *    run time. On a CPU below that, loading it is safe and every function that returns a
+ *    bp_status returns BP_ERROR_UNSUPPORTED_CPU, and bp_last_error() names the missing
+ *    features, instead of executing an instruction the CPU lacks (see bp_check_cpu());
+ *    the check and its message are C, so a refused call runs none of the library's Swift
+ *    code. A build from source targets the machine it is built on and checks nothing,
+ *    unless BACKPROP_TARGET_CPU names haswell or skylake-avx512.
  *  - Versions: the SONAME of a packaged library is libbackprop.so.<BP_VERSION_MAJOR>
  *    (libbackprop.so.0 while the version is 0.x). Within a SONAME the ABI only grows:
  *    functions, constants and struct fields (behind struct_size) are added, never changed

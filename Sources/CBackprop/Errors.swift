@@ -1,4 +1,5 @@
 import CBackpropABI
+import CPUFeatures
 
 @_cdecl("bp_status_string")
 public func bp_status_string(_ status: bp_status) -> UnsafePointer<CChar>? {
@@ -7,7 +8,10 @@ public func bp_status_string(_ status: bp_status) -> UnsafePointer<CChar>? {
 
 @_cdecl("bp_last_error")
 public func bp_last_error() -> UnsafePointer<CChar>? {
-    LastError.message
+    // On a CPU below the build's baseline every call that can fail refuses, so the last
+    // error is always the refusal, kept in C (CPUSupport.swift).
+    if let refusal = bp_cpu_refusal() { return refusal }
+    return LastError.message
 }
 
 private func description(of status: bp_status) -> StaticString {

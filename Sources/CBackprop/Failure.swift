@@ -1,5 +1,6 @@
 import BackpropCore
 import CBackpropABI
+import CPUFeatures
 
 /// A failed C call: the status it returns and the message bp_last_error() will show.
 struct Failure: Error {
@@ -46,10 +47,8 @@ func entryPoint(_ body: () throws -> Void) -> bp_status {
 /// caller's floating-point mode (`FloatingPointMode.asCaller` with the mode it is given).
 func entryPoint(_ body: (FloatingPointMode.Saved) throws -> Void) -> bp_status {
     // Before any core code, which a baseline build compiles for more than this CPU may have.
-    if let refusal = CPUSupport.refusal {
-        LastError.record(refusal)
-        return BP_ERROR_UNSUPPORTED_CPU
-    }
+    // (bp_last_error() then returns bp_cpu_refusal()'s message.)
+    if bp_cpu_refusal() != nil { return BP_ERROR_UNSUPPORTED_CPU }
     return FloatingPointMode.run { callerMode in
         let failure: Failure
         do {

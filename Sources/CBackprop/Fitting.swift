@@ -1,5 +1,6 @@
 import BackpropCore
 import CBackpropABI
+import CPUFeatures
 
 /// The sizes bp_fit_options has had: the first, up to user_data, and the current one with
 /// the sample weights. A caller's struct_size says which it was built with.
@@ -27,7 +28,7 @@ private func writeDefaults(_ options: UnsafeMutablePointer<bp_fit_options>, size
 /// only, the one their struct has. The header maps bp_fit_options_init() to the sized call.
 @_cdecl("bp_fit_options_init")
 public func bp_fit_options_init(_ options: UnsafeMutablePointer<bp_fit_options>?) {
-    guard let options, CPUSupport.refusal == nil else { return }
+    guard let options, bp_cpu_refusal() == nil else { return }
     writeDefaults(options, size: firstOptionsSize)
 }
 
@@ -35,7 +36,7 @@ public func bp_fit_options_init(_ options: UnsafeMutablePointer<bp_fit_options>?
 /// fields this library knows, and a size between two layouts the smaller one.
 @_cdecl("bp_fit_options_init_sized")
 public func bp_fit_options_init_sized(_ options: UnsafeMutablePointer<bp_fit_options>?, _ size: Int) {
-    guard let options, CPUSupport.refusal == nil, let layout = optionsSizes.last(where: { $0 <= size }) else { return }
+    guard let options, bp_cpu_refusal() == nil, let layout = optionsSizes.last(where: { $0 <= size }) else { return }
     writeDefaults(options, size: layout)
 }
 

@@ -1,5 +1,6 @@
 import BackpropCore
 import CBackpropABI
+import CPUFeatures
 
 @_cdecl("bp_abi_version")
 public func bp_abi_version() -> UInt32 {
@@ -13,5 +14,5 @@ public func bp_version() -> UnsafePointer<CChar>? {
 
 @_cdecl("bp_kernels")
 public func bp_kernels() -> UnsafePointer<CChar>? {
-    CPUSupport.refusal == nil ? cString(GEMMKernel.selected.name) : cString("none")
+    bp_cpu_refusal() == nil ? cString(GEMMKernel.selected.name) : cString("none")
 }

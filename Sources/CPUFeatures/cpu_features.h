@@ -83,4 +83,49 @@ static inline unsigned bp_cpu_missing_x86_64_v3(void)
 #endif
 }
 
+/* The refusal of a build for a CPU baseline on a CPU below it: NULL when the CPU has what
+ * the build needs (or the build records no baseline), else the message naming what is
+ * missing. All in C, compiled for plain x86-64 into the C layer, so that a refused call
+ * runs no Swift code, none of which may be built for the baseline (the core's copies of
+ * standard-library helpers can take the place of the library's own at link time). The
+ * baseline is -DBACKPROP_REQUIRES_X86_64_V3 or -DBACKPROP_REQUIRES_AVX512 (Package.swift). */
+#if defined(BACKPROP_REQUIRES_X86_64_V3) || defined(BACKPROP_REQUIRES_AVX512)
+#include <stdio.h>
+#include <string.h>
+
+static inline const char *bp_cpu_refusal(void)
+{
+    static const char *const names[16] = {"SSE3", "SSSE3", "SSE4.1", "SSE4.2", "POPCNT", "CMPXCHG16B", "LAHF/SAHF",
+                                          "AVX", "AVX2", "FMA", "BMI1", "BMI2", "F16C", "LZCNT", "MOVBE",
+                                          "the OS's saving of AVX registers"};
+    static _Thread_local char message[512];
+    unsigned missing = bp_cpu_missing_x86_64_v3();
+    int avx512 = 1;
+#if defined(BACKPROP_REQUIRES_AVX512)
+    avx512 = bp_cpu_has_avx512();
+#endif
+    if (missing == 0 && avx512) return NULL;
+    size_t used = (size_t)snprintf(message, sizeof message, "this CPU lacks ");
+    for (int bit = 0; bit < 16 && used < sizeof message; bit++) {
+        if (missing & (1u << bit))
+            used += (size_t)snprintf(message + used, sizeof message - used, "%s, ", names[bit]);
+    }
+    if (!avx512 && used < sizeof message)
+        used += (size_t)snprintf(message + used, sizeof message - used, "AVX-512 (F, CD, BW, DQ, VL), ");
+    if (used < sizeof message)
+        snprintf(message + used, sizeof message - used,
+                 "which this build of libbackprop needs (it is built for %s); use a build for this CPU "
+                 "(swift build -c release on it)",
+#if defined(BACKPROP_REQUIRES_AVX512)
+                 "x86-64-v4: AVX-512 CPUs such as Intel Skylake-SP and AMD Zen 4"
+#else
+                 "x86-64-v3: AVX2, FMA and BMI2, as in Intel Haswell and AMD Zen cores and later"
+#endif
+        );
+    return message;
+}
+#else
+static inline const char *bp_cpu_refusal(void) { return 0; }
+#endif
+
 #endif

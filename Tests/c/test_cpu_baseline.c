@@ -24,6 +24,58 @@ static int failures = 0;
         }                                                                                                              \
     } while (0)
 
+/* Every function that returns a bp_status refuses, whatever its arguments: the CPU is
+ * checked before they are. (The scripts/test-package run under -cpu Nehalem.) */
+#define REFUSES(call) EXPECT((call) == BP_ERROR_UNSUPPORTED_CPU, "%s did not refuse", #call)
+
+static void refuse_everything(const unsigned char *junk, size_t size)
+{
+    float f = 0;
+    double d = 0;
+    size_t w = 0;
+    bp_network *n = NULL;
+    REFUSES(bp_set_threads(NULL, 1));
+    REFUSES(bp_forward(NULL, NULL, 0, NULL));
+    REFUSES(bp_forward_train(NULL, NULL, 0, NULL));
+    REFUSES(bp_predict(NULL, NULL, 0, NULL));
+    REFUSES(bp_backward(NULL, NULL, 0, NULL));
+    REFUSES(bp_update(NULL, 0));
+    REFUSES(bp_train_step(NULL, NULL, NULL, 0, 0, NULL));
+    REFUSES(bp_backward_weighted(NULL, NULL, NULL, 0, NULL));
+    REFUSES(bp_train_step_weighted(NULL, NULL, NULL, NULL, 0, 0, NULL));
+    REFUSES(bp_set_option(NULL, 0, 0));
+    REFUSES(bp_get_option(NULL, 0, &d));
+    REFUSES(bp_scheduled_learning_rate(NULL, 0, &f));
+    REFUSES(bp_end_epoch(NULL, 0, 0));
+    REFUSES(bp_set_dropout(NULL, NULL, 0, 0));
+    REFUSES(bp_get_dropout(NULL, NULL, 0));
+    REFUSES(bp_fit(NULL, NULL, NULL, 0, NULL, NULL, 0, NULL));
+    REFUSES(bp_evaluate(NULL, NULL, NULL, 0, NULL, NULL));
+    REFUSES(bp_evaluate_weighted(NULL, NULL, NULL, NULL, 0, NULL, NULL));
+    REFUSES(bp_evaluate_metrics(NULL, NULL, NULL, NULL, 0, NULL, NULL, 0));
+    REFUSES(bp_set_input_scaling(NULL, NULL, NULL, 0));
+    REFUSES(bp_get_input_scaling(NULL, NULL, NULL, 0));
+    REFUSES(bp_standardize_inputs(NULL, NULL, 0));
+    REFUSES(bp_set_target_scaling(NULL, NULL, NULL, 0));
+    REFUSES(bp_get_target_scaling(NULL, NULL, NULL, 0));
+    REFUSES(bp_standardize_targets(NULL, NULL, 0));
+    REFUSES(bp_get_parameters(NULL, NULL, 0));
+    REFUSES(bp_set_parameters(NULL, NULL, 0));
+    REFUSES(bp_initialize(NULL, 0, 0));
+    REFUSES(bp_get_gradients(NULL, NULL, 0));
+    REFUSES(bp_save(NULL, NULL));
+    REFUSES(bp_load("/nonexistent", &n));
+    REFUSES(bp_save_to_buffer(NULL, NULL, 0, &w));
+    REFUSES(bp_load_from_buffer(junk, size, &n));
+    REFUSES(bp_export_onnx(NULL, NULL));
+    REFUSES(bp_export_onnx_to_buffer(NULL, NULL, 0, &w));
+    REFUSES(bp_import_onnx("/nonexistent", BP_ONNX_LOSS_AUTO, &n));
+    REFUSES(bp_import_onnx_from_buffer(junk, size, BP_ONNX_LOSS_AUTO, &n));
+    REFUSES(bp_export_c_source(NULL, "/tmp/x.c", "p", 0));
+    EXPECT(n == NULL, "a refused creation left *out set");
+    EXPECT(strstr(bp_last_error(), "this CPU lacks") != NULL, "bp_last_error() is not the refusal");
+}
+
 int main(int argc, char **argv)
 {
     const int supported = argc > 1 && strcmp(argv[1], "--expect-support") == 0;
@@ -62,9 +114,7 @@ int main(int argc, char **argv)
         bp_destroy(net);
     } else {
         EXPECT(net == NULL, "*out is not NULL after a refusal");
-        EXPECT(bp_load_from_buffer(junk, sizeof junk, &net) == want, "bp_load_from_buffer");
-        EXPECT(bp_import_onnx_from_buffer(junk, sizeof junk, BP_ONNX_LOSS_AUTO, &net) == want, "bp_import_onnx");
-        EXPECT(bp_fit(NULL, NULL, NULL, 0, NULL, NULL, 0, NULL) == want, "bp_fit");
+        refuse_everything(junk, sizeof junk);
     }
     printf("%s: %d failure(s)\n", supported ? "supported CPU" : "CPU below the baseline", failures);
     return failures == 0 ? 0 : 1;
