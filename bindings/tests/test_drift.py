@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 #: "python-codes" (backprop._codes' tables), "c-header" (it includes backprop.h) or a file).
 BINDINGS = {
     "python": (["bindings/python/backprop/_lib.py"], "python-codes"),
-    "cpp": (["bindings/cpp/include/backprop.hpp"], "c-header"),
+    "cpp": (["bindings/cpp/include/backprop.hpp", "bindings/cpp/include/backprop/support.hpp"], "c-header"),
     "rust": (["bindings/rust/src/lib.rs"], "bindings/rust/src/sys.rs"),
     "go": (["bindings/go/backprop.go", "bindings/go/calls.go", "bindings/go/settings.go"], "bindings/go/constants.go"),
 }
@@ -64,7 +64,7 @@ def test_every_constant_is_reachable_or_left_out_with_a_reason(binding):
     files, constants_at = BINDINGS[binding]
     _, constants = header_names()
     if constants_at == "c-header":
-        text = (ROOT / files[0]).read_text()
+        text = "\n".join((ROOT / f).read_text() for f in files)
         assert '#include "backprop.h"' in text, f"{binding} says it takes the C header's constants but does not include it"
         return
     if constants_at == "python-codes":
