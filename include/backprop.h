@@ -134,6 +134,7 @@ typedef int32_t bp_status;
 #define BP_ERROR_CORRUPT_MODEL        17  /* the checksum is valid but a field is impossible */
 #define BP_ERROR_UNSUPPORTED_MODEL    18  /* a valid ONNX model that is not a network this library has */
 #define BP_ERROR_UNSUPPORTED_CPU      19  /* this CPU lacks instructions this build needs (see bp_check_cpu()) */
+#define BP_ERROR_PEER_FAILED          20  /* another process of a distributed bp_fit() could not start training */
 
 /*! bp_status_string() :
  *  @return a static, NUL-terminated description of any status value, including values
@@ -542,6 +543,52 @@ typedef struct bp_epoch_report {
  * after this epoch, anything else to continue. The report is valid during the call only. */
 typedef int (*bp_progress_callback)(const bp_epoch_report *report, void *user_data);
 
+/* Data-parallel training (bp_fit_options' gradient_hook and reduce_hook). Each process
+ * trains a replica of the same network on its own shard of the data; after every
+ * mini-batch's backward pass the gradient hook replaces the process's gradients with
+ * the global batch's, g = Σ_r weight_r g_r / Σ_r weight_r over the processes r (for
+ * MPI: an MPI_Allreduce with MPI_SUM of weight · g and weight, then a division), so every
+ * process takes the same update and the replicas stay identical. With a reduce hook too,
+ * bp_fit() makes the processes agree on everything else:
+ *  - before the first step, on whether every process could start (BP_REDUCE_MAX of a
+ *    failure flag: a process whose arguments bp_fit() refuses reports the flag and
+ *    returns its own error; the others return BP_ERROR_PEER_FAILED, and none waits) and
+ *    on the steps per epoch (BP_REDUCE_MAX of each shard's ceil(count / batch_size)): a
+ *    process with a shorter shard takes empty steps, calling the gradient hook with
+ *    samples = 0, weight = 0 and zero gradients, so unequal shards never deadlock;
+ *  - after every epoch, on its report: BP_REDUCE_SUM of 6 sums (samples, training
+ *    weight, training loss × weight, validation weight, validation loss × weight,
+ *    validation accuracy × weight) from which each process computes the global means, so
+ *    every process reports the same history, and early stopping, the target loss,
+ *    restore_best and the learning-rate schedules decide alike; the monitored loss is the
+ *    validation loss when any process has a validation set;
+ *  - after the progress callback, on stopping (BP_REDUCE_MAX of its "stop" answer): one
+ *    process's callback stops every process after the same epoch.
+ * A step refused as diverged is refused on every process, because the decision reads the
+ * reduced gradients only (a process whose own batch loss is not finite sends NaN
+ * gradients). Every process must call bp_fit() with the same network, options
+ * (epochs, batch_size, learning rate, patience...) and hooks, or the collectives will not
+ * match. The hooks run on the thread that called bp_fit(), in the caller's floating-point
+ * environment, while the library holds the network: they may not call the library on it. */
+#define BP_REDUCE_SUM  0  /* each value becomes the sum over the processes */
+#define BP_REDUCE_MAX  1  /* each value becomes the maximum over the processes */
+
+/* Called after each mini-batch's backward pass and before its update, with this process's
+ * gradients: `count` floats in the flat layout (see bp_get_parameters()), the mean over
+ * its `samples` rows of this step (weighted by the sample weights, whose sum is `weight`;
+ * without weights weight = samples), and their mean loss. Replace them in place with the
+ * gradients the update is to use; the buffer is valid during the call only. A weight of 0
+ * (an empty step, or a batch whose sample weights are all 0) comes with zero gradients
+ * and loss 0; the hook must still take part in the collective. Return BP_OK to go on;
+ * any other value stops training before the update, and bp_fit() returns that value. */
+typedef bp_status (*bp_gradient_hook)(float *gradients, size_t count, size_t samples, double weight, float loss,
+                                      void *user_data);
+
+/* Replaces each of the `count` doubles at `values` with their sum (BP_REDUCE_SUM) or
+ * maximum (BP_REDUCE_MAX) over the processes, as MPI_Allreduce does; valid during the call
+ * only. Return BP_OK, or another value to stop training (bp_fit() returns it). */
+typedef bp_status (*bp_reduce_hook)(double *values, size_t count, int32_t operation, void *user_data);
+
 typedef struct bp_fit_options {
     size_t struct_size;            /* sizeof(bp_fit_options): set by bp_fit_options_init(). Fields are
                                       only ever added at the end; a library accepts every size any
@@ -568,6 +615,11 @@ typedef struct bp_fit_options {
                                          (default): every sample weighs 1 */
     const float *validation_weights;  /* validation_count weights for the validation loss and
                                          accuracy, or NULL (default) */
+    /* Added for data-parallel training: a struct_size that ends before them reads them as NULL. */
+    bp_gradient_hook gradient_hook;   /* or NULL (default): see "Data-parallel training" above;
+                                         receives user_data */
+    bp_reduce_hook reduce_hook;       /* or NULL (default); only together with gradient_hook;
+                                         receives user_data */
 } bp_fit_options;
 
 /*! bp_fit_options_init() :
@@ -588,8 +640,14 @@ void bp_fit_options_init_sized(bp_fit_options *options, size_t size);
  *  count x bp_output_size(net), row-major) for options->epochs epochs of mini-batch
  *  bp_train_step()s, in an order shuffled by options->seed: the same seed gives the same
  *  network. Each epoch's steps use the learning-rate schedule's rate, reported in the
- *  epoch's learning_rate, and each epoch ends with bp_end_epoch() (with the monitored loss). The monitored loss is the validation loss when a validation set is given,
- *  the training loss otherwise; early stopping and the target loss watch it.
+ *  epoch's learning_rate, and each epoch ends with bp_end_epoch() (with the monitored
+ *  loss). The monitored loss is the validation loss when a validation set is given, the
+ *  training loss otherwise; early stopping and the target loss watch it.
+ *  With options->gradient_hook, each step's gradients pass through it before the update
+ *  (plain SGD then takes the separate update pass instead of its fused one: the same
+ *  result up to rounding), and a batch of weight 0 takes a step of the hook's gradients;
+ *  with options->reduce_hook as well, the processes of a data-parallel fit agree as
+ *  described under "Data-parallel training".
  *  @param history      if not NULL, receives up to history_capacity epoch reports, written
  *                      as epochs finish (also when training then fails).
  *  @param epochs_run   if not NULL, receives the number of epochs completed.
@@ -597,7 +655,8 @@ void bp_fit_options_init_sized(bp_fit_options *options, size_t size);
  *          range, or struct_size unknown: call bp_fit_options_init()); BP_ERROR_SIZE_*;
  *          BP_ERROR_NON_FINITE (a NaN in the data: checked before training starts);
  *          BP_ERROR_DIVERGED (a step diverged: training stops with the parameters from
- *          before that step); BP_ERROR_OUT_OF_MEMORY. */
+ *          before that step); BP_ERROR_OUT_OF_MEMORY; BP_ERROR_PEER_FAILED (another
+ *          process could not start: nothing was trained); a hook's own non-OK status. */
 bp_status bp_fit(bp_network *net, const float *inputs, const float *targets, size_t count,
                  const bp_fit_options *options, bp_epoch_report *history, size_t history_capacity,
                  size_t *epochs_run);
@@ -769,6 +828,22 @@ bp_status bp_initialize(bp_network *net, int32_t scheme, uint64_t seed);
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH; BP_ERROR_STATE (no
  *          bp_backward() since creation or the last bp_set_parameters()). */
 bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
+
+/*! bp_set_gradients() :
+ *  Replaces the pending gradients of the last bp_backward() with the `count` floats at
+ *  in (the flat layout), so that the next bp_update() applies them: the step of a manual
+ *  data-parallel loop, bp_forward() → bp_backward() → bp_get_gradients() → an allreduce
+ *  across processes → bp_set_gradients() → bp_update(). Whether bp_update() then takes the
+ *  step depends on these gradients alone, not on the loss of the bp_backward(), so
+ *  processes that set the same gradients take the same step (bp_update() still refuses
+ *  with BP_ERROR_DIVERGED when a new parameter would not be finite). bp_get_gradients()
+ *  returns them afterwards.
+ *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH (count differs from
+ *          bp_parameter_count(net)); BP_ERROR_NON_FINITE (a value is NaN or infinite:
+ *          nothing is changed); BP_ERROR_STATE (no gradients wait to be applied: no
+ *          bp_backward() since the last bp_update(), bp_train_step() or
+ *          bp_set_parameters()). Not thread-safe with any other call on the same network. */
+bp_status bp_set_gradients(bp_network *net, const float *in, size_t count);
 
 /*-************************************************************************
  *  Model files

@@ -36,6 +36,7 @@ private func description(of status: bp_status) -> StaticString {
     case BP_ERROR_CORRUPT_MODEL: return "the model is corrupt"
     case BP_ERROR_UNSUPPORTED_MODEL: return "the ONNX model is not a network the library supports"
     case BP_ERROR_UNSUPPORTED_CPU: return "this CPU lacks instructions this build of the library needs"
+    case BP_ERROR_PEER_FAILED: return "another process of the distributed fit failed"
     default: return "unknown status"
     }
 }

@@ -31,6 +31,7 @@ struct Failure: Error {
         case .checksumMismatch: status = BP_ERROR_CHECKSUM_MISMATCH
         case .corruptModel: status = BP_ERROR_CORRUPT_MODEL
         case .unsupportedModel: status = BP_ERROR_UNSUPPORTED_MODEL
+        case .peerFailed: status = BP_ERROR_PEER_FAILED
         }
     }
 }

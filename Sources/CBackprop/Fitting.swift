@@ -2,10 +2,12 @@ import BackpropCore
 import CBackpropABI
 import CPUFeatures
 
-/// The sizes bp_fit_options has had: the first, up to user_data, and the current one with
-/// the sample weights. A caller's struct_size says which it was built with.
+/// The sizes bp_fit_options has had: the first, up to user_data; the second, with the
+/// sample weights; the current one, with the data-parallel hooks. A caller's struct_size
+/// says which it was built with.
 private let firstOptionsSize = MemoryLayout<bp_fit_options>.offset(of: \bp_fit_options.sample_weights) ?? 0
-private let optionsSizes = [firstOptionsSize, MemoryLayout<bp_fit_options>.size]
+private let weightedOptionsSize = MemoryLayout<bp_fit_options>.offset(of: \bp_fit_options.gradient_hook) ?? 0
+private let optionsSizes = [firstOptionsSize, weightedOptionsSize, MemoryLayout<bp_fit_options>.size]
 
 /// The defaults, with struct_size set to `size`, one of `optionsSizes`.
 private func defaultOptions(size: Int) -> bp_fit_options {
@@ -15,7 +17,8 @@ private func defaultOptions(size: Int) -> bp_fit_options {
         learning_rate: defaults.learningRate, shuffle: defaults.shuffle ? 1 : 0, seed: defaults.seed,
         validation_inputs: nil, validation_targets: nil, validation_count: 0,
         patience: defaults.patience, min_delta: defaults.minDelta, restore_best: defaults.restoreBest ? 1 : 0,
-        target_loss: 0, progress: nil, user_data: nil, sample_weights: nil, validation_weights: nil)
+        target_loss: 0, progress: nil, user_data: nil, sample_weights: nil, validation_weights: nil,
+        gradient_hook: nil, reduce_hook: nil)
 }
 
 /// Writes the first `size` bytes of the defaults: never more than the caller's struct holds.
@@ -49,34 +52,50 @@ public func bp_fit(
     entryPoint { callerMode in
         epochsRun?.pointee = 0
         let network = try Handle.network(net)
-        // struct_size first: it says how much of the struct the caller has, and only that
-        // much is read; the fields after it keep their defaults (no weights).
-        let pointer = try required(options, "options")
-        let structSize = UnsafeRawPointer(pointer).load(as: Int.self)
-        guard optionsSizes.contains(structSize) else {
-            let sizes = optionsSizes.map(String.init).joined(separator: " or ")
-            throw Failure(BP_ERROR_INVALID_ARGUMENT,
-                "options->struct_size is \(UInt(bitPattern: structSize)); expected \(sizes) (call bp_fit_options_init())")
-        }
-        var c = defaultOptions(size: structSize)
-        withUnsafeMutablePointer(to: &c) { UnsafeMutableRawPointer($0).copyMemory(from: UnsafeRawPointer(pointer), byteCount: structSize) }
-        let data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"),
+        let c = try callerOptions(try required(options, "options"))
+        let hooks = FitHooks(c, callerMode: callerMode)
+        let collective = hooks.collective
+        let data: DataSet, validation: DataSet?, capacity: Int, settings: FitOptions
+        do {
+            try hooks.validate()
+            data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"),
                                weights: c.sample_weights)
-        let validation = c.validation_count == 0 ? nil : try dataSet(
-            network, c.validation_inputs, c.validation_targets, c.validation_count,
-            names: ("options->validation_inputs", "options->validation_targets", "options->validation_count"),
-            weights: c.validation_weights)
-        let capacity = try size(historyCapacity, "history_capacity")
+            validation = c.validation_count == 0 ? nil : try dataSet(
+                network, c.validation_inputs, c.validation_targets, c.validation_count,
+                names: ("options->validation_inputs", "options->validation_targets", "options->validation_count"),
+                weights: c.validation_weights)
+            capacity = try size(historyCapacity, "history_capacity")
+            settings = try fitOptions(c)
+        } catch {
+            collective?.announceFailure()  // so that the other processes refuse too
+            throw error
+        }
         // Reports are stored as epochs finish, so a run that ends in an error still
         // leaves the history of the epochs it completed.
-        try network.fit(data, validation: validation, options: try fitOptions(c)) { report in
-            var copy = cReport(report)
-            if let history, report.epoch <= capacity { history[report.epoch - 1] = copy }
-            epochsRun?.pointee = report.epoch
-            guard let callback = c.progress else { return true }
-            return FloatingPointMode.asCaller(callerMode) { callback(&copy, c.user_data) } != 0
+        try hooks.passingTheirStatus {
+            try network.fit(data, validation: validation, options: settings, collective: collective) { report in
+                var copy = cReport(report)
+                if let history, report.epoch <= capacity { history[report.epoch - 1] = copy }
+                epochsRun?.pointee = report.epoch
+                guard let callback = c.progress else { return true }
+                return FloatingPointMode.asCaller(callerMode) { callback(&copy, c.user_data) } != 0
+            }
         }
     }
+}
+
+/// The caller's options: struct_size first, which says how much of the struct the caller
+/// has, and only that much is read; the fields after it keep their defaults.
+private func callerOptions(_ pointer: UnsafePointer<bp_fit_options>) throws -> bp_fit_options {
+    let structSize = UnsafeRawPointer(pointer).load(as: Int.self)
+    guard optionsSizes.contains(structSize) else {
+        let sizes = optionsSizes.map(String.init).joined(separator: ", ")
+        throw Failure(BP_ERROR_INVALID_ARGUMENT,
+            "options->struct_size is \(UInt(bitPattern: structSize)); expected one of \(sizes) (call bp_fit_options_init())")
+    }
+    var c = defaultOptions(size: structSize)
+    withUnsafeMutablePointer(to: &c) { UnsafeMutableRawPointer($0).copyMemory(from: UnsafeRawPointer(pointer), byteCount: structSize) }
+    return c
 }
 
 @_cdecl("bp_evaluate")

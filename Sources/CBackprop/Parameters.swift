@@ -27,6 +27,14 @@ public func bp_get_gradients(_ net: OpaquePointer?, _ out: UnsafeMutablePointer<
     }
 }
 
+@_cdecl("bp_set_gradients")
+public func bp_set_gradients(_ net: OpaquePointer?, _ values: UnsafePointer<Float>?, _ count: Int) -> bp_status {
+    entryPoint {
+        let network = try Handle.network(net)
+        try network.setGradients(UnsafeBufferPointer(start: try required(values, "in"), count: try size(count, "count")))
+    }
+}
+
 /// A caller's buffer of `count` floats, as the core's buffer type.
 private func floats(_ pointer: UnsafeMutablePointer<Float>?, _ count: Int, _ name: String) throws(Failure)
     -> UnsafeMutableBufferPointer<Float>

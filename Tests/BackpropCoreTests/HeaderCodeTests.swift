@@ -73,6 +73,10 @@ final class HeaderCodeTests: XCTestCase {
         check(LearningRateSchedule.self, against: Self.constants(prefixed: "BP_SCHEDULE_"))
     }
 
+    func testReductionsMatchTheHeader() {
+        check(Collective.Operation.self, against: Self.constants(prefixed: "BP_REDUCE_"))
+    }
+
     func testInitializationsMatchTheHeader() {
         check(Initialization.self, against: Self.constants(prefixed: "BP_INIT_"))
         XCTAssertEqual(Self.aliases["BP_INIT_RECOMMENDED"], Initialization.recommended.constantName,

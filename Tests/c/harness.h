@@ -162,6 +162,7 @@ HARNESS_UNUSED static const char *status_name(bp_status s)
     case BP_ERROR_CORRUPT_MODEL: return "BP_ERROR_CORRUPT_MODEL";
     case BP_ERROR_UNSUPPORTED_MODEL: return "BP_ERROR_UNSUPPORTED_MODEL";
     case BP_ERROR_UNSUPPORTED_CPU: return "BP_ERROR_UNSUPPORTED_CPU";
+    case BP_ERROR_PEER_FAILED: return "BP_ERROR_PEER_FAILED";
     default: return "(not a bp_status)";
     }
 }

@@ -58,7 +58,9 @@
     /* test_api_dropout.c */                                                                                   \
     X(dropout)                                                                                                 \
     /* test_api_onnx.c */                                                                                      \
-    X(onnx_export) X(onnx_import_errors) X(c_source)
+    X(onnx_export) X(onnx_import_errors) X(c_source)                                                        \
+    /* test_api_distributed.c */                                                                               \
+    X(distributed)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

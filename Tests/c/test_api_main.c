@@ -20,7 +20,9 @@
  *  - test_api_scaling.c     input scaling through every call, model files, standardising;
  *  - test_api_metrics.c     confusion matrix, MAE, RMSE and R² against references;
  *  - test_api_dropout.c     dropout;
- *  - test_api_onnx.c        ONNX export and import, C source export, and their errors.
+ *  - test_api_onnx.c        ONNX export and import, C source export, and their errors;
+ *  - test_api_distributed.c data-parallel bp_fit hooks and bp_set_gradients, with threads
+ *                           standing in for processes.
  *
  * Each test case runs in its own process (this program re-executed with "--child NAME"),
  * so a crash or trap in the library is reported as a failed case and the remaining cases

@@ -45,7 +45,7 @@ void case_kernels(void)
         CHECK(strcmp(k, "portable") == 0, "BACKPROP_KERNELS=portable, yet bp_kernels() = \"%s\"", k);
 }
 
-#define LAST_STATUS BP_ERROR_UNSUPPORTED_CPU
+#define LAST_STATUS BP_ERROR_PEER_FAILED
 
 void case_status_strings(void)
 {

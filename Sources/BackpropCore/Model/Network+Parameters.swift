@@ -42,4 +42,20 @@ extension Network {
         try expect(buffer.count, equals: parameterCount, name: "the gradient buffer")
         buffer.baseAddress?.update(from: gradients, count: parameterCount)
     }
+
+    /// Replaces the pending gradients of the last `backward` (`parameterCount` finite
+    /// floats), for the next `update` to apply: the reduction step of a data-parallel loop.
+    /// The update then depends on these gradients alone, so processes that set the same
+    /// ones take the same step, whatever their own losses were.
+    public func setGradients(_ values: UnsafeBufferPointer<Float>) throws(BackpropError) {
+        guard gradientState == .pending || gradientState == .diverged else {
+            throw BackpropError(.state, gradientState == .applied
+                ? "the gradients of the last backward pass were already applied; set gradients between backward and update"
+                : "there are no gradients to replace; call forward and backward first")
+        }
+        let source = try validated(values, count: parameterCount, name: "gradients")
+        tinyStepHoldsGradients = false
+        gradientBuffer.update(from: source, count: parameterCount)
+        gradientState = .pending
+    }
 }

@@ -35,6 +35,9 @@ public struct BackpropError: Error, Equatable, CustomStringConvertible {
         /// A valid ONNX model that is not a network the library can represent (an operator,
         /// attribute or layout it lacks).
         case unsupportedModel
+        /// Another process of a data-parallel fit could not start training, so this one
+        /// did not start either.
+        case peerFailed
     }
 
     public let kind: Kind

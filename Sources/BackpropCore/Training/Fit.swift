@@ -89,31 +89,30 @@ extension Network {
     /// `progress` only, so a run of any length needs no memory per epoch. With weights,
     /// each step takes its batch's weighted mean, a batch whose weights are all 0 is
     /// skipped, and the losses reported are weighted means.
+    ///
+    /// With a `collective`, this is one process of a data-parallel fit (see `Collective`):
+    /// each step's gradients pass through `reduceGradients` before the update, a batch of
+    /// weight 0 becomes a step of zero gradients rather than none, and with
+    /// `collective.reduce` every process takes the largest process's number of steps per
+    /// epoch (a process out of data takes empty steps), reports the global epoch's losses
+    /// and stops when any process's `progress` says so.
     @discardableResult
     public func fit(
-        _ data: DataSet, validation: DataSet? = nil, options: FitOptions,
+        _ data: DataSet, validation: DataSet? = nil, options: FitOptions, collective: Collective? = nil,
         progress: (EpochReport) -> Bool = { _ in true }
     ) throws(BackpropError) -> FitSummary {
-        try validate(options)
-        let cycle = try scheduleCycle(epochs: options.epochs)
-        let (x, y, w) = try validated(data)
-        let held = try validation.map { (set) throws(BackpropError) in (try validated(set), set.count) }
-        let batch = min(options.batchSize, data.count)
-        let yBatch = try Memory.allocateFloats(batch * outputSize + (w == nil ? 0 : batch), for: "a training batch")
-        defer { Memory.free(yBatch) }
-        let wBatch = yBatch + batch * outputSize
-        let keepsBest = options.patience > 0 && options.restoreBest
-        let best = keepsBest ? try Memory.allocateFloats(parameterCount, for: "the best parameters") : nil
-        defer { best.map(Memory.free) }
-
-        let order = try Memory.allocate(Int.self, count: data.count, for: "the sample order")
-        defer { Memory.free(order) }
-        for index in 0 ..< data.count { order[index] = index }
-        // Samples are gathered straight into the network's a^0 buffer, which the step reads
-        // in place, so each is copied once.
+        let run: FitRun
+        do {
+            run = try FitRun(network: self, data: data, validation: validation, options: options)
+        } catch {
+            collective?.announceFailure()
+            throw error
+        }
+        defer { run.release() }
+        let steps = try collective?.agreeOnSteps(run.localSteps) ?? run.localSteps
         // Reserved last: once it may have replaced the kept activations, nothing throws
         // before the first forward pass.
-        let xBatch = try inputBuffer(batch: batch)
+        let xBatch = try inputBuffer(batch: run.batch)
 
         var generator = SplitMix64(seed: options.seed)
         var bestLoss = Float.infinity
@@ -122,39 +121,31 @@ extension Network {
         var stop = FitSummary.Stop.completed
         for epoch in 1 ... options.epochs {
             let learningRate = trainingOptions.schedule.rate(
-                base: options.learningRate, options: trainingOptions, state: scheduleState, cycle: cycle)
-            if options.shuffle { shuffle(order, count: data.count, with: &generator) }
+                base: options.learningRate, options: trainingOptions, state: scheduleState, cycle: run.cycle)
+            if options.shuffle { shuffle(run.order, count: data.count, with: &generator) }
             var total: Double = 0
-            for start in stride(from: 0, to: data.count, by: batch) {
-                let rows = min(batch, data.count - start)
-                for slot in 0 ..< rows {
-                    let row = order[start + slot]
-                    if let inputScaling {
-                        inputScaling.apply(x + row * inputSize, into: xBatch + slot * inputSize, rows: 1)
-                    } else {
-                        (xBatch + slot * inputSize).update(from: x + row * inputSize, count: inputSize)
-                    }
-                    (yBatch + slot * outputSize).update(from: y + row * outputSize, count: outputSize)
-                    if let w { wBatch[slot] = w.values[row] }
+            for step in 0 ..< steps {
+                let rows = run.gather(step: step, into: xBatch, scaling: inputScaling, width: inputSize, outputs: outputSize)
+                let wBatch = run.weights == nil ? nil : UnsafePointer(run.wBatch)
+                if let collective {
+                    total += try reducedBatch(rows: rows, x: xBatch, y: run.yBatch, weights: wBatch, rate: learningRate,
+                                              collective: collective)
+                } else {
+                    total += try trainBatch(rows: rows, x: xBatch, y: run.yBatch, weights: wBatch, rate: learningRate)
                 }
-                total += try trainBatch(rows: rows, x: xBatch, y: yBatch, weights: w == nil ? nil : wBatch, rate: learningRate)
             }
             epochs = epoch
-            let evaluation = try held.map { (set) throws(BackpropError) in
-                try evaluate(set.0.0, set.0.1, count: set.1, weights: set.0.2)
-            }
-            let report = EpochReport(
-                epoch: epoch, trainLoss: Float(total / (w?.sum ?? Double(data.count))),
-                validationLoss: evaluation?.loss ?? .nan, validationAccuracy: evaluation?.accuracy ?? .nan,
-                learningRate: learningRate)
-            let monitored = held == nil ? report.trainLoss : report.validationLoss
-            scheduleState.endEpoch(samples: data.count, monitoredLoss: monitored, options: trainingOptions)
+            let (report, totals) = try epochReport(epoch, run: run, trainLoss: total, learningRate: learningRate,
+                                                   reduce: collective?.reduce)
+            let monitored = totals.validationWeight > 0 ? report.validationLoss : report.trainLoss
+            scheduleState.endEpoch(samples: Int(totals.samples), monitoredLoss: monitored, options: trainingOptions)
             if monitored < bestLoss - options.minDelta {
                 bestLoss = monitored
                 bestEpoch = epoch
-                best?.update(from: parameters, count: parameterCount)
+                run.best?.update(from: parameters, count: parameterCount)
             }
-            if !progress(report) {
+            let callerStops = !progress(report)
+            if try collective?.anyStops(callerStops) ?? callerStops {
                 stop = .callback
             } else if let target = options.targetLoss, monitored <= target {
                 stop = .targetLoss
@@ -163,11 +154,41 @@ extension Network {
             }
             if stop != .completed { break }
         }
-        let restoresBest = best != nil && bestEpoch > 0 && bestEpoch != epochs
-        if let best, restoresBest {
+        let restoresBest = run.best != nil && bestEpoch > 0 && bestEpoch != epochs
+        if let best = run.best, restoresBest {
             try setParameters(UnsafeBufferPointer(start: best, count: parameterCount))
         }
         return FitSummary(epochs: epochs, stop: stop, bestEpoch: bestEpoch, restoredBest: restoresBest)
+    }
+
+    /// The epoch's report, from this process's sums or, with `reduce`, from every process's;
+    /// and those sums, whose validation weight is 0 when there is no validation set.
+    private func epochReport(
+        _ epoch: Int, run: FitRun, trainLoss: Double, learningRate: Float, reduce: Collective.Reduction?
+    ) throws(BackpropError) -> (EpochReport, EpochTotals) {
+        let evaluation = try run.held.map { (set) throws(BackpropError) in
+            try evaluate(set.inputs, set.targets, count: set.count, weights: set.weights)
+        }
+        var totals = EpochTotals(samples: Double(run.count), trainWeight: run.weights?.sum ?? Double(run.count),
+                                 trainLoss: trainLoss)
+        if let evaluation, let held = run.held {
+            let weight = held.weights?.sum ?? Double(held.count)
+            totals.validationWeight = weight
+            totals.validationLoss = Double(evaluation.loss) * weight
+            totals.validationCorrect = Double(evaluation.accuracy) * weight
+        }
+        guard let reduce else {
+            // This process's own numbers, exactly as they were measured.
+            let report = EpochReport(
+                epoch: epoch, trainLoss: totals.meanTrainLoss, validationLoss: evaluation?.loss ?? .nan,
+                validationAccuracy: evaluation?.accuracy ?? .nan, learningRate: learningRate)
+            return (report, totals)
+        }
+        let global = try totals.reduced(by: reduce)
+        let report = EpochReport(
+            epoch: epoch, trainLoss: global.meanTrainLoss, validationLoss: global.meanValidationLoss,
+            validationAccuracy: global.validationAccuracy, learningRate: learningRate)
+        return (report, global)
     }
 
     /// One step of `fit` on a gathered batch; returns its loss times its weight (its rows,
@@ -180,7 +201,7 @@ extension Network {
         return Double(try step(x, y, batch: rows, learningRate: rate, weights: rows == 1 ? nil : batch)) * batch.sum
     }
 
-    private func validate(_ options: FitOptions) throws(BackpropError) {
+    func validate(_ options: FitOptions) throws(BackpropError) {
         guard options.epochs >= 1 else {
             throw BackpropError(.invalidArgument, "epochs is \(options.epochs); train for at least one epoch")
         }
@@ -201,7 +222,7 @@ extension Network {
 
     /// The cosine schedule's cycle T: its cycle-epochs option, or when that is 0 the epochs
     /// the schedule has ended so far plus this fit's, which must end after the warm-up.
-    private func scheduleCycle(epochs: Int) throws(BackpropError) -> Int {
+    func scheduleCycle(epochs: Int) throws(BackpropError) -> Int {
         let options = trainingOptions
         guard options.cycleEpochs == 0 else { return Int(options.cycleEpochs) }
         let cycle = ScheduleState.saturatingSum(scheduleState.epochs, epochs)

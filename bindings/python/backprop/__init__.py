@@ -20,6 +20,7 @@ from .errors import (
     CorruptModelError,
     UnsupportedModelError,
     UnsupportedCPUError,
+    PeerFailedError,
     DivergedError,
     InvalidArchitectureError,
     InvalidArgumentError,
@@ -96,4 +97,5 @@ __all__ = [
     "CorruptModelError",
     "UnsupportedModelError",
     "UnsupportedCPUError",
+    "PeerFailedError",
 ]

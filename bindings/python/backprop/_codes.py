@@ -134,6 +134,7 @@ BP_ERROR_CHECKSUM_MISMATCH = 16
 BP_ERROR_CORRUPT_MODEL = 17
 BP_ERROR_UNSUPPORTED_MODEL = 18
 BP_ERROR_UNSUPPORTED_CPU = 19
+BP_ERROR_PEER_FAILED = 20
 
 #: bp_export_c_source()'s option flags ("C source for devices").
 C_SOURCE_OPTIONS = {"float": 0, "int8": 1, "int32_accumulate": 2}

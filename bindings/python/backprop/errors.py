@@ -30,6 +30,7 @@ ChecksumMismatchError      16      ValueError
 CorruptModelError          17      ValueError
 UnsupportedModelError      18      ValueError
 UnsupportedCPUError        19      RuntimeError
+PeerFailedError            20      RuntimeError
 =========================  ======  ===========================
 
 :class:`DivergedError` is a :class:`FloatingPointError` (so also an
@@ -72,6 +73,7 @@ from ._codes import (  # the status values, defined once
     BP_ERROR_CORRUPT_MODEL,
     BP_ERROR_UNSUPPORTED_MODEL,
     BP_ERROR_UNSUPPORTED_CPU,
+    BP_ERROR_PEER_FAILED,
 )
 
 __all__ = [
@@ -95,6 +97,7 @@ __all__ = [
     "CorruptModelError",
     "UnsupportedModelError",
     "UnsupportedCPUError",
+    "PeerFailedError",
     "BP_OK",
     "BP_ERROR_NULL_ARGUMENT",
     "BP_ERROR_INVALID_ARGUMENT",
@@ -115,6 +118,7 @@ __all__ = [
     "BP_ERROR_CORRUPT_MODEL",
     "BP_ERROR_UNSUPPORTED_MODEL",
     "BP_ERROR_UNSUPPORTED_CPU",
+    "BP_ERROR_PEER_FAILED",
     "error_for_status",
 ]
 
@@ -283,6 +287,14 @@ class UnsupportedCPUError(BackpropError, RuntimeError):
     STATUS = BP_ERROR_UNSUPPORTED_CPU
 
 
+class PeerFailedError(BackpropError, RuntimeError):
+    """BP_ERROR_PEER_FAILED: another process of a distributed fit could not start
+    training, so this one did not start either (``fit(comm=...)`` raises the failing
+    process's own error on every process instead; see backprop.distributed)."""
+
+    STATUS = BP_ERROR_PEER_FAILED
+
+
 def _rebuild(cls, status, message, function, attributes):
     err = cls(status, message, function)
     for name, value in attributes.items():
@@ -312,6 +324,7 @@ _BY_STATUS = {
         CorruptModelError,
         UnsupportedModelError,
         UnsupportedCPUError,
+        PeerFailedError,
     )
 }
 

@@ -297,9 +297,11 @@ def test_error_classes_map_every_status():
         17: backprop.CorruptModelError,
         18: backprop.UnsupportedModelError,
         19: backprop.UnsupportedCPUError,
+        20: backprop.PeerFailedError,
     }
     also = {10: FloatingPointError, 11: ValueError, 12: OSError, 13: ValueError, 14: ValueError, 15: ValueError,
-            16: ValueError, 17: ValueError, 18: ValueError, 19: RuntimeError}
+            16: ValueError, 17: ValueError, 18: ValueError, 19: RuntimeError,
+            20: RuntimeError}
     for status, cls in expected.items():
         err = errors.error_for_status(status, "msg", "bp_x")
         assert type(err) is cls and isinstance(err, backprop.BackpropError)
@@ -313,7 +315,7 @@ def test_error_classes_map_every_status():
     io.filename = "m.bpm"
     assert str(io) == "bp_load: cannot open m.bpm: No such file or directory"  # not OSError's "[Errno None]" form
     assert pickle.loads(pickle.dumps(io)).filename == "m.bpm"
-    assert _lib.status_string(20) == _lib.status_string(99)  # the first unknown one
+    assert _lib.status_string(21) == _lib.status_string(99)  # the first unknown one
     assert type(errors.error_for_status(99, "m")) is backprop.BackpropError
     assert _lib.status_string(99)  # "unknown status"
     assert _lib.status_string(0)

@@ -30,6 +30,7 @@ pub const BP_ERROR_CHECKSUM_MISMATCH: i32 = 16;
 pub const BP_ERROR_CORRUPT_MODEL: i32 = 17;
 pub const BP_ERROR_UNSUPPORTED_MODEL: i32 = 18;
 pub const BP_ERROR_UNSUPPORTED_CPU: i32 = 19;
+pub const BP_ERROR_PEER_FAILED: i32 = 20;
 pub const BP_SIGMOID: i32 = 0;
 pub const BP_TANH: i32 = 1;
 pub const BP_RELU: i32 = 2;
