@@ -134,7 +134,8 @@ typedef int32_t bp_status;
 #define BP_ERROR_CORRUPT_MODEL        17  /* the checksum is valid but a field is impossible */
 #define BP_ERROR_UNSUPPORTED_MODEL    18  /* a valid ONNX model that is not a network this library has */
 #define BP_ERROR_UNSUPPORTED_CPU      19  /* this CPU lacks instructions this build needs (see bp_check_cpu()) */
-#define BP_ERROR_PEER_FAILED          20  /* another process of a distributed bp_fit() could not start training */
+#define BP_ERROR_PEER_FAILED          20  /* another process of a distributed bp_fit() could not start training,
+                                             or (from a hook) the communication with the others failed */
 
 /*! bp_status_string() :
  *  @return a static, NUL-terminated description of any status value, including values
@@ -566,9 +567,22 @@ typedef int (*bp_progress_callback)(const bp_epoch_report *report, void *user_da
  *    process's callback stops every process after the same epoch.
  * A step refused as diverged is refused on every process, because the decision reads the
  * reduced gradients only (a process whose own batch loss is not finite sends NaN
- * gradients). Every process must call bp_fit() with the same network, options
- * (epochs, batch_size, learning rate, patience...) and hooks, or the collectives will not
- * match. The hooks run on the thread that called bp_fit(), in the caller's floating-point
+ * gradients). The replicas stay bit-identical as long as the reduction gives every
+ * process the same result, as MPI implementations do in practice (the standard only
+ * advises it); they match one network trained on the whole batches up to rounding.
+ *
+ * What must match: every process calls bp_fit() with the same network (same parameters
+ * and optimizer state: broadcast them first), the same epochs, batch_size, learning_rate,
+ * patience, min_delta, restore_best and target_loss, and both hooks set, or the
+ * collectives will not match. What may differ: the data and its count, sample_weights,
+ * the validation set (or its absence), the shuffling seed and the progress callback.
+ * The start-up agreement covers a process whose arguments are refused; a hook that fails
+ * mid-training (a communication error, out of memory) leaves the others waiting in their
+ * next collective, so such a hook should end the whole job (MPI_Abort()) or return
+ * BP_ERROR_PEER_FAILED only where the communication layer has already ended it.
+ * In a manual loop (bp_set_gradients()), a process with no rows for a step still takes
+ * part in its allreduce with weight 0, after a forward and backward pass of any one row.
+ * The hooks run on the thread that called bp_fit(), in the caller's floating-point
  * environment, while the library holds the network: they may not call the library on it. */
 #define BP_REDUCE_SUM  0  /* each value becomes the sum over the processes */
 #define BP_REDUCE_MAX  1  /* each value becomes the maximum over the processes */

@@ -27,6 +27,7 @@ func checkPrototypesMatchImplementations() {
     same(CBackpropABI.bp_forward_train, CBackprop.bp_forward_train)
     same(CBackpropABI.bp_get_dropout, CBackprop.bp_get_dropout)
     same(CBackpropABI.bp_get_gradients, CBackprop.bp_get_gradients)
+    same(CBackpropABI.bp_set_gradients, CBackprop.bp_set_gradients)
     same(CBackpropABI.bp_get_input_scaling, CBackprop.bp_get_input_scaling)
     same(CBackpropABI.bp_get_option, CBackprop.bp_get_option)
     same(CBackpropABI.bp_get_parameters, CBackprop.bp_get_parameters)

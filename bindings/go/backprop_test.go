@@ -1,6 +1,7 @@
 package backprop
 
 import (
+	"fmt"
 	"errors"
 	"math"
 	"os"
@@ -49,6 +50,7 @@ func TestErrorsCarryTheStatusAndTheMessage(t *testing.T) {
 		{"inputs not whole rows", BP_ERROR_SIZE_MISMATCH, func() error { _, err := net.Predict(make([]float32, 5)); return err }()},
 		{"backward before forward", BP_ERROR_STATE, func() error { _, err := net.Backward(y); return err }()},
 		{"update without gradients", BP_ERROR_STATE, net.Update(0.1)},
+		{"set gradients without backward", BP_ERROR_STATE, net.SetGradients(make([]float32, net.ParameterCount()))},
 		{"a NaN input", BP_ERROR_NON_FINITE, func() error { _, err := net.Predict([]float32{0, float32(math.NaN()), 0}); return err }()},
 		{"a negative learning rate", BP_ERROR_INVALID_ARGUMENT, func() error { _, err := net.TrainStep(x, y, -1); return err }()},
 		{"option 999", BP_ERROR_UNKNOWN_ENUM, net.SetOption(999, 1)},
@@ -86,6 +88,16 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 	analytic, _ := net.Gradients()
 	theta, _ := net.Parameters()
+	doubled := make([]float32, len(analytic))
+	for i, g := range analytic {
+		doubled[i] = 2 * g
+	}
+	if err := net.SetGradients(doubled); err != nil { // a data-parallel loop's reduction
+		t.Fatal(err)
+	}
+	if back, _ := net.Gradients(); fmt.Sprint(back) != fmt.Sprint(doubled) {
+		t.Error("SetGradients then Gradients")
+	}
 	worst := 0.0
 	for i := range theta {
 		const eps = 1e-2

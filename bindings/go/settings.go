@@ -75,6 +75,14 @@ func (n *Network) Gradients() ([]float32, error) {
 	return out, n.read(func(r *C.bp_network) C.bp_status { return C.bp_get_gradients(r, floats(out), C.size_t(len(out))) })
 }
 
+// SetGradients replaces the pending gradients of the last Backward (bp_set_gradients), for
+// the next Update: a data-parallel loop's reduction.
+func (n *Network) SetGradients(values []float32) error {
+	return n.write(func(r *C.bp_network) C.bp_status {
+		return C.bp_set_gradients(r, floats(values), C.size_t(len(values)))
+	})
+}
+
 // Initialize draws θ afresh by a BP_INIT_* scheme (bp_initialize).
 func (n *Network) Initialize(scheme int32, seed uint64) error {
 	return n.write(func(r *C.bp_network) C.bp_status { return C.bp_initialize(r, C.int32_t(scheme), C.uint64_t(seed)) })

@@ -204,6 +204,7 @@ public:
     Status try_set_parameters(Floats in) { return Status::of(bp_set_parameters(net_, in.data, in.size)); }
     Status try_initialize(int32_t scheme, uint64_t seed) { return Status::of(bp_initialize(net_, scheme, seed)); }
     Status try_get_gradients(MutableFloats out) const { return Status::of(bp_get_gradients(net_, out.data, out.size)); }
+    Status try_set_gradients(Floats in) { return Status::of(bp_set_gradients(net_, in.data, in.size)); }
     Status try_set_input_scaling(Floats shift, Floats scale) {
         if (Status s = expect(scale.size, shift.size, "scale"); !s) return s;
         return Status::of(bp_set_input_scaling(net_, shift.data, scale.data, shift.size));
@@ -297,6 +298,7 @@ public:
         check(try_get_gradients(out));
         return out;
     }
+    void set_gradients(Floats in) { check(try_set_gradients(in)); }
     void save(const std::string &path) const { check(try_save(path)); }
     std::vector<unsigned char> to_bytes() const {
         std::vector<unsigned char> out;

@@ -79,6 +79,7 @@ static void test_errors() {
     expect_error(BP_ERROR_STATE, "backward before forward", [&] { net.backward(y); });
     expect_error(BP_ERROR_STATE, "update without gradients", [&] { net.update(0.1f); });
     expect_error(BP_ERROR_STATE, "gradients before backward", [&] { net.gradients(); });
+    expect_error(BP_ERROR_STATE, "set_gradients before backward", [&] { net.set_gradients(std::vector<float>(net.parameter_count(), 0.f)); });
     std::vector<float> bad = x;
     bad[2] = NAN;
     expect_error(BP_ERROR_NON_FINITE, "a NaN input", [&] { net.predict(bad); });
@@ -102,6 +103,10 @@ static void test_gradients() {
     net.forward(x);
     net.backward(y);
     std::vector<float> analytic = net.gradients(), theta = net.parameters();
+    std::vector<float> doubled = analytic;
+    for (float &g : doubled) g *= 2;
+    net.set_gradients(doubled);  // a data-parallel loop's reduction: read, combine, set
+    CHECK(net.gradients() == doubled, "set_gradients then gradients");
     double worst = 0;
     for (std::size_t i = 0; i < theta.size(); ++i) {
         const float eps = 1e-2f;

@@ -136,6 +136,10 @@ BP_ERROR_UNSUPPORTED_MODEL = 18
 BP_ERROR_UNSUPPORTED_CPU = 19
 BP_ERROR_PEER_FAILED = 20
 
+#: The reductions of bp_fit()'s reduce hook ("Data-parallel training").
+BP_REDUCE_SUM = 0
+BP_REDUCE_MAX = 1
+
 #: bp_export_c_source()'s option flags ("C source for devices").
 C_SOURCE_OPTIONS = {"float": 0, "int8": 1, "int32_accumulate": 2}
 

@@ -52,6 +52,8 @@ __all__ = [
     "bp_metrics",
     "bp_fit_options",
     "bp_progress_callback",
+    "bp_gradient_hook",
+    "bp_reduce_hook",
     "fit_options",
     "last_error",
     "status_string",
@@ -85,6 +87,14 @@ class bp_epoch_report(Structure):
 #: ``typedef int (*bp_progress_callback)(const bp_epoch_report *report, void *user_data)``
 bp_progress_callback = CFUNCTYPE(c_int, POINTER(bp_epoch_report), c_void_p)
 
+#: ``typedef bp_status (*bp_gradient_hook)(float *gradients, size_t count, size_t samples,
+#: double weight, float loss, void *user_data)``
+bp_gradient_hook = CFUNCTYPE(c_int32, FLOAT_P, c_size_t, c_size_t, c_double, c_float, c_void_p)
+
+#: ``typedef bp_status (*bp_reduce_hook)(double *values, size_t count, int32_t operation,
+#: void *user_data)``
+bp_reduce_hook = CFUNCTYPE(c_int32, DOUBLE_P, c_size_t, c_int32, c_void_p)
+
 
 class bp_fit_options(Structure):
     """The options of bp_fit() (``struct bp_fit_options``); fill with :func:`fit_options`."""
@@ -107,6 +117,8 @@ class bp_fit_options(Structure):
         ("user_data", c_void_p),
         ("sample_weights", FLOAT_P),
         ("validation_weights", FLOAT_P),
+        ("gradient_hook", bp_gradient_hook),
+        ("reduce_hook", bp_reduce_hook),
     ]
 
 
@@ -175,6 +187,7 @@ PROTOTYPES = {
     "bp_set_parameters": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_initialize": (c_int32, [c_void_p, c_int32, c_uint64]),
     "bp_get_gradients": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
+    "bp_set_gradients": (c_int32, [c_void_p, FLOAT_P, c_size_t]),
     "bp_save": (c_int32, [c_void_p, c_char_p]),
     "bp_load": (c_int32, [c_char_p, HANDLE_P]),
     "bp_save_to_buffer": (c_int32, [c_void_p, c_void_p, c_size_t, SIZE_P]),

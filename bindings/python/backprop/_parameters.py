@@ -1,5 +1,6 @@
 """Parameters and gradients: the methods of Network that read and replace them, in the
-flat layout of backprop.h (bp_get_parameters, bp_set_parameters, bp_get_gradients)."""
+flat layout of backprop.h (bp_get_parameters, bp_set_parameters, bp_get_gradients,
+bp_set_gradients)."""
 
 from __future__ import annotations
 
@@ -84,6 +85,20 @@ class Parameters:
         out = np.empty(self._parameter_count, dtype=np.float32)
         self._call("bp_get_gradients", _arrays.argument(out), out.size, mutates=False)
         return out
+
+    @gradients.setter
+    def gradients(self, value) -> None:
+        """Assigning ``parameter_count`` finite values replaces the pending gradients of
+        the last backward() (bp_set_gradients), which the next update() applies: the
+        reduction step of a hand-written data-parallel loop (see
+        backprop.distributed.allreduce_gradients).  Raises StateError when no gradients
+        wait to be applied."""
+        self._require_open()
+        arr = _arrays.as_float32(value, "gradients")
+        if arr.shape != (self._parameter_count,):
+            raise ValueError(f"gradients has shape {tuple(arr.shape)}; expected ({self._parameter_count},)")
+        _arrays.check_finite(arr, "gradients")
+        self._call("bp_set_gradients", _arrays.argument(np.ascontiguousarray(arr)), arr.size)
 
     def weights(self, l) -> np.ndarray:
         """A copy of W^l, shape (n_l, n_(l-1)), for l = 1..L."""

@@ -13,6 +13,7 @@ import os
 from ctypes import c_size_t, c_void_p
 
 from . import _lib
+from ._architecture import architecture
 from .errors import ModelIOError, error_for_status
 
 __all__ = ["Persistence"]
@@ -79,6 +80,33 @@ class Persistence:
             _lib.lib.bp_destroy(handle)
             raise
         return net
+
+    def _become(self, model: bytes) -> None:
+        """Take the state `model` holds (bytes of to_bytes(): parameters, optimizer and
+        schedule state, options, scaling, dropout), in place, keeping this network's
+        thread count and seed: how backprop.distributed.broadcast_parameters() makes a
+        replica equal to the root's.  The architecture must be this network's."""
+        threads = self.threads
+        handle = _load_from_buffer(bytes(model))
+        try:
+            sizes, acts, loss = architecture(handle)
+            if (sizes, acts, loss) != (self._layers, self._activations, self._loss):
+                raise ValueError(
+                    f"the model is a {'-'.join(map(str, sizes))} network ({', '.join(acts)}; {loss}); "
+                    f"this one is {'-'.join(map(str, self._layers))} ({', '.join(self._activations)}; {self._loss})"
+                )
+            self._check_not_in_fit("broadcast_parameters()")
+            self._lock.acquire()
+            try:
+                old = self._require_open()
+                self._adopt(handle, self._seed)
+                handle = old  # destroyed below, in place of the new one
+                self._last_batch = None
+            finally:
+                self._lock.release()
+        finally:
+            _lib.lib.bp_destroy(handle)
+        self.threads = threads
 
     def __getstate__(self):
         """Pickle support: the model bytes of :meth:`to_bytes` (exact, optimizer state

@@ -165,6 +165,7 @@ def fit(
     class_weight=None,
     standardize=False,
     standardize_targets=False,
+    comm=None,
 ) -> dict:
     """Train `net` on a data set with the library's training loop (bp_fit).
 
@@ -237,6 +238,18 @@ def fit(
         For a regressor, first set its target scaling to standardise Y
         (Network.standardize_targets): it learns on standardised targets and predicts in
         Y's units; the losses reported are on the standardised targets.
+    comm : mpi4py communicator or None
+        Data-parallel training over MPI (see backprop.distributed): every process of
+        `comm` calls fit with its own shard of the data (X, Y, sample_weight,
+        validation_data) and the same other arguments.  ``batch_size`` is then the
+        per-process batch (the global batch is the sum over the processes), rank 0's
+        parameters and optimizer state are broadcast first, each step's gradients are
+        averaged over the global batch (weighted by each process's samples), and the
+        losses, early stopping, the target loss and the history are the global batch's,
+        identical on every process; ``standardize`` and ``class_weight="balanced"`` use
+        all the shards' statistics.  A failure on one process (a refused argument, an
+        exception in its callback) ends fit on every process, which raises that error
+        (PeerFailedError on the others, naming the rank).  Needs mpi4py.
 
     The monitored loss is the validation loss with ``validation_data``, the epoch's
     training loss otherwise.
@@ -260,55 +273,95 @@ def fit(
         typically).  Training stops with the parameters from before that step;
         ``.history`` holds the epochs completed before it.
     """
-    X, _ = _arrays.as_inputs(X, net.input_size, "X")
-    n = X.shape[0]
-    Y = _arrays.as_targets(Y, n, net.output_size, net.is_classifier, net.activations[-1], "Y")
-    epochs = _count(epochs, "epochs", 0)
-    batch_size = _count(batch_size, "batch_size", 1)
-    lr = _arrays.as_real(learning_rate, "learning_rate")
+    if comm is not None:
+        from . import distributed  # mpi4py is needed only here
+
+        return distributed.fit(net, X, Y, comm, locals())
+    run = prepare(net, X, Y, locals())
+    if standardize:
+        net.standardize(run.X)
+    if standardize_targets:
+        net.standardize_targets(run.Y)
+    return run_fit(net, run)
+
+
+class FitRun:
+    """fit()'s arguments, checked and converted to what bp_fit() takes."""
+
+    __slots__ = (
+        "X", "Y", "W", "Xv", "Yv", "Wv", "epochs", "batch_size", "learning_rate", "shuffle", "seed", "callback",
+        "verbose", "patience", "min_delta", "restore_best", "target_loss", "classifier",
+    )
+
+    @property
+    def validation(self) -> bool:
+        return self.Xv is not None
+
+
+def prepare(net, X, Y, arguments: dict) -> FitRun:
+    """fit()'s arguments (`arguments`: its locals, by parameter name) checked against
+    `net`: a ValueError (or the network's error) for the first one that is wrong."""
+    a = arguments
+    run = FitRun()
+    run.X, _ = _arrays.as_inputs(X, net.input_size, "X")
+    n = run.X.shape[0]
+    run.Y = _arrays.as_targets(Y, n, net.output_size, net.is_classifier, net.activations[-1], "Y")
+    run.epochs = _count(a["epochs"], "epochs", 0)
+    run.batch_size = _count(a["batch_size"], "batch_size", 1)
+    lr = _arrays.as_real(a["learning_rate"], "learning_rate")
     if lr < 0 or not np.isfinite(lr):
         raise ValueError(f"learning_rate is {lr}; expected a finite number >= 0")
-    if callback is not None and not callable(callback):
-        raise ValueError(f"callback is {callback!r}; expected a callable(epoch, logs) or None")
+    run.learning_rate = lr
+    run.shuffle = bool(a["shuffle"])
+    run.callback = a["callback"]
+    if run.callback is not None and not callable(run.callback):
+        raise ValueError(f"callback is {run.callback!r}; expected a callable(epoch, logs) or None")
+    verbose = a["verbose"]
     if isinstance(verbose, bool):
         verbose = int(verbose)
-    verbose = _arrays.as_int(verbose, "verbose", minimum=0)
-    patience = _count(patience, "patience", 0)
-    min_delta = _arrays.as_real(min_delta, "min_delta")
-    if not (np.isfinite(min_delta) and min_delta >= 0):
-        raise ValueError(f"min_delta is {min_delta}; expected a finite number >= 0")
-    if target_loss is not None:
-        target_loss = _arrays.as_real(target_loss, "target_loss")
-        if not (np.isfinite(target_loss) and target_loss > 0):
-            raise ValueError(f"target_loss is {target_loss}; expected a finite number > 0, or None for no target")
-    seed = _seed(seed)
-
-    W = _weights.combined(sample_weight, class_weight, Y, net.is_classifier)
-    Xv = Yv = Wv = None
+    run.verbose = _arrays.as_int(verbose, "verbose", minimum=0)
+    run.patience = _count(a["patience"], "patience", 0)
+    run.min_delta = _arrays.as_real(a["min_delta"], "min_delta")
+    if not (np.isfinite(run.min_delta) and run.min_delta >= 0):
+        raise ValueError(f"min_delta is {run.min_delta}; expected a finite number >= 0")
+    run.restore_best = bool(a["restore_best"])
+    run.target_loss = a["target_loss"]
+    if run.target_loss is not None:
+        run.target_loss = _arrays.as_real(run.target_loss, "target_loss")
+        if not (np.isfinite(run.target_loss) and run.target_loss > 0):
+            raise ValueError(
+                f"target_loss is {run.target_loss}; expected a finite number > 0, or None for no target"
+            )
+    run.seed = _seed(a["seed"])
+    run.W = _weights.combined(a["sample_weight"], a["class_weight"], run.Y, net.is_classifier)
+    run.Xv = run.Yv = run.Wv = None
+    validation_data = a["validation_data"]
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, w_val)")
-        Xv, _ = _arrays.as_inputs(validation_data[0], net.input_size, "validation_data[0]")
-        Yv = _arrays.as_targets(
-            validation_data[1], Xv.shape[0], net.output_size, net.is_classifier, net.activations[-1],
+        run.Xv, _ = _arrays.as_inputs(validation_data[0], net.input_size, "validation_data[0]")
+        run.Yv = _arrays.as_targets(
+            validation_data[1], run.Xv.shape[0], net.output_size, net.is_classifier, net.activations[-1],
             "validation_data[1]"
         )
         if len(validation_data) == 3:
-            Wv = _weights.as_weights(validation_data[2], Xv.shape[0], "validation_data[2]")
-    validation = Xv is not None
-    classifier = net.is_classifier
-
+            run.Wv = _weights.as_weights(validation_data[2], run.Xv.shape[0], "validation_data[2]")
+    run.classifier = net.is_classifier
     net._require_open()
-    if standardize:
-        net.standardize(X)
-    if standardize_targets:
-        net.standardize_targets(Y)
-    if epochs == 0:  # bp_fit() needs at least one epoch
+    return run
+
+
+def run_fit(net, run: FitRun, gradient_hook=None, reduce_hook=None) -> dict:
+    """bp_fit() with the checked arguments (and, for backprop.distributed, the ctypes
+    hooks); the history, or the error, raised after bp_fit() has returned."""
+    validation, classifier = run.validation, run.classifier
+    if run.epochs == 0:  # bp_fit() needs at least one epoch
         return _history([], validation, classifier)
 
     reports = []  # every epoch's report, as seen by the progress callback
     failure = []  # an exception raised by Python code during the callback
-    progress = _Progress(verbose, epochs)
+    progress = _Progress(run.verbose, run.epochs)
+    callback = run.callback
 
     def on_epoch(report_p, _user_data):
         # Runs inside bp_fit(): nothing may propagate into C.  Any exception (the
@@ -328,27 +381,31 @@ def fit(
 
     c_progress = _lib.bp_progress_callback(on_epoch)  # referenced until bp_fit() returns
     options = _lib.fit_options()
-    options.epochs = epochs
-    options.batch_size = min(batch_size, n)
-    options.learning_rate = lr
-    options.shuffle = 1 if shuffle else 0
-    options.seed = seed
+    options.epochs = run.epochs
+    options.batch_size = min(run.batch_size, run.X.shape[0])
+    options.learning_rate = run.learning_rate
+    options.shuffle = 1 if run.shuffle else 0
+    options.seed = run.seed
     if validation:
-        options.validation_inputs = _arrays.pointer(Xv)
-        options.validation_targets = _arrays.pointer(Yv)
-        options.validation_count = Xv.shape[0]
-        if Wv is not None:
-            options.validation_weights = _arrays.pointer(Wv)
-    if W is not None:
-        options.sample_weights = _arrays.pointer(W)
-    options.patience = patience
-    options.min_delta = min_delta
-    options.restore_best = 1 if restore_best else 0
-    options.target_loss = target_loss if target_loss is not None else 0.0
+        options.validation_inputs = _arrays.pointer(run.Xv)
+        options.validation_targets = _arrays.pointer(run.Yv)
+        options.validation_count = run.Xv.shape[0]
+        if run.Wv is not None:
+            options.validation_weights = _arrays.pointer(run.Wv)
+    if run.W is not None:
+        options.sample_weights = _arrays.pointer(run.W)
+    options.patience = run.patience
+    options.min_delta = run.min_delta
+    options.restore_best = 1 if run.restore_best else 0
+    options.target_loss = run.target_loss if run.target_loss is not None else 0.0
     options.progress = c_progress
     options.user_data = None
+    if gradient_hook is not None:
+        options.gradient_hook = gradient_hook
+    if reduce_hook is not None:
+        options.reduce_hook = reduce_hook
 
-    capacity = min(epochs, _HISTORY_CAPACITY)
+    capacity = min(run.epochs, _HISTORY_CAPACITY)
     history_array = (_lib.bp_epoch_report * capacity)()
     epochs_run = ctypes.c_size_t()
     error = None
@@ -356,9 +413,9 @@ def fit(
         with net._fitting() as handle:
             status = _lib.lib.bp_fit(
                 handle,
-                _arrays.pointer(X),
-                _arrays.pointer(Y),
-                n,
+                _arrays.pointer(run.X),
+                _arrays.pointer(run.Y),
+                run.X.shape[0],
                 ctypes.byref(options),
                 history_array,
                 capacity,
@@ -379,7 +436,7 @@ def fit(
             error.history = _history(reports, validation, classifier)
         raise error
 
-    run = int(epochs_run.value)
-    finished = [_as_tuple(history_array[i]) for i in range(min(run, capacity))]
-    finished += reports[capacity:run]  # beyond the array: from the callback
+    count = int(epochs_run.value)
+    finished = [_as_tuple(history_array[i]) for i in range(min(count, capacity))]
+    finished += reports[capacity:count]  # beyond the array: from the callback
     return _history(finished, validation, classifier)

@@ -332,13 +332,14 @@ def test_fit_structs_mirror_the_header():
             "struct_size": 0, "epochs": 8, "batch_size": 16, "learning_rate": 24, "shuffle": 28, "seed": 32,
             "validation_inputs": 40, "validation_targets": 48, "validation_count": 56, "patience": 64,
             "min_delta": 72, "restore_best": 76, "target_loss": 80, "progress": 88, "user_data": 96,
-            "sample_weights": 104, "validation_weights": 112,
+            "sample_weights": 104, "validation_weights": 112, "gradient_hook": 120, "reduce_hook": 128,
         }
-        assert ctypes.sizeof(_lib.bp_fit_options) == 120 and ctypes.sizeof(_lib.bp_epoch_report) == 24
+        assert ctypes.sizeof(_lib.bp_fit_options) == 136 and ctypes.sizeof(_lib.bp_epoch_report) == 24
     defaults = _lib.fit_options()
     assert (defaults.epochs, defaults.batch_size, defaults.shuffle, defaults.seed, defaults.patience) == (10, 32, 1, 0, 0)
     assert defaults.learning_rate == pytest.approx(0.01) and defaults.restore_best == 1
     assert defaults.target_loss == 0 and defaults.min_delta == 0 and not defaults.progress
+    assert not defaults.gradient_hook and not defaults.reduce_hook
 
 
 def test_layout_check_catches_a_mismatched_struct(monkeypatch):
@@ -348,7 +349,7 @@ def test_layout_check_catches_a_mismatched_struct(monkeypatch):
         _fields_ = fields[:-1]
 
     monkeypatch.setattr(_lib, "bp_fit_options", Shorter)
-    with pytest.raises(ImportError, match=r"sizeof\(bp_fit_options\) is 104 bytes, this binding's mirror of the struct is 112"):
+    with pytest.raises(ImportError, match=r"sizeof\(bp_fit_options\) is 120 bytes, this binding's mirror of the struct is 128"):
         _lib._check_fit_options_layout()
 
     class Swapped(ctypes.Structure):  # same size, two fields exchanged

@@ -75,6 +75,8 @@ def family_of(name: str) -> str:
         return "not mirrored"
     if name in ("BP_ABI_VERSION", "BP_ONNX_LOSS_AUTO"):
         return "single values"
+    if name.startswith("BP_REDUCE_"):
+        return "reductions"
     if name == "BP_OK" or name.startswith("BP_ERROR_"):
         return "statuses"
     for prefix, family in (("BP_LOSS_", "losses"), ("BP_OPTIMIZER_", "optimizers"), ("BP_OPTION_", "options"),
@@ -101,6 +103,8 @@ def python_table(family: str) -> dict:
     if family in tables:
         prefix, table = tables[family]
         return {prefix + name.upper(): code for name, code in table.items()}
+    if family == "reductions":
+        return {k: v for k, v in vars(_codes).items() if k.startswith("BP_REDUCE_")}
     if family == "statuses":
         return {k: v for k, v in vars(_codes).items() if k == "BP_OK" or k.startswith("BP_ERROR_")}
     assert family == "single values"
@@ -124,6 +128,7 @@ FAMILIES = {
     "schedules": "_codes.SCHEDULES",
     "c source options": "_codes.C_SOURCE_OPTIONS",
     "statuses": "_codes' BP_OK / BP_ERROR_* constants",
+    "reductions": "_codes' BP_REDUCE_* constants",
     "single values": "_codes.BP_ABI_VERSION / BP_ONNX_LOSS_AUTO",
 }
 
@@ -273,7 +278,7 @@ def test_the_prototype_pattern_finds_every_function():
     """Every ``bp_name(`` of the header's code (comments aside) is a prototype the pattern
     reads, whatever its result type (the function-pointer typedef is ``(*name)(``)."""
     code = without_comments(header_text())
-    called = set(re.findall(r"\b(bp_[a-z0-9_]+)\s*\(", code))
+    called = set(re.findall(r"\b(bp_[a-z0-9_]+)\s*\((?!\s*\*)", code))  # not "bp_status (*hook)("
     prototypes = header_prototypes()
     assert called == set(prototypes), f"not read as prototypes: {sorted(called - set(prototypes))}"
     results = {restype for restype, _ in prototypes.values()}

@@ -357,6 +357,12 @@ impl Network {
         Ok(out)
     }
 
+    /// Replaces the pending gradients of the last backward pass (a data-parallel loop's
+    /// reduction), for the next update.
+    pub fn set_gradients(&mut self, values: &[f32]) -> Result<()> {
+        check(unsafe { bp_set_gradients(self.raw, values.as_ptr(), values.len()) })
+    }
+
     pub fn save(&self, file: &str) -> Result<()> {
         let file = path(file)?;
         check(unsafe { bp_save(self.raw, file.as_ptr()) })

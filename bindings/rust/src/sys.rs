@@ -91,6 +91,8 @@ pub const BP_INIT_LECUN_NORMAL: i32 = 5;
 pub const BP_INIT_PYTORCH: i32 = 6;
 pub const BP_INIT_SKLEARN: i32 = 7;
 pub const BP_INIT_RECOMMENDED: i32 = BP_INIT_PYTORCH;
+pub const BP_REDUCE_SUM: i32 = 0;
+pub const BP_REDUCE_MAX: i32 = 1;
 pub const BP_ONNX_LOSS_AUTO: i32 = (-1);
 pub const BP_C_SOURCE_FLOAT: u32 = 0;
 pub const BP_C_SOURCE_INT8: u32 = 1;
@@ -144,6 +146,7 @@ extern "C" {
     pub fn bp_set_parameters(net: *mut bp_network, r#in: *const f32, count: usize) -> i32;
     pub fn bp_initialize(net: *mut bp_network, scheme: i32, seed: u64) -> i32;
     pub fn bp_get_gradients(net: *const bp_network, out: *mut f32, count: usize) -> i32;
+    pub fn bp_set_gradients(net: *mut bp_network, values: *const f32, count: usize) -> i32;
     pub fn bp_save(net: *const bp_network, path: *const c_char) -> i32;
     pub fn bp_load(path: *const c_char, out: *mut *mut bp_network) -> i32;
     pub fn bp_save_to_buffer(net: *const bp_network, buffer: *mut c_void, capacity: usize, written: *mut usize) -> i32;

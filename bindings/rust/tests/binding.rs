@@ -26,6 +26,7 @@ fn errors_carry_the_status_and_the_message() {
     assert_eq!(status(net.backward(&y)), BP_ERROR_STATE);
     assert_eq!(status(net.update(0.1)), BP_ERROR_STATE);
     assert_eq!(status(net.gradients()), BP_ERROR_STATE);
+    assert_eq!(status(net.set_gradients(&vec![0.0; net.parameter_count()])), BP_ERROR_STATE);
     assert_eq!(status(net.predict(&[0.0, f32::NAN, 0.0])), BP_ERROR_NON_FINITE);
     assert_eq!(status(net.train_step(&x, &y, -1.0)), BP_ERROR_INVALID_ARGUMENT);
     assert_eq!(status(net.set_option(999, 1.0)), BP_ERROR_UNKNOWN_ENUM);
@@ -45,6 +46,9 @@ fn gradients_match_finite_differences() {
     net.forward(&x, false).unwrap();
     net.backward(&y).unwrap();
     let (analytic, theta) = (net.gradients().unwrap(), net.parameters());
+    let doubled: Vec<f32> = analytic.iter().map(|g| g * 2.0).collect();
+    net.set_gradients(&doubled).unwrap(); // a data-parallel loop's reduction: read, combine, set
+    assert_eq!(net.gradients().unwrap(), doubled);
     let mut worst = 0.0f64;
     for i in 0..theta.len() {
         let eps = 1e-2f32;
