@@ -16,7 +16,7 @@ losses, stopping): see "Data-parallel training" in backprop.h.
 - :func:`shard` deals rows to the processes.
 
 Run with ``mpirun -np 2 python train.py`` on one machine, or ``mpirun --hostfile hosts
--np 8 python train.py`` across machines (README, "Training on several machines").
+-np 8 python train.py`` across machines (docs/distributed.md).
 """
 
 from __future__ import annotations
@@ -94,31 +94,33 @@ def allreduce_gradients(net, comm, weight) -> float:
 
 
 class _Hooks:
-    """bp_fit()'s gradient and reduce hooks over an mpi4py communicator.  The gradient
-    buffer is allocated once, with one more slot for the weight; the allreduce runs in
-    float32 (half the bytes of float64 on the wire).  A hook cannot report an MPI failure
-    to the other processes, which are waiting in the same collective: it prints the error
-    and aborts the job (MPI_Abort), so that none waits forever."""
+    """bp_fit()'s gradient and reduce hooks over an mpi4py communicator.  Per step, the
+    processes first sum their batches' weights (one double), then each scales its
+    gradients by weight / total in place and the gradients are summed in place, in the
+    library's own buffer: no copy, and the float32 sum moves half the bytes of float64.
+    A hook cannot report an MPI failure to the other processes, which are waiting in the
+    same collective: it prints the error and aborts the job (MPI_Abort), so that none
+    waits forever."""
 
-    def __init__(self, comm, count: int):
+    def __init__(self, comm):
         self.MPI = _mpi()
         self.comm = comm
-        self.buffer = np.empty(count + 1, dtype=np.float32)
+        self.total = np.zeros(1, dtype=np.float64)
         self.gradient = _lib.bp_gradient_hook(self._reduce_gradients)
         self.reduce = _lib.bp_reduce_hook(self._reduce)
 
     def _reduce_gradients(self, pointer, count, _samples, weight, _loss, _user_data):
         try:
+            MPI = self.MPI
+            self.total[0] = weight
+            self.comm.Allreduce(MPI.IN_PLACE, self.total, op=MPI.SUM)
             gradients = np.ctypeslib.as_array(pointer, shape=(count,))
-            buffer = self.buffer
-            np.multiply(gradients, np.float32(weight), out=buffer[:count])
-            buffer[count] = weight
-            self.comm.Allreduce(self.MPI.IN_PLACE, buffer, op=self.MPI.SUM)
-            total = buffer[count]
+            total = self.total[0]
             if total > 0:
-                np.divide(buffer[:count], total, out=gradients)
+                np.multiply(gradients, np.float32(weight / total), out=gradients)
             else:  # every process's batch weighs 0: nothing to learn from
                 gradients[:] = 0
+            self.comm.Allreduce(MPI.IN_PLACE, gradients, op=MPI.SUM)
             return BP_OK
         except BaseException:  # noqa: B036 - must not propagate into C
             self._abort("the gradient hook")
@@ -211,7 +213,7 @@ def fit(net, X, Y, comm, arguments: dict) -> dict:
         net.set_target_scaling(*_global_standardization(comm, run.Y))
     if run.verbose and comm.Get_rank() != 0:
         run.verbose = 0  # one progress display, rank 0's: the histories are the same
-    hooks = _Hooks(comm, net.parameter_count)
+    hooks = _Hooks(comm)
     history = error = None
     try:
         history = training.run_fit(net, run, gradient_hook=hooks.gradient, reduce_hook=hooks.reduce)
