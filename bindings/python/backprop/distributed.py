@@ -64,7 +64,8 @@ def broadcast_parameters(net, comm, root=0) -> None:
     """Makes every process's network equal to the root's: parameters, optimizer and
     schedule state, options, input and target scaling, dropout (the model bytes of
     Network.to_bytes(), broadcast).  Each process keeps its thread count.  Collective:
-    every process of `comm` must call it."""
+    every process of `comm` must call it; a process whose network has another
+    architecture raises ValueError, after the broadcast."""
     model = net.to_bytes() if comm.Get_rank() == root else None
     model = comm.bcast(model, root=root)
     if comm.Get_rank() != root:
@@ -191,33 +192,47 @@ def _balanced_class_weights(comm, run: training.FitRun) -> dict:
 
 
 def fit(net, X, Y, comm, arguments: dict) -> dict:
-    """Network.fit(..., comm=comm): `arguments` are fit()'s own (see training.fit)."""
+    """Network.fit(..., comm=comm): `arguments` are fit()'s own (see training.fit).
+
+    Every process runs the same collectives in the same order whatever fails locally:
+    the argument checks, then every collective of the set-up (rank 0's seed and model,
+    the global statistics), then the local steps that can fail (adopting the model,
+    setting the scaling); a failure in a stage is agreed on before the next (_agree),
+    and bp_fit() agrees on the rest through its hooks."""
     MPI = _mpi()
     if not isinstance(comm, MPI.Comm):
         raise ValueError(f"comm is {comm!r}; expected an mpi4py communicator (e.g. MPI.COMM_WORLD)")
     run = error = None
     try:
         run = training.prepare(net, X, Y, arguments)
-    except Exception as exc:  # noqa: BLE001 - agreed on below, then raised
+    except BaseException as exc:  # noqa: B036 - agreed on below, then raised
         error = exc
     _agree(comm, error, "before training")
-    # One shuffling seed, rank 0's: each process shuffles its own shard with it.
-    run.seed = comm.bcast(run.seed, root=0)
-    broadcast_parameters(net, comm)
-    if arguments["class_weight"] == "balanced":
-        table = _balanced_class_weights(comm, run)
-        run.W = _weights.combined(arguments["sample_weight"], table, run.Y, run.classifier)
-    if arguments["standardize"]:
-        net.set_input_scaling(*_global_standardization(comm, run.X))
-    if arguments["standardize_targets"]:
-        net.set_target_scaling(*_global_standardization(comm, run.Y))
+    # The collectives of the set-up, which no process skips.
+    run.seed = comm.bcast(run.seed, root=0)  # one shuffling seed: each process shuffles its own shard with it
+    model = comm.bcast(net.to_bytes() if comm.Get_rank() == 0 else None, root=0)
+    table = _balanced_class_weights(comm, run) if arguments["class_weight"] == "balanced" else None
+    inputs = _global_standardization(comm, run.X) if arguments["standardize"] else None
+    targets = _global_standardization(comm, run.Y) if arguments["standardize_targets"] else None
+    try:
+        if comm.Get_rank() != 0:
+            net._become(model)
+        if table is not None:
+            run.W = _weights.combined(arguments["sample_weight"], table, run.Y, run.classifier)
+        if inputs is not None:
+            net.set_input_scaling(*inputs)
+        if targets is not None:
+            net.set_target_scaling(*targets)
+    except BaseException as exc:  # noqa: B036 - agreed on below, then raised
+        error = exc
+    _agree(comm, error, "before training")
     if run.verbose and comm.Get_rank() != 0:
         run.verbose = 0  # one progress display, rank 0's: the histories are the same
     hooks = _Hooks(comm)
-    history = error = None
+    history = None
     try:
         history = training.run_fit(net, run, gradient_hook=hooks.gradient, reduce_hook=hooks.reduce)
-    except Exception as exc:  # noqa: BLE001 - agreed on below, then raised
+    except BaseException as exc:  # noqa: B036 - agreed on below, then raised
         error = exc
     _agree(comm, error, "during training")
     return history

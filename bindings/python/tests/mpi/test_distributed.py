@@ -162,3 +162,12 @@ def test_a_bad_argument_on_one_rank_ends_fit_on_every_rank():
         net.fit(X, y, epochs=2, batch_size=0 if RANK == 1 else 8, comm=COMM, verbose=0)
     if RANK != 1:
         assert "rank 1" in str(caught.value) and "batch_size" in str(caught.value)
+
+
+def test_a_network_unlike_rank_0s_ends_fit_on_every_rank():
+    X, y = data(rows=40)
+    net = backprop.Network([6, 10 if RANK == 1 else 12, 3], ["tanh", "softmax"], "cross_entropy")
+    with pytest.raises(ValueError if RANK == 1 else backprop.PeerFailedError) as caught:
+        net.fit(X, y, epochs=2, batch_size=8, comm=COMM, verbose=0)
+    if RANK != 1:
+        assert "rank 1" in str(caught.value) and "6-12-3" in str(caught.value)
