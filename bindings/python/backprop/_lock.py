@@ -22,14 +22,16 @@ __all__ = ["SharedLock", "SharedHold", "LockedHandle"]
 class SharedLock:
     """A readers-writer lock: any number of shared holders, or one exclusive holder.
 
-    An exclusive holder takes ``_gate`` and then waits for the shared holders to leave;
-    shared holders pass through ``_gate`` only to register, so a waiting exclusive
-    holder keeps new shared holders out (no writer starvation).  Not reentrant.
-
-    ``_readers`` and ``_waiting`` (True while the gate's holder waits for the readers to
-    leave) change under ``_mutex``, the lock of the ``_idle`` condition.  Shared holders
-    take ``_mutex`` itself rather than the Condition's Python-level ``with``, and notify
-    only when someone waits: together that halves the lock's share of a small predict().
+    An exclusive holder takes ``_gate``, then waits for the shared holders inside to
+    leave; a shared holder enters under ``_mutex`` only while the gate is free, and
+    otherwise queues on the gate, so a waiting exclusive holder keeps new shared holders
+    out (no writer starvation).  ``_readers`` and ``_waiting`` (True while the gate's
+    holder waits for the readers) change under ``_mutex``, the lock of the ``_idle``
+    condition, and the exclusive holder reads ``_readers`` under it too: a shared holder
+    that found the gate free is then either seen by it or sees the gate taken.  Each hold
+    is two uncontended acquisitions, and a shared holder notifies only when someone
+    waits: a small predict() or train_step() spends little more in the lock than a C call.
+    Not reentrant.
     """
 
     __slots__ = ("_gate", "_mutex", "_idle", "_readers", "_waiting")
@@ -43,34 +45,44 @@ class SharedLock:
 
     def acquire(self) -> None:
         self._gate.acquire()
-        # With the gate held no shared holder can arrive, only leave: a plain read is
-        # enough for the fast path.
-        if self._readers:
-            try:
-                with self._mutex:
-                    self._waiting = True
-                    try:
-                        while self._readers:
-                            self._idle.wait()
-                    finally:
-                        self._waiting = False
-            except BaseException:
-                self._gate.release()
-                raise
+        mutex = self._mutex
+        mutex.acquire()
+        try:
+            if self._readers:
+                self._waiting = True
+                try:
+                    while self._readers:
+                        self._idle.wait()
+                finally:
+                    self._waiting = False
+        except BaseException:
+            mutex.release()
+            self._gate.release()
+            raise
+        mutex.release()
 
     def release(self) -> None:
         self._gate.release()
 
     def acquire_shared(self) -> None:
-        with self._gate:
-            with self._mutex:
+        mutex = self._mutex
+        mutex.acquire()
+        if not self._gate.locked():
+            self._readers += 1
+            mutex.release()
+            return
+        mutex.release()
+        with self._gate:  # behind the exclusive holder, which keeps the gate until it is done
+            with mutex:
                 self._readers += 1
 
     def release_shared(self) -> None:
-        with self._mutex:
-            self._readers -= 1
-            if self._waiting and not self._readers:
-                self._idle.notify()
+        mutex = self._mutex
+        mutex.acquire()
+        self._readers -= 1
+        if self._waiting and not self._readers:
+            self._idle.notify()
+        mutex.release()
 
 
 class SharedHold:

@@ -3,6 +3,7 @@ network, and the binding's readers-writer lock."""
 
 import os
 import pickle
+import sys
 import threading
 import time
 
@@ -266,3 +267,50 @@ def test_shared_lock_semantics():
     lock.release()
     lock.acquire_shared()
     lock.release_shared()
+
+
+def test_shared_lock_excludes_under_contention():
+    """Readers and writers hammering one lock: a writer is always alone inside."""
+    lock = SharedLock()
+    inside = {"readers": 0, "writers": 0}
+    guard = threading.Lock()  # for the counters only
+    broken = []
+
+    def enter(kind):
+        with guard:
+            inside[kind] += 1
+            if inside["writers"] > 1 or (inside["writers"] and inside["readers"]):
+                broken.append(dict(inside))
+
+    def leave(kind):
+        with guard:
+            inside[kind] -= 1
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        for _ in range(3000):
+            if rng.random() < 0.2:
+                lock.acquire()
+                enter("writers")
+                time.sleep(0)  # lets the others run while this one is inside
+                leave("writers")
+                lock.release()
+            else:
+                lock.acquire_shared()
+                enter("readers")
+                time.sleep(0)
+                leave("readers")
+                lock.release_shared()
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(6)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between almost any two bytecodes
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        sys.setswitchinterval(interval)
+    assert not any(t.is_alive() for t in threads), "a thread is stuck in the lock"
+    assert not broken, broken[:3]
