@@ -40,7 +40,9 @@ def per_call(function, calls=100_000, repeats=5) -> float:
     return best
 
 
-def main():
+def call_pairs():
+    """The network (kept alive by the callers) and, for each call, its name, the bare
+    ctypes call and the Network call, with their arguments made once."""
     rng = np.random.default_rng(42)
     X = rng.random((32, 64), dtype=np.float32)
     Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 32)]
@@ -56,12 +58,28 @@ def main():
         ("forward, batch 4", lambda: lib.bp_forward(handle, x4, 4, o), lambda: net.forward(small)),
         ("predict, batch 4", lambda: lib.bp_predict(handle, x4, 4, o), lambda: net.predict(small)),
     ]
+    return net, rows
+
+
+def measure(rows, calls=100_000, repeats=5):
+    """[(call, ctypes µs, Network µs)] for each of call_pairs()'s rows, in turn."""
+    return [(name, per_call(bare, calls, repeats), per_call(binding, calls, repeats)) for name, bare, binding in rows]
+
+
+def table_lines(results):
+    """The table of measure()'s results, as main() prints it."""
+    lines = [f"{'call':<22} {'ctypes µs':>10} {'Network µs':>11} {'added µs':>9}"]
+    for name, c, p in results:
+        lines.append(f"{name:<22} {c:10.2f} {p:11.2f} {p - c:9.2f}")
+    return lines
+
+
+def main():
+    _net, rows = call_pairs()
     print(f"CPU: {cpu_description()}; backprop {backprop.version()}, 1 thread")
-    print(f"{'call':<22} {'ctypes µs':>10} {'Network µs':>11} {'added µs':>9}")
-    for name, bare, binding in rows:
-        c, p = per_call(bare), per_call(binding)
-        print(f"{name:<22} {c:10.2f} {p:11.2f} {p - c:9.2f}")
-    rate = 32 / per_call(lambda: net.train_step(X, Y, 0.1)) * 1e6
+    for line in table_lines(measure(rows)):
+        print(line)
+    rate = 32 / per_call(rows[0][2]) * 1e6  # Network.train_step on B's batch of 32, as timed above
     print(f"\nB through Network.train_step: {rate:,.0f} samples/s (compare: scripts/bench --threads 1 B)")
 
 
