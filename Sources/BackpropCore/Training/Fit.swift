@@ -125,6 +125,10 @@ extension Network {
             if options.shuffle { shuffle(run.order, count: data.count, with: &generator) }
             var total: Double = 0
             for step in 0 ..< steps {
+                if collective == nil, run.batch == 1, dropout == nil, let tinyStep {
+                    total += try tinyBatch(row: run.order[step], run: run, tiny: tinyStep, rate: learningRate)
+                    continue
+                }
                 let rows = run.gather(step: step, into: xBatch, scaling: inputScaling, width: inputSize, outputs: outputSize)
                 let wBatch = run.weights == nil ? nil : UnsafePointer(run.wBatch)
                 if let collective {
@@ -189,6 +193,23 @@ extension Network {
             epoch: epoch, trainLoss: global.meanTrainLoss, validationLoss: global.meanValidationLoss,
             validationAccuracy: global.validationAccuracy, learningRate: learningRate)
         return (report, global)
+    }
+
+    /// One step of `fit` on the single sample `row` through the tiny network's own step
+    /// (`TinyNetworkStep`, bit-identical to the general path), which scales the sample
+    /// itself: D's 2-8-1 trains 3× faster than through a gathered batch. Returns its
+    /// loss times its weight; a sample of weight 0 is skipped.
+    private func tinyBatch(
+        row: Int, run: FitRun, tiny: Unmanaged<TinyNetworkStep>, rate: Float
+    ) throws(BackpropError) -> Double {
+        let weight = run.weights.map { Double($0.values[row]) } ?? 1
+        guard weight > 0 else { return 0 }
+        let x = UnsafeBufferPointer(start: run.training.inputs + row * inputSize, count: inputSize)
+        let y = UnsafeBufferPointer(start: run.training.targets + row * outputSize, count: outputSize)
+        let loss = try tiny._withUnsafeGuaranteedRef { tiny in
+            Result { () throws(BackpropError) in try step(tiny, inputs: x, targets: y, learningRate: rate) }
+        }.get()
+        return Double(loss) * weight
     }
 
     /// One step of `fit` on a gathered batch; returns its loss times its weight (its rows,

@@ -331,3 +331,33 @@ def test_progress_display_errors_do_not_cross_into_c(monkeypatch):
         net.fit(X, y, epochs=3, verbose=2)
     monkeypatch.undo()
     net.fit(X, y, epochs=1, verbose=0)  # still usable
+
+
+def test_fit_at_batch_1_is_the_step_by_step_loop_bit_for_bit():
+    """fit() steps a tiny network's single samples through its own fast step; the result
+    is the general path's, bit for bit: a loop of forward/backward/update (and of
+    train_step) over the same rows, with input scaling and sample weights."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(64, 2)).astype(np.float32) * 3 + 1
+    Y = ((X[:, :1] > 1) ^ (X[:, 1:] > 1)).astype(np.float32)
+    w = rng.uniform(0, 2, size=64).astype(np.float32)
+    w[5] = 0  # skipped, as fit skips a batch of weight 0
+
+    def network():
+        net = backprop.Network([2, 8, 1], ["sigmoid", "sigmoid"], "mse", seed=4)
+        net.set_input_scaling(X.mean(axis=0), 1 / X.std(axis=0))
+        return net
+
+    fitted = network()
+    fitted.fit(X, Y, epochs=3, batch_size=1, learning_rate=0.5, shuffle=False, sample_weight=w, verbose=0)
+    general, stepped = network(), network()
+    for _ in range(3):
+        for i in range(64):
+            if w[i] == 0:
+                continue
+            general.forward(X[i:i + 1])
+            general.backward(Y[i:i + 1])
+            general.update(0.5)
+            stepped.train_step(X[i:i + 1], Y[i:i + 1], 0.5)
+    assert np.array_equal(general.parameters, stepped.parameters)
+    assert np.array_equal(fitted.parameters, general.parameters)
