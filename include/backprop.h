@@ -551,34 +551,47 @@ typedef int (*bp_progress_callback)(const bp_epoch_report *report, void *user_da
  * MPI: an MPI_Allreduce with MPI_SUM of weight · g and weight, then a division), so every
  * process takes the same update and the replicas stay identical. With a reduce hook too,
  * bp_fit() makes the processes agree on everything else:
- *  - before the first step, on whether every process could start (BP_REDUCE_MAX of a
- *    failure flag: a process whose arguments bp_fit() refuses reports the flag and
- *    returns its own error; the others return BP_ERROR_PEER_FAILED, and none waits) and
- *    on the steps per epoch (BP_REDUCE_MAX of each shard's ceil(count / batch_size)): a
- *    process with a shorter shard takes empty steps, calling the gradient hook with
- *    samples = 0, weight = 0 and zero gradients, so unequal shards never deadlock;
- *  - after every epoch, on its report: BP_REDUCE_SUM of 6 sums (samples, training
- *    weight, training loss × weight, validation weight, validation loss × weight,
- *    validation accuracy × weight) from which each process computes the global means, so
- *    every process reports the same history, and early stopping, the target loss,
- *    restore_best and the learning-rate schedules decide alike; the monitored loss is the
- *    validation loss when any process has a validation set;
- *  - after the progress callback, on stopping (BP_REDUCE_MAX of its "stop" answer): one
- *    process's callback stops every process after the same epoch.
+ *  - before the first step (BP_REDUCE_MAX of 17 values), on whether every process could
+ *    start: a process whose arguments or handle bp_fit() refuses, or whose buffers do not
+ *    fit in memory, reports a failure flag and returns its own error; the others return
+ *    BP_ERROR_PEER_FAILED, and none waits. On the options that must match (epochs,
+ *    batch_size, learning_rate, patience, min_delta, restore_best, target_loss, each
+ *    compared by its maximum and minimum): when they differ, every process returns
+ *    BP_ERROR_INVALID_ARGUMENT naming the option. On the sample weights: one shard's may
+ *    all be 0, not every shard's. And on the steps per epoch, the largest shard's
+ *    ceil(count / batch_size): a process with a shorter shard takes empty steps, calling
+ *    the gradient hook with samples = 0, weight = 0 and zero gradients (and counting the
+ *    step as a dropout pass), so unequal shards never deadlock;
+ *  - after every epoch, on its report: BP_REDUCE_SUM of 7 sums (processes that failed to
+ *    evaluate their validation set, samples, training weight, training loss × weight,
+ *    validation weight, validation loss × weight, validation accuracy × weight) from which
+ *    each process computes the global means, so every process reports the same history,
+ *    and early stopping, the target loss, restore_best and the learning-rate schedules
+ *    decide alike; the monitored loss is the validation loss when any process has a
+ *    validation set, and a failed evaluation stops every process (its own error there,
+ *    BP_ERROR_PEER_FAILED elsewhere);
+ *  - after the progress callback, on stopping (BP_REDUCE_MAX of each process's stop: its
+ *    callback's, the target loss, early stopping): when one process stops, every process
+ *    stops after the same epoch.
  * A step refused as diverged is refused on every process, because the decision reads the
  * reduced gradients only (a process whose own batch loss is not finite sends NaN
  * gradients). The replicas stay bit-identical as long as the reduction gives every
  * process the same result, as MPI implementations do in practice (the standard only
  * advises it); they match one network trained on the whole batches up to rounding.
  *
- * What must match: every process calls bp_fit() with the same network (same parameters
- * and optimizer state: broadcast them first), the same epochs, batch_size, learning_rate,
- * patience, min_delta, restore_best and target_loss, and both hooks set, or the
- * collectives will not match. What may differ: the data and its count, sample_weights,
- * the validation set (or its absence), the shuffling seed and the progress callback.
- * The start-up agreement covers a process whose arguments are refused; a hook that fails
- * mid-training (a communication error, out of memory) leaves the others waiting in their
- * next collective, so such a hook should end the whole job (MPI_Abort()) or return
+ * What must match: every process calls bp_fit() with both hooks set and the same network
+ * in every respect: parameters, optimizer and its state, options (BP_OPTION_*), schedule
+ * state, input and target scaling, dropout. For a fresh network the same bp_create()
+ * arguments and seed give that; otherwise broadcast the root's model file
+ * (bp_save_to_buffer() there, bp_load_from_buffer() everywhere else), which carries all
+ * of it, where bp_set_parameters() carries the parameters only. What may differ: the
+ * data and its count, sample_weights, the validation set (or its absence), the shuffling
+ * seed and the progress callback. Dropout draws its masks from its seed and the pass
+ * count, so every process drops the same units for the same row of its batch; give each
+ * process its own dropout seed (bp_set_dropout()) for masks independent across processes.
+ * The start-up agreement needs options whose struct_size is valid and not NULL; a hook
+ * that fails mid-training (a communication error) leaves the others waiting in their
+ * next collective, so such a hook should end the whole job (MPI_Abort()), or return
  * BP_ERROR_PEER_FAILED only where the communication layer has already ended it.
  * In a manual loop (bp_set_gradients()), a process with no rows for a step still takes
  * part in its allreduce with weight 0, after a forward and backward pass of any one row.
@@ -854,9 +867,10 @@ bp_status bp_get_gradients(const bp_network *net, float *out, size_t count);
  *  returns them afterwards.
  *  @return BP_OK; BP_ERROR_NULL_ARGUMENT; BP_ERROR_SIZE_MISMATCH (count differs from
  *          bp_parameter_count(net)); BP_ERROR_NON_FINITE (a value is NaN or infinite:
- *          nothing is changed); BP_ERROR_STATE (no gradients wait to be applied: no
- *          bp_backward() since the last bp_update(), bp_train_step() or
- *          bp_set_parameters()). Not thread-safe with any other call on the same network. */
+ *          nothing is changed); BP_ERROR_STATE (no gradients wait to be applied: none
+ *          since creation or bp_set_parameters(), or those of the last bp_backward() or
+ *          bp_train_step() were applied; gradients of a step refused as diverged may be
+ *          replaced). Not thread-safe with any other call on the same network. */
 bp_status bp_set_gradients(bp_network *net, const float *in, size_t count);
 
 /*-************************************************************************

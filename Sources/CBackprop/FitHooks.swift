@@ -9,8 +9,9 @@ final class FitHooks {
     private let reduceHook: bp_reduce_hook?
     private let userData: UnsafeMutableRawPointer?
     private let callerMode: FloatingPointMode.Saved
-    /// The status a hook returned, with bp_last_error()'s message for it.
-    private var stop: Failure?
+    /// The status a hook returned, with bp_last_error()'s message for it, and the error
+    /// the core was given for it.
+    private var stop: (failure: Failure, raised: BackpropError)?
 
     init(_ options: bp_fit_options, callerMode: FloatingPointMode.Saved) {
         gradientHook = options.gradient_hook
@@ -36,12 +37,13 @@ final class FitHooks {
     }
 
     /// Runs `body` (the fit), returning a hook's own status in place of the error the
-    /// core raised for it.
+    /// core raised for it. Only in its place: a process that failed on its own and then
+    /// failed to tell the others returns its own error.
     func passingTheirStatus(_ body: () throws -> Void) throws {
         do {
             try body()
-        } catch {
-            if let stop { throw stop }
+        } catch let error as BackpropError {
+            if let stop, stop.raised == error { throw stop.failure }
             throw error
         }
     }
@@ -69,7 +71,8 @@ final class FitHooks {
     private func check(_ status: bp_status, _ hook: String) throws(BackpropError) {
         guard status != BP_OK else { return }
         let message = "\(hook) returned \(status) (\(bp_status_string(status).map { String(cString: $0) } ?? "unknown status")); training stopped"
-        stop = Failure(status, message)
-        throw BackpropError(.state, message)  // replaced by `stop` in `passingTheirStatus`
+        let raised = BackpropError(.state, message)  // replaced by `stop` in `passingTheirStatus`
+        stop = (Failure(status, message), raised)
+        throw raised
     }
 }

@@ -51,12 +51,21 @@ public func bp_fit(
 ) -> bp_status {
     entryPoint { callerMode in
         epochsRun?.pointee = 0
-        let network = try Handle.network(net)
-        let c = try callerOptions(try required(options, "options"))
+        // The handle's check is kept for after the options are read: with their reduce
+        // hook, a bad handle is announced to the other processes like any other refusal.
+        let handle = Result { try Handle.network(net) }
+        let c: bp_fit_options
+        do {
+            c = try callerOptions(try required(options, "options"))
+        } catch {
+            _ = try handle.get()  // a bad handle is reported first, as it always was
+            throw error
+        }
         let hooks = FitHooks(c, callerMode: callerMode)
         let collective = hooks.collective
-        let data: DataSet, validation: DataSet?, capacity: Int, settings: FitOptions
+        let network: Network, data: DataSet, validation: DataSet?, capacity: Int, settings: FitOptions
         do {
+            network = try handle.get()
             try hooks.validate()
             data = try dataSet(network, inputs, targets, count, names: ("inputs", "targets", "count"),
                                weights: c.sample_weights)

@@ -60,7 +60,9 @@
     /* test_api_onnx.c */                                                                                      \
     X(onnx_export) X(onnx_import_errors) X(c_source)                                                        \
     /* test_api_distributed.c */                                                                               \
-    X(distributed)
+    X(distributed)                                                                                             \
+    /* test_api_distributed_failures.c */                                                                      \
+    X(distributed_failures)
 
 #define TEST_API_DECLARE_CASE(name) void case_##name(void);
 TEST_API_CASES(TEST_API_DECLARE_CASE)

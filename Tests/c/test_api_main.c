@@ -22,7 +22,9 @@
  *  - test_api_dropout.c     dropout;
  *  - test_api_onnx.c        ONNX export and import, C source export, and their errors;
  *  - test_api_distributed.c data-parallel bp_fit hooks and bp_set_gradients, with threads
- *                           standing in for processes.
+ *                           standing in for processes;
+ *  - test_api_distributed_failures.c  processes that are not alike: failures, options,
+ *                           weights, dropout.
  *
  * Each test case runs in its own process (this program re-executed with "--child NAME"),
  * so a crash or trap in the library is reported as a failed case and the remaining cases

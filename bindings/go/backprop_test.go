@@ -1,8 +1,8 @@
 package backprop
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"os/exec"

@@ -118,18 +118,28 @@ extension Network {
         _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, learningRate eta: Float,
         weights: SampleWeights? = nil
     ) throws(BackpropError) -> Float {
-        let a0 = try propagateForward(x, batch: batch, keepingInputs: false, training: true)
-        let y = storage.map { scaledTargets(y, rows: batch, buffer: $0.scaledTargets) } ?? y
         guard trainingOptions.isPlainSGD else {
-            let cost = propagateBackward(y, inputs: a0, batch: batch, weights: weights).cost
+            let cost = try storeGradients(x, y, batch: batch, weights: weights)
             try applyUpdate(learningRate: eta)
             return cost
         }
+        let a0 = try propagateForward(x, batch: batch, keepingInputs: false, training: true)
+        let y = storage.map { scaledTargets(y, rows: batch, buffer: $0.scaledTargets) } ?? y
         let (cost, finite) = propagateBackward(y, inputs: a0, batch: batch, weights: weights, descending: eta)
         try refuseDivergedLoss()
         try adoptNextParameters(finite: finite)
         tinyStep?._withUnsafeGuaranteedRef { $0.parametersChanged() }
         return cost
+    }
+
+    /// A training pass over validated data and the backward pass after it: stores the
+    /// gradients (see `backward`) and returns the batch's loss, changing no parameter.
+    func storeGradients(
+        _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, batch: Int, weights: SampleWeights?
+    ) throws(BackpropError) -> Float {
+        let a0 = try propagateForward(x, batch: batch, keepingInputs: false, training: true)
+        let y = storage.map { scaledTargets(y, rows: batch, buffer: $0.scaledTargets) } ?? y
+        return propagateBackward(y, inputs: a0, batch: batch, weights: weights).cost
     }
 
     /// W ← W − η ∂C/∂W, b ← b − η ∂C/∂b: the seed's w − (η/m) Σ_x ∂C_x/∂w, with the 1/m

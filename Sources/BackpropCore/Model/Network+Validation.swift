@@ -71,7 +71,7 @@ extension Network {
     }
 
     /// The data set's base addresses once its shape and values are checked.
-    func validated(_ data: DataSet) throws(BackpropError)
+    func validated(_ data: DataSet, allowingZeroWeight: Bool = false) throws(BackpropError)
         -> (UnsafePointer<Float>, UnsafePointer<Float>, SampleWeights?)
     {
         guard data.count > 0 else {
@@ -80,7 +80,7 @@ extension Network {
         let x = try validated(data.inputs, count: inputCount(batch: data.count), name: "inputs")
         let y = try validated(data.targets, count: outputCount(batch: data.count), name: "targets")
         let w = try data.weights.map { (buffer) throws(BackpropError) in
-            try SampleWeights.validated(buffer, count: data.count, name: "weights")
+            try SampleWeights.validated(buffer, count: data.count, name: "weights", allowingZeroSum: allowingZeroWeight)
         }
         return (x, y, w)
     }

@@ -16,14 +16,16 @@ extension Network {
         let batchWeights = weights.flatMap { SampleWeights.batch($0, count: rows) }
         let local: Collective.Batch
         if rows > 0 && (weights == nil || batchWeights != nil) {
-            let a0 = try propagateForward(x, batch: rows, keepingInputs: false, training: true)
-            let targets = storage.map { scaledTargets(y, rows: rows, buffer: $0.scaledTargets) } ?? y
             // One sample's positive weight cancels, as in `trainStep`.
-            let loss = propagateBackward(targets, inputs: a0, batch: rows, weights: rows == 1 ? nil : batchWeights).cost
+            let loss = try storeGradients(x, y, batch: rows, weights: rows == 1 ? nil : batchWeights)
             if !loss.isFinite { gradients.update(repeating: .nan, count: parameterCount) }
             local = Collective.Batch(samples: rows, weight: batchWeights?.sum ?? Double(rows), loss: loss)
         } else {
             gradients.update(repeating: 0, count: parameterCount)
+            tinyStepHoldsGradients = false
+            // The pass a process with rows takes here draws dropout masks; counting it
+            // keeps every replica's dropout state alike.
+            dropout?.endPass()
             local = Collective.Batch(samples: rows, weight: 0, loss: 0)
         }
         forwardBatch = nil

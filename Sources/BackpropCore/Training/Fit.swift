@@ -103,16 +103,25 @@ extension Network {
     ) throws(BackpropError) -> FitSummary {
         let run: FitRun
         do {
-            run = try FitRun(network: self, data: data, validation: validation, options: options)
+            run = try FitRun(network: self, data: data, validation: validation, options: options,
+                             allowsZeroWeight: collective?.reduce != nil)
         } catch {
             collective?.announceFailure()
             throw error
         }
         defer { run.release() }
-        let steps = try collective?.agreeOnSteps(run.localSteps) ?? run.localSteps
         // Reserved last: once it may have replaced the kept activations, nothing throws
-        // before the first forward pass.
-        let xBatch = try inputBuffer(batch: run.batch)
+        // before the first forward pass but, in a data-parallel fit, the agreement, which
+        // must come after every allocation so that a process out of memory takes part.
+        let xBatch: UnsafeMutablePointer<Float>
+        do {
+            xBatch = try inputBuffer(batch: run.batch)
+            if collective != nil { _ = try reserveDropoutBuffers(batch: run.batch) }
+        } catch {
+            collective?.announceFailure()
+            throw error
+        }
+        let steps = try collective?.agreeOnStart(run: run, options: options) ?? run.localSteps
 
         var generator = SplitMix64(seed: options.seed)
         var bestLoss = Float.infinity
@@ -148,14 +157,15 @@ extension Network {
                 bestEpoch = epoch
                 run.best?.update(from: parameters, count: parameterCount)
             }
-            let callerStops = !progress(report)
-            if try collective?.anyStops(callerStops) ?? callerStops {
+            if !progress(report) {
                 stop = .callback
             } else if let target = options.targetLoss, monitored <= target {
                 stop = .targetLoss
             } else if options.patience > 0 && epoch - bestEpoch >= options.patience {
                 stop = .earlyStopping
             }
+            // Every process stops when one does, whatever stopped it there.
+            if let collective { stop = try collective.agreeOnStop(stop) }
             if stop != .completed { break }
         }
         let restoresBest = run.best != nil && bestEpoch > 0 && bestEpoch != epochs
@@ -166,29 +176,43 @@ extension Network {
     }
 
     /// The epoch's report, from this process's sums or, with `reduce`, from every process's;
-    /// and those sums, whose validation weight is 0 when there is no validation set.
+    /// and those sums, whose validation weight is 0 when there is no validation set. With
+    /// `reduce`, a process that fails to evaluate still takes part in the reduction, and
+    /// every process then throws (its own error, or `.peerFailed`).
     private func epochReport(
         _ epoch: Int, run: FitRun, trainLoss: Double, learningRate: Float, reduce: Collective.Reduction?
     ) throws(BackpropError) -> (EpochReport, EpochTotals) {
-        let evaluation = try run.held.map { (set) throws(BackpropError) in
-            try evaluate(set.inputs, set.targets, count: set.count, weights: set.weights)
-        }
         var totals = EpochTotals(samples: Double(run.count), trainWeight: run.weights?.sum ?? Double(run.count),
                                  trainLoss: trainLoss)
-        if let evaluation, let held = run.held {
-            let weight = held.weights?.sum ?? Double(held.count)
-            totals.validationWeight = weight
-            totals.validationLoss = Double(evaluation.loss) * weight
-            totals.validationCorrect = Double(evaluation.accuracy) * weight
+        let evaluation: Result<(loss: Float, accuracy: Float), BackpropError>? = run.held.map { set in
+            Result { () throws(BackpropError) in
+                try evaluate(set.inputs, set.targets, count: set.count, weights: set.weights)
+            }
         }
         guard let reduce else {
             // This process's own numbers, exactly as they were measured.
+            let measured = try evaluation?.get()
+            if let measured, let held = run.held { totals.validationWeight = held.weights?.sum ?? Double(held.count) }
             let report = EpochReport(
-                epoch: epoch, trainLoss: totals.meanTrainLoss, validationLoss: evaluation?.loss ?? .nan,
-                validationAccuracy: evaluation?.accuracy ?? .nan, learningRate: learningRate)
+                epoch: epoch, trainLoss: totals.meanTrainLoss, validationLoss: measured?.loss ?? .nan,
+                validationAccuracy: measured?.accuracy ?? .nan, learningRate: learningRate)
             return (report, totals)
         }
+        switch evaluation {
+        case .success(let measured)?:
+            let weight = run.held.map { $0.weights?.sum ?? Double($0.count) } ?? 0
+            totals.validationWeight = weight
+            totals.validationLoss = Double(measured.loss) * weight
+            totals.validationCorrect = Double(measured.accuracy) * weight
+        case .failure?: totals.failed = 1
+        case nil: break
+        }
         let global = try totals.reduced(by: reduce)
+        if case .failure(let error)? = evaluation { throw error }
+        guard global.failed == 0 else {
+            throw BackpropError(.peerFailed,
+                "another process of this distributed fit failed to evaluate its validation set after epoch \(epoch) (its own error says why); this one stopped too")
+        }
         let report = EpochReport(
             epoch: epoch, trainLoss: global.meanTrainLoss, validationLoss: global.meanValidationLoss,
             validationAccuracy: global.validationAccuracy, learningRate: learningRate)

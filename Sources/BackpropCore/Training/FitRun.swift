@@ -29,10 +29,14 @@ final class FitRun {
     /// The steps that visit every row once.
     var localSteps: Int { (count + batch - 1) / batch }
 
-    init(network: Network, data: DataSet, validation: DataSet?, options: FitOptions) throws(BackpropError) {
+    /// `allowsZeroWeight`: the training weights may sum to 0, as one process's shard of a
+    /// data-parallel fit may (the processes check the sum over all shards).
+    init(
+        network: Network, data: DataSet, validation: DataSet?, options: FitOptions, allowsZeroWeight: Bool = false
+    ) throws(BackpropError) {
         try network.validate(options)
         cycle = try network.scheduleCycle(epochs: options.epochs)
-        training = try Self.checked(data, network)
+        training = try Self.checked(data, network, allowingZeroWeight: allowsZeroWeight)
         held = try validation.map { (set) throws(BackpropError) in try Self.checked(set, network) }
         batch = min(options.batchSize, data.count)
         let outputs = batch * network.outputSize
@@ -80,8 +84,10 @@ final class FitRun {
         return rows
     }
 
-    private static func checked(_ set: DataSet, _ network: Network) throws(BackpropError) -> CheckedSet {
-        let (x, y, w) = try network.validated(set)
+    private static func checked(
+        _ set: DataSet, _ network: Network, allowingZeroWeight: Bool = false
+    ) throws(BackpropError) -> CheckedSet {
+        let (x, y, w) = try network.validated(set, allowingZeroWeight: allowingZeroWeight)
         return CheckedSet(inputs: x, targets: y, weights: w, count: set.count)
     }
 }

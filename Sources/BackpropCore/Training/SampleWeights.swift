@@ -4,13 +4,15 @@
 /// from each sample's class.
 struct SampleWeights {
     let values: UnsafePointer<Float>
-    /// Σ_x w_x, in double precision, > 0.
+    /// Σ_x w_x, in double precision, > 0 (or ≥ 0 for one process's shard of a
+    /// data-parallel fit, whose other shards may weigh).
     let sum: Double
 
-    /// `count` weights, each finite and ≥ 0, summing to more than 0 (`name` is the argument's).
-    static func validated(_ buffer: UnsafeBufferPointer<Float>, count: Int, name: String) throws(BackpropError)
-        -> SampleWeights
-    {
+    /// `count` weights, each finite and ≥ 0, summing to more than 0 unless
+    /// `allowingZeroSum` (`name` is the argument's).
+    static func validated(
+        _ buffer: UnsafeBufferPointer<Float>, count: Int, name: String, allowingZeroSum: Bool = false
+    ) throws(BackpropError) -> SampleWeights {
         guard buffer.count == count, let values = buffer.baseAddress else {
             throw BackpropError(.sizeMismatch, "\(name) has \(buffer.count) floats; expected \(count), one per sample")
         }
@@ -25,7 +27,7 @@ struct SampleWeights {
             }
             sum += Double(weight)
         }
-        guard sum > 0 else {
+        guard sum > 0 || allowingZeroSum else {
             throw BackpropError(.invalidArgument, "the \(name) sum to 0; at least one sample must have a positive weight")
         }
         return SampleWeights(values: values, sum: sum)

@@ -80,28 +80,37 @@ def allreduce_gradients(net, comm, weight) -> float:
     a step still takes part, with weight 0 (its gradients, of a forward and backward on
     any row, are then ignored).  Returns the global weight.  Collective: every process of
     `comm` must call it."""
-    MPI = _mpi()
     weight = float(weight)
     if not (np.isfinite(weight) and weight >= 0):
         raise ValueError(f"weight is {weight}; expected a finite number >= 0")
     gradients = net.gradients
-    buffer = np.empty(gradients.size + 1, dtype=np.float64)
-    np.multiply(gradients, weight, out=buffer[:-1])
-    buffer[-1] = weight
-    comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
-    total = float(buffer[-1])
-    net.gradients = buffer[:-1] / total if total > 0 else np.zeros_like(gradients)
+    total = _average(comm, gradients, weight, np.zeros(1, dtype=np.float64))
+    net.gradients = gradients
     return total
 
 
+def _average(comm, gradients: np.ndarray, weight: float, total: np.ndarray) -> float:
+    """gradients ← Σ_r weight_r gradients_r / Σ_r weight_r, in place (float32): the
+    processes first sum their weights (into `total`, one float64), then each scales its
+    gradients by weight / Σ weight and the scaled gradients are summed in place, so no
+    copy is made and the float32 sum moves half the bytes of float64.  Zeros when every
+    process's weight is 0.  Returns Σ weight."""
+    MPI = _mpi()
+    total[0] = weight
+    comm.Allreduce(MPI.IN_PLACE, total, op=MPI.SUM)
+    if total[0] > 0:
+        np.multiply(gradients, np.float32(weight / total[0]), out=gradients)
+    else:  # every process's batch weighs 0: nothing to learn from
+        gradients[:] = 0
+    comm.Allreduce(MPI.IN_PLACE, gradients, op=MPI.SUM)
+    return float(total[0])
+
+
 class _Hooks:
-    """bp_fit()'s gradient and reduce hooks over an mpi4py communicator.  Per step, the
-    processes first sum their batches' weights (one double), then each scales its
-    gradients by weight / total in place and the gradients are summed in place, in the
-    library's own buffer: no copy, and the float32 sum moves half the bytes of float64.
-    A hook cannot report an MPI failure to the other processes, which are waiting in the
-    same collective: it prints the error and aborts the job (MPI_Abort), so that none
-    waits forever."""
+    """bp_fit()'s gradient and reduce hooks over an mpi4py communicator; the gradient
+    hook averages (_average) in the library's own buffer.  A hook cannot report an MPI
+    failure to the other processes, which are waiting in the same collective: it prints
+    the error and aborts the job (MPI_Abort), so that none waits forever."""
 
     def __init__(self, comm):
         self.MPI = _mpi()
@@ -112,16 +121,7 @@ class _Hooks:
 
     def _reduce_gradients(self, pointer, count, _samples, weight, _loss, _user_data):
         try:
-            MPI = self.MPI
-            self.total[0] = weight
-            self.comm.Allreduce(MPI.IN_PLACE, self.total, op=MPI.SUM)
-            gradients = np.ctypeslib.as_array(pointer, shape=(count,))
-            total = self.total[0]
-            if total > 0:
-                np.multiply(gradients, np.float32(weight / total), out=gradients)
-            else:  # every process's batch weighs 0: nothing to learn from
-                gradients[:] = 0
-            self.comm.Allreduce(MPI.IN_PLACE, gradients, op=MPI.SUM)
+            _average(self.comm, np.ctypeslib.as_array(pointer, shape=(count,)), weight, self.total)
             return BP_OK
         except BaseException:  # noqa: B036 - must not propagate into C
             self._abort("the gradient hook")
@@ -202,15 +202,21 @@ def fit(net, X, Y, comm, arguments: dict) -> dict:
     MPI = _mpi()
     if not isinstance(comm, MPI.Comm):
         raise ValueError(f"comm is {comm!r}; expected an mpi4py communicator (e.g. MPI.COMM_WORLD)")
-    run = error = None
+    run = error = model = None
     try:
         run = training.prepare(net, X, Y, arguments)
+        net._check_not_in_fit("fit()")
+        if comm.Get_rank() == 0:
+            model = net.to_bytes()
     except BaseException as exc:  # noqa: B036 - agreed on below, then raised
         error = exc
     _agree(comm, error, "before training")
     # The collectives of the set-up, which no process skips.
     run.seed = comm.bcast(run.seed, root=0)  # one shuffling seed: each process shuffles its own shard with it
-    model = comm.bcast(net.to_bytes() if comm.Get_rank() == 0 else None, root=0)
+    model = comm.bcast(model, root=0)
+    # The history's keys: with validation data on any process, every process reports the
+    # agreed validation loss (and accuracy).
+    run.reports_validation = any(comm.allgather(run.validation))
     table = _balanced_class_weights(comm, run) if arguments["class_weight"] == "balanced" else None
     inputs = _global_standardization(comm, run.X) if arguments["standardize"] else None
     targets = _global_standardization(comm, run.Y) if arguments["standardize_targets"] else None

@@ -290,11 +290,12 @@ class FitRun:
 
     __slots__ = (
         "X", "Y", "W", "Xv", "Yv", "Wv", "epochs", "batch_size", "learning_rate", "shuffle", "seed", "callback",
-        "verbose", "patience", "min_delta", "restore_best", "target_loss", "classifier",
+        "verbose", "patience", "min_delta", "restore_best", "target_loss", "classifier", "reports_validation",
     )
 
     @property
     def validation(self) -> bool:
+        """Whether this process has validation data."""
         return self.Xv is not None
 
 
@@ -347,6 +348,7 @@ def prepare(net, X, Y, arguments: dict) -> FitRun:
         if len(validation_data) == 3:
             run.Wv = _weights.as_weights(validation_data[2], run.Xv.shape[0], "validation_data[2]")
     run.classifier = net.is_classifier
+    run.reports_validation = run.validation  # backprop.distributed: whether any process has it
     net._require_open()
     return run
 
@@ -354,7 +356,7 @@ def prepare(net, X, Y, arguments: dict) -> FitRun:
 def run_fit(net, run: FitRun, gradient_hook=None, reduce_hook=None) -> dict:
     """bp_fit() with the checked arguments (and, for backprop.distributed, the ctypes
     hooks); the history, or the error, raised after bp_fit() has returned."""
-    validation, classifier = run.validation, run.classifier
+    validation, classifier = run.reports_validation, run.classifier
     if run.epochs == 0:  # bp_fit() needs at least one epoch
         return _history([], validation, classifier)
 
@@ -386,7 +388,7 @@ def run_fit(net, run: FitRun, gradient_hook=None, reduce_hook=None) -> dict:
     options.learning_rate = run.learning_rate
     options.shuffle = 1 if run.shuffle else 0
     options.seed = run.seed
-    if validation:
+    if run.validation:
         options.validation_inputs = _arrays.pointer(run.Xv)
         options.validation_targets = _arrays.pointer(run.Yv)
         options.validation_count = run.Xv.shape[0]

@@ -171,3 +171,32 @@ def test_a_network_unlike_rank_0s_ends_fit_on_every_rank():
         net.fit(X, y, epochs=2, batch_size=8, comm=COMM, verbose=0)
     if RANK != 1:
         assert "rank 1" in str(caught.value) and "6-12-3" in str(caught.value)
+
+
+def test_validation_on_one_rank_gives_every_rank_the_same_history():
+    X, y = data(rows=120, seed=4)
+    Xs, ys = distributed.shard(X[:80], y[:80], comm=COMM)
+    validation = (X[80:], y[80:]) if RANK == 0 else None
+    seen = []
+    net = network()
+    history = net.fit(Xs, ys, epochs=3, batch_size=8, validation_data=validation, seed=2,
+                      callback=lambda epoch, logs: seen.append(sorted(logs)), comm=COMM, verbose=0)
+    assert sorted(history) == ["learning_rate", "loss", "val_accuracy", "val_loss"]
+    assert same_on_every_rank(history["val_loss"]) and same_on_every_rank(history["val_accuracy"])
+    assert seen[0] == ["learning_rate", "loss", "val_accuracy", "val_loss"]
+
+
+def test_allreduce_gradients_without_data_on_a_rank():
+    X, y = data(rows=40, seed=6)
+    net = network(seed=3)
+    distributed.broadcast_parameters(net, COMM)
+    net.forward(X[:1])
+    net.backward(y[:1])
+    weight = 4 if RANK == 0 else 0
+    if RANK == 0:
+        net.forward(X[:4])
+        net.backward(y[:4])
+    expected = net.gradients if RANK == 0 else None
+    expected = COMM.bcast(expected, root=0)
+    assert distributed.allreduce_gradients(net, COMM, weight=weight) == 4
+    np.testing.assert_allclose(net.gradients, expected, rtol=1e-6)
