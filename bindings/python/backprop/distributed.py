@@ -221,7 +221,7 @@ def fit(net, X, Y, comm, arguments: dict) -> dict:
     inputs = _global_standardization(comm, run.X) if arguments["standardize"] else None
     targets = _global_standardization(comm, run.Y) if arguments["standardize_targets"] else None
     try:
-        if comm.Get_rank() != 0:
+        if comm.Get_rank() != 0 and net.to_bytes() != model:  # replicas already alike (a second fit) keep theirs
             net._become(model)
         if table is not None:
             run.W = _weights.combined(arguments["sample_weight"], table, run.Y, run.classifier)
