@@ -192,7 +192,7 @@ extension Network {
         guard let reduce else {
             // This process's own numbers, exactly as they were measured.
             let measured = try evaluation?.get()
-            if let measured, let held = run.held { totals.validationWeight = held.weights?.sum ?? Double(held.count) }
+            if measured != nil, let held = run.held { totals.validationWeight = held.weights?.sum ?? Double(held.count) }
             let report = EpochReport(
                 epoch: epoch, trainLoss: totals.meanTrainLoss, validationLoss: measured?.loss ?? .nan,
                 validationAccuracy: measured?.accuracy ?? .nan, learningRate: learningRate)
