@@ -8,6 +8,7 @@
  *   C   1024x4-10       relu x3,softmax    cross-entropy  batch 256   training samples/s and effective GFLOP/s
  *   D   2-8-1           sigmoid,sigmoid    MSE            batch 1     training steps/s (XOR-like data)
  *   E1  A's network     forward only                      batch 1     µs per bp_forward() call
+ *   P1  A's network     bp_predict (thread-safe)          batch 1     µs per bp_predict() call
  *   E2  A's network     forward only                      batch 1024  forward samples/s
  *   E3  A's network after one epoch of training (most ReLU units off), bp_predict batch 1024
  *   DL  D's network and data, 20M steps from a fresh network: steps/s in each quarter,
@@ -174,8 +175,8 @@ static void format_number(char *buf, size_t size, double v)
  *  Workloads
  **************************************************************************/
 
-enum kind { TRAIN_EPOCH, TRAIN, FORWARD, PREDICT_TRAINED, TRAIN_BY_QUARTERS };
-#define IS_INFERENCE(w) ((w)->kind == FORWARD || (w)->kind == PREDICT_TRAINED)
+enum kind { TRAIN_EPOCH, TRAIN, FORWARD, PREDICT, PREDICT_TRAINED, TRAIN_BY_QUARTERS };
+#define IS_INFERENCE(w) ((w)->kind == FORWARD || (w)->kind == PREDICT || (w)->kind == PREDICT_TRAINED)
 
 typedef struct {
     const char *id;
@@ -203,6 +204,8 @@ static const workload WORKLOADS[] = {
      {BP_SIGMOID, BP_SIGMOID}, BP_LOSS_MSE, 1, 0.5f, TRAIN, 4096, 1, "steps/s"},
     {"E1", "A's network, bp_forward batch 1", {784, 256, 128, 10}, 4,
      {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1, 0.0f, FORWARD, 1024, 0, "us/call"},
+    {"P1", "A's network, bp_predict batch 1 (E1's call, thread-safe)", {784, 256, 128, 10}, 4,
+     {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1, 0.0f, PREDICT, 1024, 0, "us/call"},
     {"E2", "A's network, bp_forward batch 1024", {784, 256, 128, 10}, 4,
      {BP_RELU, BP_RELU, BP_SOFTMAX}, BP_LOSS_CROSS_ENTROPY, 1024, 0.0f, FORWARD, 8192, 0, "samples/s"},
     {"E3", "A's network after one epoch, bp_predict batch 1024", {784, 256, 128, 10}, 4,
@@ -315,7 +318,7 @@ static void forward_calls(context *c, size_t calls)
     size_t s;
     for (s = 0; s < calls; s++) {
         if (c->cursor + w->batch > w->pool) c->cursor = 0;
-        if (w->kind == PREDICT_TRAINED) CHECK(bp_predict(c->net, c->x + c->cursor * c->in, w->batch, c->out));
+        if (w->kind == PREDICT || w->kind == PREDICT_TRAINED) CHECK(bp_predict(c->net, c->x + c->cursor * c->in, w->batch, c->out));
         else CHECK(bp_forward(c->net, c->x + c->cursor * c->in, w->batch, c->out));
         c->cursor += w->batch;
     }
