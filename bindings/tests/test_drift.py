@@ -15,14 +15,15 @@ ROOT = Path(__file__).resolve().parents[2]
 BINDINGS = {
     "python": (["bindings/python/backprop/_lib.py"], "python-codes"),
     "cpp": (["bindings/cpp/include/backprop.hpp", "bindings/cpp/include/backprop/support.hpp"], "c-header"),
-    "rust": (["bindings/rust/src/lib.rs"], "bindings/rust/src/sys.rs"),
+    "rust": (["bindings/rust/src/lib.rs", "bindings/rust/src/error.rs"], "bindings/rust/src/sys.rs"),
     "go": (["bindings/go/backprop.go", "bindings/go/calls.go", "bindings/go/settings.go"], "bindings/go/constants.go"),
 }
 
 
 def header_names():
     text = re.sub(r"/\*.*?\*/", "", (ROOT / "include/backprop.h").read_text(), flags=re.S)
-    functions = set(re.findall(r"\b(bp_\w+)\s*\(", text)) - {"bp_progress_callback"}
+    # Not "bp_status (*bp_gradient_hook)(": a typedef's result type, not a function.
+    functions = set(re.findall(r"\b(bp_\w+)\s*\((?!\s*\*)", text)) - {"bp_progress_callback"}
     constants = set(re.findall(r"^#define\s+(BP_[A-Z0-9_]+)\s", text, re.M)) - {"BP_VERSION_STRING"}
     return functions, constants
 

@@ -12,7 +12,6 @@ extension Network {
         rows: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>, weights: UnsafePointer<Float>?, rate: Float,
         collective: Collective
     ) throws(BackpropError) -> Double {
-        try validate(learningRate: rate)
         let batchWeights = weights.flatMap { SampleWeights.batch($0, count: rows) }
         let local: Collective.Batch
         if rows > 0 && (weights == nil || batchWeights != nil) {
@@ -21,8 +20,8 @@ extension Network {
             if !loss.isFinite { gradients.update(repeating: .nan, count: parameterCount) }
             local = Collective.Batch(samples: rows, weight: batchWeights?.sum ?? Double(rows), loss: loss)
         } else {
-            gradients.update(repeating: 0, count: parameterCount)
-            tinyStepHoldsGradients = false
+            tinyStepHoldsGradients = false  // the zeros below replace whatever it held
+            gradientBuffer.update(repeating: 0, count: parameterCount)
             // The pass a process with rows takes here draws dropout masks; counting it
             // keeps every replica's dropout state alike.
             dropout?.endPass()

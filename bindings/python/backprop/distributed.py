@@ -84,18 +84,18 @@ def allreduce_gradients(net, comm, weight) -> float:
     if not (np.isfinite(weight) and weight >= 0):
         raise ValueError(f"weight is {weight}; expected a finite number >= 0")
     gradients = net.gradients
-    total = _average(comm, gradients, weight, np.zeros(1, dtype=np.float64))
+    total = _average(_mpi(), comm, gradients, weight, np.zeros(1, dtype=np.float64))
     net.gradients = gradients
     return total
 
 
-def _average(comm, gradients: np.ndarray, weight: float, total: np.ndarray) -> float:
+def _average(MPI, comm, gradients: np.ndarray, weight: float, total: np.ndarray) -> float:
     """gradients ← Σ_r weight_r gradients_r / Σ_r weight_r, in place (float32): the
     processes first sum their weights (into `total`, one float64), then each scales its
     gradients by weight / Σ weight and the scaled gradients are summed in place, so no
     copy is made and the float32 sum moves half the bytes of float64.  Zeros when every
-    process's weight is 0.  Returns Σ weight."""
-    MPI = _mpi()
+    process's weight is 0.  Returns Σ weight.  `MPI` is mpi4py's module, which the hook
+    looks up once rather than at every step."""
     total[0] = weight
     comm.Allreduce(MPI.IN_PLACE, total, op=MPI.SUM)
     if total[0] > 0:
@@ -121,7 +121,7 @@ class _Hooks:
 
     def _reduce_gradients(self, pointer, count, _samples, weight, _loss, _user_data):
         try:
-            _average(self.comm, np.ctypeslib.as_array(pointer, shape=(count,)), weight, self.total)
+            _average(self.MPI, self.comm, np.ctypeslib.as_array(pointer, shape=(count,)), weight, self.total)
             return BP_OK
         except BaseException:  # noqa: B036 - must not propagate into C
             self._abort("the gradient hook")

@@ -19,67 +19,18 @@
 //! # Ok::<(), backprop::Error>(())
 //! ```
 
+mod error;
 mod sys;
 mod sys_types;
 
-use std::ffi::{CStr, CString};
 use std::fmt;
 use std::os::raw::{c_int, c_void};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
+pub use error::{Error, Result};
+use error::{check, expect_len, mismatch, path, text};
 pub use sys::*;
-
-/// A failed call: the `bp_status` and the library's message (`bp_last_error()`, read on
-/// the calling thread right after the call).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
-    pub status: i32,
-    pub message: String,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (status {})", self.message, self.status)
-    }
-}
-
-impl std::error::Error for Error {}
-
-pub type Result<T> = std::result::Result<T, Error>;
-
-fn text(pointer: *const std::os::raw::c_char) -> String {
-    if pointer.is_null() {
-        return String::new();
-    }
-    // SAFETY: the library returns NUL-terminated strings that live at least until the next call on this thread.
-    unsafe { CStr::from_ptr(pointer) }.to_string_lossy().into_owned()
-}
-
-/// `Ok` for BP_OK, else the error with the thread's last message.
-fn check(status: i32) -> Result<()> {
-    if status == BP_OK {
-        return Ok(());
-    }
-    // SAFETY: plain calls without arguments.
-    let mut message = text(unsafe { bp_last_error() });
-    if message.is_empty() {
-        message = text(unsafe { bp_status_string(status) });
-    }
-    Err(Error { status, message })
-}
-
-fn mismatch(what: &str, got: usize, want: &str) -> Error {
-    Error { status: BP_ERROR_SIZE_MISMATCH, message: format!("{} holds {} floats; expected {}", what, got, want) }
-}
-
-fn expect_len(what: &str, got: usize, want: usize) -> Result<()> {
-    if got == want { Ok(()) } else { Err(mismatch(what, got, &want.to_string())) }
-}
-
-fn path(value: &str) -> Result<CString> {
-    CString::new(value).map_err(|_| Error { status: BP_ERROR_INVALID_ARGUMENT, message: format!("path {:?} holds a NUL byte", value) })
-}
 
 /// The library's version string (`bp_version()`).
 pub fn version() -> String {
@@ -357,8 +308,7 @@ impl Network {
         Ok(out)
     }
 
-    /// Replaces the pending gradients of the last backward pass (a data-parallel loop's
-    /// reduction), for the next update.
+    /// Replaces the last backward pass's pending gradients (a data-parallel reduction).
     pub fn set_gradients(&mut self, values: &[f32]) -> Result<()> {
         check(unsafe { bp_set_gradients(self.raw, values.as_ptr(), values.len()) })
     }
