@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .sgemm_bound import SgemmBound
+
 
 def fmt(v):
     if v is None:
@@ -35,7 +37,7 @@ def cell(s, mark="", once=False):
 
 
 def print_table(rows, frameworks_seen):
-    headers = ["workload", "threads", "unit", "backprop", "numpy", "ratio"]
+    headers = ["workload", "threads", "unit", "backprop", "numpy", "ratio", "sgemm bound", "% of bound"]
     for name in frameworks_seen:
         headers += [name, f"ratio/{name}"]
     table = []
@@ -53,6 +55,9 @@ def print_table(rows, frameworks_seen):
         line = [label, str(r["threads"]), r["unit"],
                 cell(r["lib"], "*" if r["lib_borrowed"] else "", r.get("once", False)), cell(ref),
                 ratio(r["lib"], ref)]
+        bound = r["ref"].get(SgemmBound.name)
+        share = ratio(r["lib"], bound)
+        line += [cell(bound), "-" if share == "-" else f"{100 * float(share):.0f}%"]
         for name in frameworks_seen:
             other = r["ref"].get(name)
             line += [cell(other), ratio(r["lib"], other)]
@@ -68,6 +73,8 @@ def print_notes(rows, wids, notes):
     (E3, DL), in order."""
     print("# ratio: backprop relative to the reference, higher is better "
           "(rate / rate; for us/call, reference time / backprop time)")
+    print("# sgemm bound: numpy's BLAS doing only the step's matrix products on its shapes (forward W a; "
+          "W^T delta for layers 2..L; delta a^T), same thread count; % of bound = backprop / bound")
     if any(r["lib_borrowed"] for r in rows):
         print("# * the library has no bp_set_threads(): its 1-thread figure, next to the reference at that count")
     if "E1" in wids:
