@@ -39,7 +39,7 @@ NOTES = {
     "E3": "E3: A's network after one epoch of training (batch 128), Network.predict (bp_predict) at batch 1024; "
           "the references run their forward pass on the same trained parameters",
 }
-THREADED = ("A", "B", "C")  # rows at every --threads count; the others at 1 thread
+THREADED = ("A", "B", "C", "E2", "E3")  # rows at every --threads count; the others at 1 thread
 QUICK_POOL = {"A": 6016, "C": 1024, "E3": 6016}
 
 
