@@ -45,19 +45,23 @@ def print_table(rows, frameworks_seen):
         latency = r["unit"] == "us/call"
         ref = r["ref"]["numpy"]
 
-        def ratio(lib, other):
+        def speed_up(lib, other):
+            """How many times faster the library is; None when either figure is missing."""
             if lib is None or other is None:
-                return "-"
-            v = other["median"] / lib["median"] if latency else lib["median"] / other["median"]
-            return f"{v:.2f}"
+                return None
+            return other["median"] / lib["median"] if latency else lib["median"] / other["median"]
+
+        def ratio(lib, other):
+            v = speed_up(lib, other)
+            return "-" if v is None else f"{v:.2f}"
 
         label = r["wid"] + (" (via ctypes)" if r["wid"] == "E1" else "")
         line = [label, str(r["threads"]), r["unit"],
                 cell(r["lib"], "*" if r["lib_borrowed"] else "", r.get("once", False)), cell(ref),
                 ratio(r["lib"], ref)]
         bound = r["ref"].get(SgemmBound.name)
-        share = ratio(r["lib"], bound)
-        line += [cell(bound), "-" if share == "-" else f"{100 * float(share):.0f}%"]
+        share = speed_up(r["lib"], bound)
+        line += [cell(bound), "-" if share is None else f"{100 * share:.0f}%"]
         for name in frameworks_seen:
             other = r["ref"].get(name)
             line += [cell(other), ratio(r["lib"], other)]
